@@ -1,0 +1,5 @@
+//! The `pgcarry` command.
+
+fn main() {
+    println!("pgcarry");
+}

@@ -1,0 +1,1 @@
+//! Integration tests: the real `pgcarry` binary against a real PostgreSQL started for the run.

@@ -1,0 +1,1 @@
+//! A throw-away local PostgreSQL cluster. (stub: being written)

@@ -1,0 +1,1 @@
+//! Converting source values into PostgreSQL binary values, exactly or not at all.

@@ -1,0 +1,2 @@
+//! Translating SQLite expressions (defaults, CHECKs, index expressions) into PostgreSQL SQL.
+//! (stub: being written)

@@ -1,0 +1,72 @@
+//! PostgreSQL column types pgcarry can choose, and the decision that chose one.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A PostgreSQL column type, as pgcarry writes it in DDL and encodes it in binary COPY.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PgType {
+    Boolean,
+    SmallInt,
+    Integer,
+    BigInt,
+    /// `numeric`, or `numeric(precision, scale)` when every value fits.
+    Numeric {
+        precision_scale: Option<(u32, u32)>,
+    },
+    DoublePrecision,
+    Text,
+    /// `varchar(n)`: n counts characters.
+    Varchar {
+        max_chars: u32,
+    },
+    Bytea,
+    Date,
+    Timestamp,
+    Timestamptz,
+    Time,
+    Jsonb,
+    Json,
+    Uuid,
+}
+
+impl PgType {
+    /// The type as written in `CREATE TABLE`.
+    pub fn sql(&self) -> String {
+        match self {
+            PgType::Boolean => "boolean".into(),
+            PgType::SmallInt => "smallint".into(),
+            PgType::Integer => "integer".into(),
+            PgType::BigInt => "bigint".into(),
+            PgType::Numeric {
+                precision_scale: None,
+            } => "numeric".into(),
+            PgType::Numeric {
+                precision_scale: Some((p, s)),
+            } => format!("numeric({p},{s})"),
+            PgType::DoublePrecision => "double precision".into(),
+            PgType::Text => "text".into(),
+            PgType::Varchar { max_chars } => format!("varchar({max_chars})"),
+            PgType::Bytea => "bytea".into(),
+            PgType::Date => "date".into(),
+            PgType::Timestamp => "timestamp".into(),
+            PgType::Timestamptz => "timestamptz".into(),
+            PgType::Time => "time".into(),
+            PgType::Jsonb => "jsonb".into(),
+            PgType::Json => "json".into(),
+            PgType::Uuid => "uuid".into(),
+        }
+    }
+
+    /// True for the integer types (candidates for identity columns).
+    pub fn is_integer(&self) -> bool {
+        matches!(self, PgType::SmallInt | PgType::Integer | PgType::BigInt)
+    }
+}
+
+impl fmt::Display for PgType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.sql())
+    }
+}

@@ -1,0 +1,1 @@
+//! The built-in sample application database. (stub: being written)

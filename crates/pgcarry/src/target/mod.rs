@@ -1,0 +1,3 @@
+//! Targets pgcarry writes to.
+
+pub mod postgres;

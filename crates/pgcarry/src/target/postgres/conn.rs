@@ -1,0 +1,1 @@
+//! Connection settings the way libpq users expect them. (stub: being written)

@@ -1,0 +1,3 @@
+//! PostgreSQL as the target: connections, DDL, binary COPY, constraints, sequences.
+
+pub mod conn;
