@@ -1,3 +1,4 @@
 //! PostgreSQL as the target: connections, DDL, binary COPY, constraints, sequences.
 
 pub mod conn;
+pub mod ident;
