@@ -1,1 +1,337 @@
 //! Converting source values into PostgreSQL binary values, exactly or not at all.
+//!
+//! [`encode`] is the single place where a SQLite value becomes the bytes of one binary COPY
+//! field for the column type the plan chose. It either represents the value exactly or
+//! returns a [`Refusal`] saying why not; the caller then sends the whole row to the rejects
+//! file. Nothing here rounds, truncates, strips or guesses.
+
+pub mod datetime;
+pub mod json;
+pub mod numeric;
+
+use crate::plan::types::PgType;
+use numeric::{Decimal, Numeric};
+use rusqlite::types::ValueRef;
+
+/// Why a value cannot be represented in its column's type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal(pub String);
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn refuse<T>(msg: impl Into<String>) -> Result<T, Refusal> {
+    Err(Refusal(msg.into()))
+}
+
+/// The largest integer magnitude a double holds exactly (2^53).
+const F64_EXACT_INT: i64 = 1 << 53;
+
+/// Text PostgreSQL can hold: valid UTF-8 without NUL bytes.
+pub fn check_text(bytes: &[u8]) -> Result<&str, Refusal> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            return refuse(format!(
+                "text is not valid UTF-8 (at byte {}); PostgreSQL text cannot hold it",
+                e.valid_up_to()
+            ));
+        }
+    };
+    if let Some(p) = memchr(0, bytes) {
+        return refuse(format!(
+            "text contains a NUL byte (at byte {p}); PostgreSQL text cannot hold it"
+        ));
+    }
+    Ok(text)
+}
+
+fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&b| b == needle)
+}
+
+/// The text form of a number stored in a column that became text: exact and reversible.
+pub fn number_text(v: ValueRef<'_>) -> Option<String> {
+    match v {
+        ValueRef::Integer(i) => Some(i.to_string()),
+        ValueRef::Real(f) => Some(format!("{f:?}")),
+        _ => None,
+    }
+}
+
+/// Parses the boolean spellings applications write: 0/1, t/f, true/false, yes/no (any case).
+pub fn parse_bool_text(text: &[u8]) -> Option<bool> {
+    match text.to_ascii_lowercase().as_slice() {
+        b"1" | b"t" | b"true" | b"y" | b"yes" | b"on" => Some(true),
+        b"0" | b"f" | b"false" | b"n" | b"no" | b"off" => Some(false),
+        _ => None,
+    }
+}
+
+/// Parses a UUID written as 36 hyphenated hex characters (either case), or 32 without hyphens.
+pub fn parse_uuid_text(text: &[u8]) -> Option<[u8; 16]> {
+    let hex: Vec<u8> = match text.len() {
+        36 => {
+            if [8, 13, 18, 23].iter().any(|&i| text[i] != b'-') {
+                return None;
+            }
+            text.iter().copied().filter(|&b| b != b'-').collect()
+        }
+        32 => text.to_vec(),
+        _ => return None,
+    };
+    if hex.len() != 32 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, pair) in hex.chunks(2).enumerate() {
+        let hi = (pair[0] as char).to_digit(16)?;
+        let lo = (pair[1] as char).to_digit(16)?;
+        out[i] = u8::try_from(hi * 16 + lo).ok()?;
+    }
+    Some(out)
+}
+
+/// Appends one field (length + bytes) to `out`, or returns why the value cannot be held.
+/// NULL is written as length -1; the caller checks NOT NULL before.
+pub fn encode(ty: &PgType, v: ValueRef<'_>, out: &mut Vec<u8>) -> Result<(), Refusal> {
+    if let ValueRef::Null = v {
+        out.extend_from_slice(&(-1i32).to_be_bytes());
+        return Ok(());
+    }
+    let len_at = out.len();
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    encode_body(ty, v, out)?;
+    let len = i32::try_from(out.len() - len_at - 4)
+        .or_else(|_| refuse("value larger than PostgreSQL's 1 GB field limit"))?;
+    out[len_at..len_at + 4].copy_from_slice(&len.to_be_bytes());
+    Ok(())
+}
+
+fn describe(v: ValueRef<'_>) -> &'static str {
+    match v {
+        ValueRef::Null => "NULL",
+        ValueRef::Integer(_) => "an integer",
+        ValueRef::Real(_) => "a real",
+        ValueRef::Text(_) => "text",
+        ValueRef::Blob(_) => "a blob",
+    }
+}
+
+fn encode_body(ty: &PgType, v: ValueRef<'_>, out: &mut Vec<u8>) -> Result<(), Refusal> {
+    match (ty, v) {
+        (PgType::Boolean, ValueRef::Integer(i @ (0 | 1))) => out.push(u8::from(i == 1)),
+        (PgType::Boolean, ValueRef::Text(t)) => match parse_bool_text(t) {
+            Some(b) => out.push(u8::from(b)),
+            None => return refuse("text is not a boolean (true/false, t/f, yes/no, 1/0)"),
+        },
+        (PgType::SmallInt, ValueRef::Integer(i)) => match i16::try_from(i) {
+            Ok(x) => out.extend_from_slice(&x.to_be_bytes()),
+            Err(_) => return refuse(format!("{i} does not fit in smallint")),
+        },
+        (PgType::Integer, ValueRef::Integer(i)) => match i32::try_from(i) {
+            Ok(x) => out.extend_from_slice(&x.to_be_bytes()),
+            Err(_) => return refuse(format!("{i} does not fit in integer")),
+        },
+        (PgType::BigInt, ValueRef::Integer(i)) => out.extend_from_slice(&i.to_be_bytes()),
+        (PgType::DoublePrecision, ValueRef::Real(f)) => {
+            out.extend_from_slice(&f.to_bits().to_be_bytes())
+        }
+        (PgType::DoublePrecision, ValueRef::Integer(i)) => {
+            if !(-F64_EXACT_INT..=F64_EXACT_INT).contains(&i) {
+                return refuse(format!(
+                    "integer {i} is not exactly representable as a double"
+                ));
+            }
+            #[allow(clippy::cast_precision_loss)] // checked exact above
+            let f = i as f64;
+            out.extend_from_slice(&f.to_bits().to_be_bytes());
+        }
+        (PgType::Numeric { precision_scale }, v) => {
+            let n = match v {
+                ValueRef::Integer(i) => Numeric::Finite(Decimal::from_i64(i)),
+                ValueRef::Real(f) => Numeric::from_f64(f),
+                ValueRef::Text(t) => match numeric::parse_decimal(t) {
+                    Some(d) => Numeric::Finite(d),
+                    None => return refuse("text is not a decimal number"),
+                },
+                other => return refuse(format!("{} is not a number", describe(other))),
+            };
+            let n = match (n, precision_scale) {
+                (Numeric::Finite(d), Some((p, s))) => {
+                    if !d.fits(*p, *s) {
+                        return refuse(format!(
+                            "{} does not fit numeric({p},{s}) without rounding",
+                            d.to_text()
+                        ));
+                    }
+                    Numeric::Finite(d.with_scale(*s))
+                }
+                (Numeric::Finite(d), None) => Numeric::Finite(d),
+                (special, Some(_)) => {
+                    return refuse(format!("{special:?} does not fit a numeric with precision"));
+                }
+                (special, None) => special,
+            };
+            n.encode(out);
+        }
+        (PgType::Text | PgType::Varchar { .. }, ValueRef::Text(t)) => {
+            let text = check_text(t)?;
+            if let PgType::Varchar { max_chars } = ty {
+                let n = text.chars().count();
+                if n > *max_chars as usize {
+                    return refuse(format!("{n} characters do not fit varchar({max_chars})"));
+                }
+            }
+            out.extend_from_slice(t);
+        }
+        (PgType::Text, v @ (ValueRef::Integer(_) | ValueRef::Real(_))) => {
+            out.extend_from_slice(number_text(v).unwrap_or_default().as_bytes());
+        }
+        (PgType::Bytea, ValueRef::Blob(b) | ValueRef::Text(b)) => out.extend_from_slice(b),
+        (PgType::Date, ValueRef::Text(t)) => match datetime::parse(t) {
+            Some(datetime::Parsed::Date(d)) => out.extend_from_slice(&d.to_be_bytes()),
+            _ => return refuse("text is not a date (YYYY-MM-DD)"),
+        },
+        (PgType::Timestamp, ValueRef::Text(t)) => match datetime::parse(t) {
+            Some(datetime::Parsed::Naive(m)) => out.extend_from_slice(&m.to_be_bytes()),
+            Some(datetime::Parsed::Date(d)) => {
+                let m = i64::from(d) * 86_400_000_000;
+                out.extend_from_slice(&m.to_be_bytes());
+            }
+            Some(datetime::Parsed::Offset(_)) => {
+                return refuse("timestamp carries an offset; the column has none");
+            }
+            None => return refuse("text is not an ISO date and time"),
+        },
+        (PgType::Timestamptz, ValueRef::Text(t)) => match datetime::parse(t) {
+            Some(datetime::Parsed::Offset(m)) => out.extend_from_slice(&m.to_be_bytes()),
+            Some(_) => return refuse("timestamp has no offset; the column needs one"),
+            None => return refuse("text is not an ISO date and time"),
+        },
+        (PgType::Time, ValueRef::Text(t)) => match datetime::parse_time(t) {
+            Some(m) => out.extend_from_slice(&m.to_be_bytes()),
+            None => return refuse("text is not a time of day (HH:MM:SS)"),
+        },
+        (PgType::Jsonb | PgType::Json, ValueRef::Text(t)) => {
+            check_text(t)?;
+            match json::check(t) {
+                Ok(found) => {
+                    if *ty == PgType::Jsonb && found.duplicate_keys {
+                        return refuse("JSON repeats a key; jsonb would keep only the last");
+                    }
+                    if *ty == PgType::Jsonb && found.nul_escape {
+                        return refuse("JSON holds \\u0000, which jsonb cannot store");
+                    }
+                }
+                Err(e) => return refuse(e.to_string()),
+            }
+            if *ty == PgType::Jsonb {
+                out.push(1);
+            }
+            out.extend_from_slice(t);
+        }
+        (PgType::Jsonb | PgType::Json, ValueRef::Integer(_))
+        | (PgType::Jsonb | PgType::Json, ValueRef::Real(_)) => {
+            // SQLite's NUMERIC affinity stores the documents `5` and `1.5` as numbers.
+            if let ValueRef::Real(f) = v
+                && !f.is_finite()
+            {
+                return refuse("NaN and Infinity are not JSON");
+            }
+            if *ty == PgType::Jsonb {
+                out.push(1);
+            }
+            out.extend_from_slice(number_text(v).unwrap_or_default().as_bytes());
+        }
+        (PgType::Uuid, ValueRef::Text(t)) => match parse_uuid_text(t) {
+            Some(u) => out.extend_from_slice(&u),
+            None => return refuse("text is not a UUID"),
+        },
+        (PgType::Uuid, ValueRef::Blob(b)) if b.len() == 16 => out.extend_from_slice(b),
+        (ty, v) => return refuse(format!("{} cannot be stored in a {ty} column", describe(v))),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(ty: PgType, v: ValueRef<'_>) -> Result<Vec<u8>, Refusal> {
+        let mut out = Vec::new();
+        encode(&ty, v, &mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn exact_or_refused() {
+        assert_eq!(
+            field(PgType::Integer, ValueRef::Integer(7)).unwrap(),
+            [0, 0, 0, 4, 0, 0, 0, 7]
+        );
+        assert!(field(PgType::Integer, ValueRef::Integer(1 << 40)).is_err());
+        assert!(field(PgType::Boolean, ValueRef::Integer(2)).is_err());
+        assert_eq!(
+            field(PgType::Boolean, ValueRef::Text(b"TRUE")).unwrap(),
+            [0, 0, 0, 1, 1]
+        );
+        assert!(field(PgType::Text, ValueRef::Text(b"a\0b")).is_err());
+        assert!(field(PgType::Text, ValueRef::Text(b"\xff")).is_err());
+        assert!(
+            field(
+                PgType::Varchar { max_chars: 2 },
+                ValueRef::Text("héé".as_bytes())
+            )
+            .is_err()
+        );
+        assert!(
+            field(
+                PgType::Varchar { max_chars: 3 },
+                ValueRef::Text("héé".as_bytes())
+            )
+            .is_ok()
+        );
+        assert!(field(PgType::DoublePrecision, ValueRef::Integer((1 << 53) + 1)).is_err());
+        assert!(field(PgType::Jsonb, ValueRef::Text(br#"{"a":1,"a":2}"#)).is_err());
+        assert!(field(PgType::Json, ValueRef::Text(br#"{"a":1,"a":2}"#)).is_ok());
+        assert!(
+            field(
+                PgType::Timestamp,
+                ValueRef::Text(b"2024-01-01T00:00:00+02:00")
+            )
+            .is_err()
+        );
+        assert!(field(PgType::Text, ValueRef::Blob(b"x")).is_err());
+        assert_eq!(
+            field(PgType::Text, ValueRef::Real(-0.0)).unwrap()[4..],
+            *b"-0.0"
+        );
+        assert_eq!(
+            field(PgType::Integer, ValueRef::Null).unwrap(),
+            (-1i32).to_be_bytes()
+        );
+    }
+
+    #[test]
+    fn numeric_typmod_is_checked_not_rounded() {
+        let ty = PgType::Numeric {
+            precision_scale: Some((10, 2)),
+        };
+        assert!(field(ty.clone(), ValueRef::Real(0.99)).is_ok());
+        assert!(field(ty.clone(), ValueRef::Real(0.999)).is_err());
+        assert!(field(ty, ValueRef::Real(f64::NAN)).is_err());
+    }
+
+    #[test]
+    fn uuids() {
+        let u = parse_uuid_text(b"123e4567-E89B-12d3-a456-426614174000").unwrap();
+        assert_eq!(u[0], 0x12);
+        assert_eq!(u[15], 0x00);
+        assert!(parse_uuid_text(b"123e4567-e89b-12d3-a456-42661417400g").is_none());
+        assert!(parse_uuid_text(b"123e4567e89b12d3a456426614174000").is_some());
+    }
+}

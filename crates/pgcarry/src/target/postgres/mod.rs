@@ -1,4 +1,5 @@
 //! PostgreSQL as the target: connections, DDL, binary COPY, constraints, sequences.
 
 pub mod conn;
+pub mod copy;
 pub mod ident;

@@ -1,0 +1,247 @@
+//! The scan: every value of every column, counted by storage class and checked against the
+//! parsers the converter will use, so that type decisions rest on the data, not the declared
+//! type. One pass per table, tables in parallel, constant memory.
+
+use super::{Snapshot, SqliteError, quote_sqlite_ident};
+use crate::convert::{self, datetime, json, numeric};
+use crate::plan::model::Table;
+use rusqlite::types::ValueRef;
+use serde::{Deserialize, Serialize};
+
+/// Which parsers a column's text values must be checked with (from its declared type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    None,
+    Bool,
+    DateTime,
+    Time,
+    Json,
+    Uuid,
+    Decimal,
+}
+
+/// What the scan found in one column.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ColumnStats {
+    pub nulls: u64,
+    pub ints: u64,
+    pub reals: u64,
+    pub texts: u64,
+    pub blobs: u64,
+    pub int_min: i64,
+    pub int_max: i64,
+    pub ints_not_bool: u64,
+    pub reals_non_finite: u64,
+    pub reals_fractional: u64,
+    /// Largest (integer digits, fraction digits) a real or decimal text needs as numeric.
+    pub decimal_int_digits: u32,
+    pub decimal_scale: u32,
+    pub text_max_chars: u64,
+    /// Texts PostgreSQL text cannot hold (NUL byte or invalid UTF-8).
+    pub text_unholdable: u64,
+    pub text_unholdable_example: Option<String>,
+    pub blobs_16: u64,
+    /// Texts the column's probe accepted, and the first one it refused.
+    pub probe_ok: u64,
+    pub probe_failed_example: Option<String>,
+    pub dates: u64,
+    pub naive: u64,
+    pub offsets: u64,
+    pub json_duplicate_keys: u64,
+    pub json_nul: u64,
+}
+
+impl ColumnStats {
+    pub fn non_null(&self) -> u64 {
+        self.ints + self.reals + self.texts + self.blobs
+    }
+}
+
+/// What the scan found in one table.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TableStats {
+    pub rows: u64,
+    /// Per column in `Table::columns` order (generated columns keep default stats).
+    pub columns: Vec<ColumnStats>,
+    /// Largest rowid-alias key, for sequences.
+    pub max_key: Option<i64>,
+}
+
+fn example(bytes: &[u8]) -> String {
+    let s = String::from_utf8_lossy(bytes);
+    let mut out: String = s.chars().take(60).collect();
+    if s.chars().count() > 60 {
+        out.push('…');
+    }
+    out
+}
+
+fn observe(stats: &mut ColumnStats, probe: Probe, v: ValueRef<'_>) {
+    match v {
+        ValueRef::Null => stats.nulls += 1,
+        ValueRef::Integer(i) => {
+            if stats.ints == 0 {
+                stats.int_min = i;
+                stats.int_max = i;
+            }
+            stats.ints += 1;
+            stats.int_min = stats.int_min.min(i);
+            stats.int_max = stats.int_max.max(i);
+            if i != 0 && i != 1 {
+                stats.ints_not_bool += 1;
+            }
+            if probe == Probe::Decimal {
+                let d = numeric::Decimal::from_i64(i);
+                note_decimal(stats, &d);
+            }
+        }
+        ValueRef::Real(f) => {
+            stats.reals += 1;
+            if !f.is_finite() {
+                stats.reals_non_finite += 1;
+            } else if f.fract() != 0.0 {
+                stats.reals_fractional += 1;
+            }
+            if probe == Probe::Decimal
+                && let numeric::Numeric::Finite(d) = numeric::Numeric::from_f64(f)
+            {
+                note_decimal(stats, &d);
+            }
+        }
+        ValueRef::Blob(b) => {
+            stats.blobs += 1;
+            if b.len() == 16 {
+                stats.blobs_16 += 1;
+            }
+        }
+        ValueRef::Text(t) => {
+            stats.texts += 1;
+            match convert::check_text(t) {
+                Ok(text) => {
+                    let chars = if t.is_ascii() {
+                        t.len()
+                    } else {
+                        text.chars().count()
+                    };
+                    stats.text_max_chars = stats.text_max_chars.max(chars as u64);
+                }
+                Err(_) => {
+                    stats.text_unholdable += 1;
+                    if stats.text_unholdable_example.is_none() {
+                        stats.text_unholdable_example = Some(example(t));
+                    }
+                    return;
+                }
+            }
+            let ok = match probe {
+                Probe::None => true,
+                Probe::Bool => convert::parse_bool_text(t).is_some(),
+                Probe::Uuid => convert::parse_uuid_text(t).is_some(),
+                Probe::Time => datetime::parse_time(t).is_some(),
+                Probe::DateTime => match datetime::parse(t) {
+                    Some(datetime::Parsed::Date(_)) => {
+                        stats.dates += 1;
+                        true
+                    }
+                    Some(datetime::Parsed::Naive(_)) => {
+                        stats.naive += 1;
+                        true
+                    }
+                    Some(datetime::Parsed::Offset(_)) => {
+                        stats.offsets += 1;
+                        true
+                    }
+                    None => false,
+                },
+                Probe::Json => match json::check(t) {
+                    Ok(found) => {
+                        stats.json_duplicate_keys += u64::from(found.duplicate_keys);
+                        stats.json_nul += u64::from(found.nul_escape);
+                        true
+                    }
+                    Err(_) => false,
+                },
+                Probe::Decimal => match numeric::parse_decimal(t) {
+                    Some(d) => {
+                        note_decimal(stats, &d);
+                        true
+                    }
+                    None => false,
+                },
+            };
+            if ok {
+                stats.probe_ok += 1;
+            } else if stats.probe_failed_example.is_none() {
+                stats.probe_failed_example = Some(example(t));
+            }
+        }
+    }
+}
+
+fn note_decimal(stats: &mut ColumnStats, d: &numeric::Decimal) {
+    let (int_digits, scale) = d.precision_needs();
+    stats.decimal_int_digits = stats.decimal_int_digits.max(int_digits);
+    stats.decimal_scale = stats.decimal_scale.max(scale);
+}
+
+/// Scans one table on its own reader connection.
+pub fn scan_table(
+    snapshot: &Snapshot,
+    table: &Table,
+    probes: &[Probe],
+    on_rows: &(dyn Fn(u64) + Sync),
+) -> Result<TableStats, SqliteError> {
+    let conn = snapshot.reader()?;
+    let path = snapshot.path();
+    let cols: Vec<(usize, String)> = table
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.generated.is_none())
+        .map(|(i, c)| (i, quote_sqlite_ident(&c.name)))
+        .collect();
+    let mut stats = TableStats {
+        rows: 0,
+        columns: vec![ColumnStats::default(); table.columns.len()],
+        max_key: None,
+    };
+    if cols.is_empty() {
+        return Ok(stats);
+    }
+    let list: Vec<&str> = cols.iter().map(|(_, q)| q.as_str()).collect();
+    let sql = format!(
+        "SELECT {} FROM {}",
+        list.join(", "),
+        quote_sqlite_ident(&table.name)
+    );
+    let what = || format!("scan table {}", table.name);
+    let mut stmt = conn
+        .prepare(&sql)
+        .map_err(|e| SqliteError::query(path, what(), e))?;
+    let mut rows = stmt
+        .query([])
+        .map_err(|e| SqliteError::query(path, what(), e))?;
+    while let Some(row) = rows
+        .next()
+        .map_err(|e| SqliteError::query(path, what(), e))?
+    {
+        for (pos, (i, _)) in cols.iter().enumerate() {
+            let v = row
+                .get_ref(pos)
+                .map_err(|e| SqliteError::query(path, what(), e))?;
+            observe(&mut stats.columns[*i], probes[*i], v);
+        }
+        stats.rows += 1;
+        if stats.rows % 65_536 == 0 {
+            on_rows(65_536);
+        }
+    }
+    on_rows(stats.rows % 65_536);
+    if let Some(key) = &table.rowid_alias
+        && let Some(i) = table.columns.iter().position(|c| &c.name == key)
+        && stats.columns[i].ints > 0
+    {
+        stats.max_key = Some(stats.columns[i].int_max);
+    }
+    Ok(stats)
+}

@@ -1,0 +1,111 @@
+//! One consistent read snapshot of a SQLite database, shared by several reader connections.
+//!
+//! A "pin" connection opens a read transaction and keeps it for the whole run. In rollback-
+//! journal mode its shared lock stops any writer from committing, so every reader opened while
+//! it is held sees the same data. In WAL mode writers go on committing, so the pin records its
+//! snapshot (`sqlite3_snapshot_get`) and every reader opens exactly that snapshot
+//! (`sqlite3_snapshot_open`; SQLite is built with `SQLITE_ENABLE_SNAPSHOT`). The database is
+//! opened read-only but never `immutable`, so committed WAL content is always seen.
+
+use rusqlite::{Connection, OpenFlags, ffi};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::SqliteError;
+
+/// The pinned snapshot. Readers come from [`Snapshot::reader`].
+pub struct Snapshot {
+    path: PathBuf,
+    pin: Connection,
+    wal: Option<WalSnapshot>,
+}
+
+struct WalSnapshot(*mut ffi::sqlite3_snapshot);
+
+// SAFETY: a sqlite3_snapshot is an immutable value once taken; SQLite only reads it in
+// sqlite3_snapshot_open, which may be called from any connection on any thread.
+unsafe impl Send for WalSnapshot {}
+unsafe impl Sync for WalSnapshot {}
+
+impl Drop for WalSnapshot {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from sqlite3_snapshot_get and is freed once.
+        unsafe { ffi::sqlite3_snapshot_free(self.0) }
+    }
+}
+
+pub(crate) fn open_read_only(path: &Path) -> Result<Connection, SqliteError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| SqliteError::Open {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    conn.busy_timeout(Duration::from_secs(30))
+        .map_err(|e| SqliteError::query(path, "set busy timeout", e))?;
+    Ok(conn)
+}
+
+impl Snapshot {
+    /// Opens the database and pins its current committed state.
+    pub fn pin(path: &Path) -> Result<Snapshot, SqliteError> {
+        let pin = open_read_only(path)?;
+        let mode: String = pin
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(|e| SqliteError::query(path, "read the journal mode", e))?;
+        pin.execute_batch("BEGIN")
+            .map_err(|e| SqliteError::query(path, "begin a read transaction", e))?;
+        // The first read takes the shared lock (rollback mode) or the WAL read mark.
+        let _: i64 = pin
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+            .map_err(|e| SqliteError::query(path, "read sqlite_schema", e))?;
+        let wal = if mode.eq_ignore_ascii_case("wal") {
+            let mut snap: *mut ffi::sqlite3_snapshot = std::ptr::null_mut();
+            // SAFETY: the handle is valid for the connection's life and in a read transaction.
+            let rc =
+                unsafe { ffi::sqlite3_snapshot_get(pin.handle(), c"main".as_ptr(), &mut snap) };
+            if rc != ffi::SQLITE_OK {
+                return Err(SqliteError::Snapshot {
+                    path: path.to_path_buf(),
+                    code: rc,
+                });
+            }
+            Some(WalSnapshot(snap))
+        } else {
+            None
+        };
+        Ok(Snapshot {
+            path: path.to_path_buf(),
+            pin,
+            wal,
+        })
+    }
+
+    /// The pinned connection itself (for introspection and single-threaded work).
+    pub fn connection(&self) -> &Connection {
+        &self.pin
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A new connection that reads exactly the pinned snapshot, inside its own transaction.
+    pub fn reader(&self) -> Result<Connection, SqliteError> {
+        let conn = open_read_only(&self.path)?;
+        conn.execute_batch("BEGIN")
+            .map_err(|e| SqliteError::query(&self.path, "begin a read transaction", e))?;
+        if let Some(snap) = &self.wal {
+            // SAFETY: valid handle, in a transaction that has not read yet; the snapshot is
+            // kept alive by `self` (the pin still holds its read transaction, so no checkpoint
+            // can reset the WAL underneath it).
+            let rc = unsafe { ffi::sqlite3_snapshot_open(conn.handle(), c"main".as_ptr(), snap.0) };
+            if rc != ffi::SQLITE_OK {
+                return Err(SqliteError::Snapshot {
+                    path: self.path.clone(),
+                    code: rc,
+                });
+            }
+        }
+        Ok(conn)
+    }
+}
