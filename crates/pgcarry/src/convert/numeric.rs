@@ -270,7 +270,7 @@ mod tests {
 
     #[test]
     fn parsing() {
-        assert_eq!(parse_decimal(b"-0").unwrap().negative, false);
+        assert!(!parse_decimal(b"-0").unwrap().negative);
         assert_eq!(parse_decimal(b"007.50").unwrap().to_text(), "7.50");
         assert_eq!(parse_decimal(b".5").unwrap().to_text(), "0.5");
         assert_eq!(parse_decimal(b"1e-3").unwrap().to_text(), "0.001");

@@ -232,7 +232,7 @@ pub fn scan_table(
             observe(&mut stats.columns[*i], probes[*i], v);
         }
         stats.rows += 1;
-        if stats.rows % 65_536 == 0 {
+        if stats.rows.is_multiple_of(65_536) {
             on_rows(65_536);
         }
     }
