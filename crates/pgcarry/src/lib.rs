@@ -14,7 +14,11 @@
 
 pub mod cluster;
 pub mod convert;
+pub mod migrate;
 pub mod plan;
+pub mod progress;
+pub mod rejects;
+pub mod report;
 pub mod sample;
 pub mod source;
 pub mod target;

@@ -1,7 +1,100 @@
 //! The plan: the schema model read from a source, every type decision with its reason, and the
 //! `Plan` value that `plan` prints, the report serialises and `migrate` executes unchanged.
+//!
+//! The plan holds the exact SQL the executor will run, so what `pgcarry plan` shows is what
+//! `pgcarry migrate` does; the executor makes no decision of its own.
 
+pub mod build;
 pub mod decide;
 pub mod model;
+pub mod print;
 pub mod translate;
 pub mod types;
+
+use serde::{Deserialize, Serialize};
+use types::PgType;
+
+/// Everything `migrate` will do, decided.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    /// The source, as given.
+    pub source: String,
+    /// The PostgreSQL schema tables go into.
+    pub schema: String,
+    pub tables: Vec<TablePlan>,
+    /// Source objects not migrated, with the reason (views, triggers, virtual tables…).
+    pub skipped: Vec<model::Skipped>,
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TablePlan {
+    pub source_name: String,
+    /// The name in PostgreSQL (the source name, shortened only past 63 bytes).
+    pub name: String,
+    /// Rows in the source snapshot, as scanned.
+    pub rows: u64,
+    pub columns: Vec<ColumnPlan>,
+    /// `CREATE TABLE` with columns, types, NOT NULL and identity only.
+    pub create_sql: String,
+    /// After the load, in order: primary key, unique constraints, indexes, checks, defaults.
+    pub post_load: Vec<Step>,
+    /// After every table's keys exist.
+    pub foreign_keys: Vec<Step>,
+    pub identity: Option<Identity>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ColumnPlan {
+    pub source_name: String,
+    pub name: String,
+    pub declared_type: String,
+    pub pg_type: PgType,
+    pub not_null: bool,
+    pub identity: bool,
+    /// Why this type: the decision's reason.
+    pub reason: String,
+    /// Rows the scan already knows will be rejected for this column, and why.
+    pub rejects: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    PrimaryKey,
+    Unique,
+    Index,
+    Check,
+    Default,
+    ForeignKey,
+}
+
+/// One DDL statement run after the load.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Step {
+    pub kind: StepKind,
+    /// The constraint or index name, or the column for defaults.
+    pub name: String,
+    pub sql: String,
+}
+
+/// A rowid-alias key that becomes an identity column, and where its sequence must start.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Identity {
+    pub column: String,
+    /// The sequence is set past this: max(key) and `sqlite_sequence`, as scanned.
+    pub last_value: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Warning {
+    pub table: Option<String>,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl Plan {
+    pub fn table(&self, name: &str) -> Option<&TablePlan> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+}

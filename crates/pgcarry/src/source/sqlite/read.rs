@@ -15,7 +15,6 @@ pub fn for_each_row<E>(
     let cols: Vec<String> = table
         .columns
         .iter()
-        .filter(|c| c.generated.is_none())
         .map(|c| quote_sqlite_ident(&c.name))
         .collect();
     let what = || format!("read table {}", table.name);

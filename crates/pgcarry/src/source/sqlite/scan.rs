@@ -61,7 +61,7 @@ impl ColumnStats {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TableStats {
     pub rows: u64,
-    /// Per column in `Table::columns` order (generated columns keep default stats).
+    /// Per column, in `Table::columns` order.
     pub columns: Vec<ColumnStats>,
     /// Largest rowid-alias key, for sequences.
     pub max_key: Option<i64>,
@@ -197,7 +197,6 @@ pub fn scan_table(
         .columns
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.generated.is_none())
         .map(|(i, c)| (i, quote_sqlite_ident(&c.name)))
         .collect();
     let mut stats = TableStats {

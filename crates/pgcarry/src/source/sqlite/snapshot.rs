@@ -16,7 +16,9 @@ use super::SqliteError;
 /// The pinned snapshot. Readers come from [`Snapshot::reader`].
 pub struct Snapshot {
     path: PathBuf,
-    pin: Connection,
+    /// Held only to keep the read transaction open; behind a mutex so readers can be opened
+    /// from any thread.
+    pin: std::sync::Mutex<Connection>,
     wal: Option<WalSnapshot>,
 }
 
@@ -75,14 +77,16 @@ impl Snapshot {
         };
         Ok(Snapshot {
             path: path.to_path_buf(),
-            pin,
+            pin: std::sync::Mutex::new(pin),
             wal,
         })
     }
 
     /// The pinned connection itself (for introspection and single-threaded work).
-    pub fn connection(&self) -> &Connection {
-        &self.pin
+    pub fn connection(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.pin
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn path(&self) -> &Path {

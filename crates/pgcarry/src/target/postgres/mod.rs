@@ -2,4 +2,6 @@
 
 pub mod conn;
 pub mod copy;
+pub mod ddl;
 pub mod ident;
+pub mod load;

@@ -1,0 +1,251 @@
+//! The executor: runs a [`Plan`] against PostgreSQL. It decides nothing: it creates and loads
+//! the tables, runs the plan's post-load steps, sets sequences and checks the result.
+//!
+//! Tables load in parallel (`jobs` connections), each in its own transaction that creates it,
+//! so a table is either fully loaded or absent. Keys and indexes are built after the load,
+//! foreign keys last.
+
+use crate::plan::model::SourceSchema;
+use crate::plan::{Plan, StepKind};
+use crate::progress::Progress;
+use crate::rejects::RejectSink;
+use crate::report::{Report, SequenceReport, StepFailure, TableReport};
+use crate::source::sqlite::Snapshot;
+use crate::target::postgres::ddl::{self, DdlError, IfExists};
+use crate::target::postgres::load::{self, describe_pg_error};
+use postgres::Client;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+/// Opens a new connection to the target.
+pub type Connect<'a> = &'a (dyn Fn() -> Result<Client, String> + Sync);
+
+pub struct MigrateOptions {
+    pub jobs: usize,
+    pub if_exists: IfExists,
+    pub rejects: PathBuf,
+    /// The target, password redacted, for the report.
+    pub target: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error("cannot connect to the target: {0}")]
+    Connect(String),
+    #[error(transparent)]
+    Ddl(#[from] DdlError),
+    #[error("could not write the rejects file {path}")]
+    Rejects {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Runs `work(i, client)` for every index below `n` on `jobs` threads, each with its own
+/// connection; items are taken in the order given.
+fn parallel<T: Send>(
+    n: usize,
+    jobs: usize,
+    connect: Connect<'_>,
+    work: &(dyn Fn(usize, &mut Client) -> T + Sync),
+) -> Result<Vec<Option<T>>, MigrateError> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..n).map(|_| None).collect());
+    let workers = jobs.clamp(1, n.max(1));
+    let errors: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                let mut client = match connect() {
+                    Ok(c) => c,
+                    Err(e) => {
+                        errors.lock().map(|mut v| v.push(e)).ok();
+                        return;
+                    }
+                };
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= n {
+                        break;
+                    }
+                    let r = work(i, &mut client);
+                    if let Ok(mut v) = results.lock() {
+                        v[i] = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    let errors = errors.into_inner().unwrap_or_default();
+    let results = results.into_inner().unwrap_or_default();
+    if results.iter().any(Option::is_none)
+        && let Some(e) = errors.into_iter().next()
+    {
+        return Err(MigrateError::Connect(e));
+    }
+    Ok(results)
+}
+
+/// Executes the plan. Errors are for what stops the run before any table is written; table
+/// failures, rejected rows and failed steps are in the report.
+pub fn migrate(
+    plan: &Plan,
+    schema_model: &SourceSchema,
+    snapshot: &Snapshot,
+    connect: Connect<'_>,
+    opts: &MigrateOptions,
+    progress: &dyn Progress,
+) -> Result<Report, MigrateError> {
+    let started = Instant::now();
+    let mut report = Report::new(plan, opts.target.clone());
+    let mut admin = connect().map_err(MigrateError::Connect)?;
+    let truncated = ddl::preflight(&mut admin, plan, opts.if_exists)?;
+    let rejects = RejectSink::new(&opts.rejects);
+
+    // Largest tables first, so the last one to finish is a small one.
+    let mut order: Vec<usize> = (0..plan.tables.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(plan.tables[i].rows));
+    progress.phase("load");
+    let loads = parallel(order.len(), opts.jobs, connect, &|k, client| {
+        let i = order[k];
+        let tp = &plan.tables[i];
+        let source = schema_model
+            .tables
+            .iter()
+            .find(|t| t.name == tp.source_name)
+            .expect("plan tables come from the schema");
+        let create = !truncated.contains(&tp.name);
+        load::load_table(
+            client,
+            snapshot,
+            source,
+            tp,
+            &plan.schema,
+            create,
+            &rejects,
+            progress,
+        )
+    })?;
+    let mut loaded_ok = vec![false; plan.tables.len()];
+    let mut tables: Vec<TableReport> = plan
+        .tables
+        .iter()
+        .map(|t| TableReport {
+            name: t.name.clone(),
+            source_rows: t.rows,
+            ..Default::default()
+        })
+        .collect();
+    for (k, r) in loads.into_iter().enumerate() {
+        let i = order[k];
+        match r {
+            Some(Ok(l)) => {
+                let t = &mut tables[i];
+                t.source_rows = l.rows_read;
+                t.rows_written = l.rows_written;
+                t.rows_rejected = l.rows_rejected;
+                t.bytes = l.bytes;
+                t.seconds = l.seconds;
+                loaded_ok[i] = true;
+            }
+            Some(Err(e)) => tables[i].error = Some(format!("{e:#}")),
+            None => tables[i].error = Some("not attempted".into()),
+        }
+    }
+    let wrote_rejects = rejects.finish().map_err(|e| MigrateError::Rejects {
+        path: opts.rejects.clone(),
+        source: e,
+    })?;
+    if wrote_rejects {
+        report.rejects_file = Some(opts.rejects.display().to_string());
+    }
+
+    // Keys, indexes, checks and defaults per table, then foreign keys.
+    progress.phase("constraints");
+    let failures: Mutex<Vec<StepFailure>> = Mutex::new(Vec::new());
+    let may_exist = !truncated.is_empty();
+    let run_steps = |i: usize, client: &mut Client, kinds: &[StepKind]| {
+        let tp = &plan.tables[i];
+        if !loaded_ok[i] {
+            return;
+        }
+        let steps = tp
+            .post_load
+            .iter()
+            .chain(&tp.foreign_keys)
+            .filter(|s| kinds.contains(&s.kind));
+        for step in steps {
+            let exists_ok = may_exist && truncated.contains(&tp.name);
+            if let Err(error) = ddl::run_step(client, &plan.schema, &tp.name, step, exists_ok)
+                && let Ok(mut f) = failures.lock()
+            {
+                f.push(StepFailure {
+                    table: tp.name.clone(),
+                    kind: step.kind,
+                    name: step.name.clone(),
+                    sql: step.sql.clone(),
+                    error,
+                });
+            }
+        }
+    };
+    let local = [
+        StepKind::PrimaryKey,
+        StepKind::Unique,
+        StepKind::Index,
+        StepKind::Check,
+        StepKind::Default,
+    ];
+    parallel(order.len(), opts.jobs, connect, &|k, client| {
+        run_steps(order[k], client, &local)
+    })?;
+    parallel(order.len(), opts.jobs, connect, &|k, client| {
+        run_steps(order[k], client, &[StepKind::ForeignKey])
+    })?;
+    report.failed_steps = failures.into_inner().unwrap_or_default();
+
+    // Sequences, then the row counts.
+    for (i, tp) in plan.tables.iter().enumerate() {
+        if !loaded_ok[i] {
+            continue;
+        }
+        if let Some(id) = &tp.identity {
+            match ddl::set_identity(&mut admin, &plan.schema, &tp.name, id) {
+                Ok(next) => report.sequences.push(SequenceReport {
+                    table: tp.name.clone(),
+                    column: id.column.clone(),
+                    next_value: next,
+                }),
+                Err(error) => report.failed_steps.push(StepFailure {
+                    table: tp.name.clone(),
+                    kind: StepKind::Default,
+                    name: format!("{} identity", id.column),
+                    sql: String::new(),
+                    error,
+                }),
+            }
+        }
+    }
+    progress.phase("verify");
+    for (i, tp) in plan.tables.iter().enumerate() {
+        if !loaded_ok[i] {
+            continue;
+        }
+        let t = &mut tables[i];
+        match ddl::count_rows(&mut admin, &plan.schema, &tp.name) {
+            Ok(n) => {
+                t.target_rows = Some(n);
+                t.verified = Some(n == t.source_rows - t.rows_rejected && n == t.rows_written);
+            }
+            Err(e) => t.error = Some(format!("could not count rows: {e}")),
+        }
+    }
+    report.verified = tables.iter().all(|t| t.verified == Some(true));
+    report.tables = tables;
+    report.seconds = started.elapsed().as_secs_f64();
+    let _ = describe_pg_error; // re-exported for callers
+    Ok(report)
+}

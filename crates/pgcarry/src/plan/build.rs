@@ -1,0 +1,422 @@
+//! Building the [`Plan`] from the schema model and the scan: names, types, and every DDL
+//! statement, each constraint translated or reported.
+
+use super::decide::decide;
+use super::model::{self, ForeignKey, SourceSchema, Table};
+use super::translate::{ExprContext, translate_default, translate_expr};
+use super::types::PgType;
+use super::{ColumnPlan, Identity, Plan, Step, StepKind, TablePlan, Warning};
+use crate::source::sqlite::scan::TableStats;
+use crate::target::postgres::ident::{pg_name, qualified, quote_ident};
+use std::collections::HashSet;
+
+pub struct PlanOptions {
+    pub source: String,
+    pub schema: String,
+}
+
+/// Decides everything. `stats[i]` belongs to `schema.tables[i]`.
+pub fn build(schema: &SourceSchema, stats: &[TableStats], opts: &PlanOptions) -> Plan {
+    let mut warnings = Vec::new();
+    let mut names = NameSet::default();
+    let mut tables: Vec<TablePlan> = schema
+        .tables
+        .iter()
+        .zip(stats)
+        .map(|(t, s)| table_plan(t, s, &opts.schema, &mut names, &mut warnings))
+        .collect();
+    // Foreign keys need every table's target names.
+    let targets: Vec<(String, String, Vec<ColumnPlan>)> = tables
+        .iter()
+        .map(|t| (t.source_name.clone(), t.name.clone(), t.columns.clone()))
+        .collect();
+    for (tp, t) in tables.iter_mut().zip(&schema.tables) {
+        for fk in &t.foreign_keys {
+            match fk_step(tp, fk, &targets, &opts.schema, &mut names) {
+                Ok(step) => tp.foreign_keys.push(step),
+                Err(msg) => warnings.push(Warning {
+                    table: Some(t.name.clone()),
+                    column: None,
+                    message: msg,
+                }),
+            }
+        }
+    }
+    let mut skipped = schema.skipped.clone();
+    for v in &schema.views {
+        skipped.push(model::Skipped {
+            name: v.name.clone(),
+            reason: format!("view not migrated yet; its SQL: {}", one_line(&v.sql)),
+        });
+    }
+    for t in &schema.triggers {
+        skipped.push(model::Skipped {
+            name: t.name.clone(),
+            reason: format!(
+                "trigger on {} not migrated (SQLite trigger bodies do not translate); its SQL: {}",
+                t.table,
+                one_line(&t.sql)
+            ),
+        });
+    }
+    Plan {
+        source: opts.source.clone(),
+        schema: opts.schema.clone(),
+        tables,
+        skipped,
+        warnings,
+    }
+}
+
+fn one_line(sql: &str) -> String {
+    sql.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Constraint and index names are unique per schema in PostgreSQL: made unique here.
+#[derive(Default)]
+struct NameSet(HashSet<String>);
+
+impl NameSet {
+    fn claim(&mut self, wanted: &str) -> String {
+        let mut name = pg_name(wanted);
+        let mut n = 1;
+        while !self.0.insert(name.clone()) {
+            n += 1;
+            name = pg_name(&format!("{wanted}{n}"));
+        }
+        name
+    }
+}
+
+fn table_plan(
+    t: &Table,
+    s: &TableStats,
+    schema: &str,
+    names: &mut NameSet,
+    warnings: &mut Vec<Warning>,
+) -> TablePlan {
+    let name = pg_name(&t.name);
+    let qname = qualified(schema, &name);
+    let mut warn = |column: Option<&str>, message: String| {
+        warnings.push(Warning {
+            table: Some(t.name.clone()),
+            column: column.map(str::to_string),
+            message,
+        })
+    };
+    if name != t.name {
+        warn(
+            None,
+            format!("table name longer than 63 bytes: created as {name:?}"),
+        );
+    }
+    let mut columns = Vec::new();
+    for (c, cs) in t.columns.iter().zip(&s.columns) {
+        let decision = decide(&c.declared_type, cs);
+        let col_name = pg_name(&c.name);
+        if col_name != c.name {
+            warn(
+                Some(&c.name),
+                format!("column name longer than 63 bytes: created as {col_name:?}"),
+            );
+        }
+        let in_pk = t.primary_key.iter().any(|k| k == &c.name);
+        let identity =
+            t.rowid_alias.as_deref() == Some(c.name.as_str()) && decision.pg_type.is_integer();
+        if let Some(g) = &c.generated {
+            warn(
+                Some(&c.name),
+                format!(
+                    "generated column kept as a plain column holding its current values (expression: {})",
+                    g.expr
+                ),
+            );
+        }
+        if let Some(coll) = &c.collation
+            && !coll.eq_ignore_ascii_case("BINARY")
+        {
+            warn(
+                Some(&c.name),
+                format!(
+                    "COLLATE {coll} not carried over: comparisons in PostgreSQL are case-sensitive"
+                ),
+            );
+        }
+        if in_pk && !c.not_null && cs.nulls > 0 {
+            warn(
+                Some(&c.name),
+                format!(
+                    "{} row(s) hold NULL in this primary-key column (SQLite allowed it); they go to the rejects file",
+                    cs.nulls
+                ),
+            );
+        }
+        columns.push(ColumnPlan {
+            source_name: c.name.clone(),
+            name: col_name,
+            declared_type: c.declared_type.clone(),
+            pg_type: decision.pg_type,
+            not_null: c.not_null || in_pk,
+            identity,
+            reason: decision.reason,
+            rejects: decision.rejects,
+        });
+    }
+    let defs: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            let mut d = format!("{} {}", quote_ident(&c.name), c.pg_type.sql());
+            if c.identity {
+                d.push_str(" GENERATED BY DEFAULT AS IDENTITY");
+            }
+            if c.not_null {
+                d.push_str(" NOT NULL");
+            }
+            d
+        })
+        .collect();
+    let create_sql = format!("CREATE TABLE {qname} (\n    {}\n)", defs.join(",\n    "));
+
+    let lookup = |src: &str| {
+        columns
+            .iter()
+            .find(|c| c.source_name.eq_ignore_ascii_case(src))
+            .map(|c| (c.name.clone(), c.pg_type.clone()))
+    };
+    let ctx = ExprContext { columns: &lookup };
+    let target_cols = |cols: &[String]| -> Option<Vec<String>> {
+        cols.iter()
+            .map(|c| lookup(c).map(|(n, _)| quote_ident(&n)))
+            .collect()
+    };
+
+    let mut post = Vec::new();
+    if !t.primary_key.is_empty()
+        && let Some(cols) = target_cols(&t.primary_key)
+    {
+        let cname = names.claim(&format!("{name}_pkey"));
+        post.push(Step {
+            kind: StepKind::PrimaryKey,
+            name: cname.clone(),
+            sql: format!(
+                "ALTER TABLE {qname} ADD CONSTRAINT {} PRIMARY KEY ({})",
+                quote_ident(&cname),
+                cols.join(", ")
+            ),
+        });
+    }
+    for idx in &t.indexes {
+        match index_step(idx, &name, &qname, &ctx, names) {
+            Ok(step) => post.push(step),
+            Err(msg) => warn(None, format!("index {} not created: {msg}", idx.name)),
+        }
+    }
+    for (i, check) in t.checks.iter().enumerate() {
+        match translate_expr(&check.expr, &ctx) {
+            Ok(expr) => {
+                let wanted = check
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("{name}_check{}", i + 1));
+                let cname = names.claim(&wanted);
+                post.push(Step {
+                    kind: StepKind::Check,
+                    name: cname.clone(),
+                    sql: format!(
+                        "ALTER TABLE {qname} ADD CONSTRAINT {} CHECK ({expr})",
+                        quote_ident(&cname)
+                    ),
+                });
+            }
+            Err(e) => warn(None, format!("CHECK ({}) not created: {e}", check.expr)),
+        }
+    }
+    for (c, col) in t.columns.iter().zip(&columns) {
+        let Some(default) = &c.default else { continue };
+        if col.identity {
+            continue;
+        }
+        match translate_default(default, &col.pg_type) {
+            Ok(expr) => post.push(Step {
+                kind: StepKind::Default,
+                name: col.name.clone(),
+                sql: format!(
+                    "ALTER TABLE {qname} ALTER COLUMN {} SET DEFAULT {expr}",
+                    quote_ident(&col.name)
+                ),
+            }),
+            Err(e) => warn(Some(&c.name), format!("DEFAULT {default} not set: {e}")),
+        }
+    }
+    let identity = columns.iter().find(|c| c.identity).map(|c| Identity {
+        column: c.name.clone(),
+        last_value: match (s.max_key, t.sequence) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        },
+    });
+    TablePlan {
+        source_name: t.name.clone(),
+        name,
+        rows: s.rows,
+        columns,
+        create_sql,
+        post_load: post,
+        foreign_keys: Vec::new(),
+        identity,
+    }
+}
+
+fn index_step(
+    idx: &model::Index,
+    table: &str,
+    qname: &str,
+    ctx: &ExprContext<'_>,
+    names: &mut NameSet,
+) -> Result<Step, String> {
+    let mut terms = Vec::new();
+    let mut plain = Vec::new();
+    for c in &idx.columns {
+        let mut term = match (&c.column, &c.expr) {
+            (Some(col), _) => {
+                let (n, _) = (ctx.columns)(col).ok_or_else(|| format!("unknown column {col}"))?;
+                plain.push(n.clone());
+                quote_ident(&n)
+            }
+            (None, Some(expr)) => {
+                format!(
+                    "({})",
+                    translate_expr(expr, ctx).map_err(|e| e.to_string())?
+                )
+            }
+            (None, None) => return Err("an indexed term could not be read".into()),
+        };
+        if let Some(coll) = &c.collation
+            && !coll.eq_ignore_ascii_case("BINARY")
+        {
+            return Err(format!(
+                "COLLATE {coll} has no PostgreSQL equivalent yet (a case-sensitive index would accept \
+                 values SQLite refused)"
+            ));
+        }
+        if c.descending {
+            term.push_str(" DESC");
+        }
+        terms.push(term);
+    }
+    let where_sql = match &idx.partial_where {
+        Some(w) => format!(
+            " WHERE {}",
+            translate_expr(w, ctx).map_err(|e| e.to_string())?
+        ),
+        None => String::new(),
+    };
+    if idx.from_constraint && idx.unique && plain.len() == terms.len() {
+        let cname = names.claim(&format!("{table}_{}_key", plain.join("_")));
+        return Ok(Step {
+            kind: StepKind::Unique,
+            name: cname.clone(),
+            sql: format!(
+                "ALTER TABLE {qname} ADD CONSTRAINT {} UNIQUE ({})",
+                quote_ident(&cname),
+                terms.join(", ")
+            ),
+        });
+    }
+    let iname = names.claim(&idx.name);
+    Ok(Step {
+        kind: if idx.unique {
+            StepKind::Unique
+        } else {
+            StepKind::Index
+        },
+        name: iname.clone(),
+        sql: format!(
+            "CREATE {}INDEX {} ON {qname} ({}){where_sql}",
+            if idx.unique { "UNIQUE " } else { "" },
+            quote_ident(&iname),
+            terms.join(", ")
+        ),
+    })
+}
+
+fn fk_step(
+    tp: &TablePlan,
+    fk: &ForeignKey,
+    targets: &[(String, String, Vec<ColumnPlan>)],
+    schema: &str,
+    names: &mut NameSet,
+) -> Result<Step, String> {
+    let Some((_, parent, parent_cols)) = targets.iter().find(|(s, _, _)| s == &fk.ref_table) else {
+        return Err(format!(
+            "foreign key ({}) references table {}, which is not in the database: not created",
+            fk.columns.join(", "),
+            fk.ref_table
+        ));
+    };
+    let map = |cols: &[ColumnPlan], names: &[String]| -> Option<Vec<String>> {
+        names
+            .iter()
+            .map(|n| {
+                cols.iter()
+                    .find(|c| c.source_name.eq_ignore_ascii_case(n))
+                    .map(|c| c.name.clone())
+            })
+            .collect()
+    };
+    let child = map(&tp.columns, &fk.columns).ok_or("foreign key names an unknown column")?;
+    let parent_keys = map(parent_cols, &fk.ref_columns).ok_or_else(|| {
+        format!(
+            "foreign key references columns of {} that do not exist",
+            fk.ref_table
+        )
+    })?;
+    if child.len() != parent_keys.len() {
+        return Err(format!(
+            "foreign key ({}) references {} without matching columns",
+            fk.columns.join(", "),
+            fk.ref_table
+        ));
+    }
+    let cname = names.claim(&format!("{}_{}_fkey", tp.name, child.join("_")));
+    let q = |v: &[String]| {
+        v.iter()
+            .map(|c| quote_ident(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let action = |a: &str| match a.to_ascii_uppercase().as_str() {
+        "CASCADE" => "CASCADE",
+        "SET NULL" => "SET NULL",
+        "SET DEFAULT" => "SET DEFAULT",
+        "RESTRICT" => "RESTRICT",
+        _ => "NO ACTION",
+    };
+    Ok(Step {
+        kind: StepKind::ForeignKey,
+        name: cname.clone(),
+        sql: format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) ON UPDATE {} ON DELETE {}{}",
+            qualified(schema, &tp.name),
+            quote_ident(&cname),
+            q(&child),
+            qualified(schema, parent),
+            q(&parent_keys),
+            action(&fk.on_update),
+            action(&fk.on_delete),
+            if fk.deferrable {
+                " DEFERRABLE INITIALLY DEFERRED"
+            } else {
+                ""
+            }
+        ),
+    })
+}
+
+/// The PostgreSQL type a column ended with, by target name (for callers that need it).
+pub fn column_type<'a>(t: &'a TablePlan, name: &str) -> Option<&'a PgType> {
+    t.columns
+        .iter()
+        .find(|c| c.name == name)
+        .map(|c| &c.pg_type)
+}

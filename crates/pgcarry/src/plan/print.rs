@@ -1,0 +1,121 @@
+//! The plan as a person reads it: tables, columns with their types and reasons, keys, indexes,
+//! constraints, warnings and what is not migrated; with `sql`, every statement that will run.
+
+use super::{Plan, StepKind};
+use std::fmt::Write;
+
+pub fn render(plan: &Plan, sql: bool) -> String {
+    let mut o = String::new();
+    let rows: u64 = plan.tables.iter().map(|t| t.rows).sum();
+    let _ = writeln!(
+        o,
+        "Plan: {} → schema {:?}: {} table(s), {} row(s)",
+        plan.source,
+        plan.schema,
+        plan.tables.len(),
+        rows
+    );
+    for t in &plan.tables {
+        let _ = writeln!(o, "\n{} ({} rows)", t.name, t.rows);
+        let w = t
+            .columns
+            .iter()
+            .map(|c| c.name.chars().count())
+            .max()
+            .unwrap_or(0);
+        let tw = t
+            .columns
+            .iter()
+            .map(|c| type_label(c).len())
+            .max()
+            .unwrap_or(0);
+        for c in &t.columns {
+            let _ = writeln!(
+                o,
+                "  {:w$}  {:tw$}  {}",
+                c.name,
+                type_label(c),
+                c.reason,
+                w = w,
+                tw = tw
+            );
+            if let Some(r) = &c.rejects {
+                let _ = writeln!(o, "  {:w$}  {:tw$}  ! {r}", "", "", w = w, tw = tw);
+            }
+        }
+        for s in t.post_load.iter().chain(&t.foreign_keys) {
+            let kind = match s.kind {
+                StepKind::PrimaryKey => "primary key",
+                StepKind::Unique => "unique",
+                StepKind::Index => "index",
+                StepKind::Check => "check",
+                StepKind::Default => "default",
+                StepKind::ForeignKey => "foreign key",
+            };
+            let _ = writeln!(o, "  {kind:<12} {}", s.name);
+        }
+        if let Some(id) = &t.identity {
+            let _ = match id.last_value {
+                Some(v) => writeln!(o, "  {:<12} {} continues after {v}", "identity", id.column),
+                None => writeln!(o, "  {:<12} {} starts at 1", "identity", id.column),
+            };
+        }
+        if sql {
+            let _ = writeln!(o, "\n  {};", t.create_sql.replace('\n', "\n  "));
+            for s in t.post_load.iter().chain(&t.foreign_keys) {
+                let _ = writeln!(o, "  {};", s.sql);
+            }
+        }
+    }
+    if !plan.warnings.is_empty() {
+        let _ = writeln!(o, "\nWarnings:");
+        for w in &plan.warnings {
+            let place = match (&w.table, &w.column) {
+                (Some(t), Some(c)) => format!("{t}.{c}: "),
+                (Some(t), None) => format!("{t}: "),
+                _ => String::new(),
+            };
+            let _ = writeln!(o, "  - {place}{}", w.message);
+        }
+    }
+    if !plan.skipped.is_empty() {
+        let _ = writeln!(o, "\nNot migrated:");
+        for s in &plan.skipped {
+            let _ = writeln!(o, "  - {}: {}", s.name, s.reason);
+        }
+    }
+    let rejects: Vec<_> = plan
+        .tables
+        .iter()
+        .flat_map(|t| {
+            t.columns
+                .iter()
+                .filter(|c| c.rejects.is_some())
+                .map(move |c| (t, c))
+        })
+        .collect();
+    if !rejects.is_empty() {
+        let _ = writeln!(o, "\nRows that will be rejected:");
+        for (t, c) in rejects {
+            let _ = writeln!(
+                o,
+                "  - {}.{}: {}",
+                t.name,
+                c.name,
+                c.rejects.as_deref().unwrap_or("")
+            );
+        }
+    }
+    o
+}
+
+fn type_label(c: &super::ColumnPlan) -> String {
+    let mut s = c.pg_type.sql();
+    if c.identity {
+        s.push_str(" identity");
+    }
+    if c.not_null {
+        s.push_str(" not null");
+    }
+    s
+}

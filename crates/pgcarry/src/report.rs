@@ -1,0 +1,282 @@
+//! The migration report: per table rows read, written and rejected, time, bytes and the
+//! verification result; every type decision, warning and failed step. Serialised with
+//! `--report FILE.json` and rendered as the human summary.
+
+use crate::plan::{Plan, StepKind, Warning, model::Skipped, types::PgType};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub source: String,
+    /// The target, password redacted.
+    pub target: String,
+    pub schema: String,
+    pub seconds: f64,
+    pub tables: Vec<TableReport>,
+    pub failed_steps: Vec<StepFailure>,
+    pub decisions: Vec<DecisionReport>,
+    pub warnings: Vec<Warning>,
+    pub skipped: Vec<Skipped>,
+    /// The rejects file, when any row was rejected.
+    pub rejects_file: Option<String>,
+    /// Whether the content was verified after the load.
+    pub verified: bool,
+    pub sequences: Vec<SequenceReport>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TableReport {
+    pub name: String,
+    pub source_rows: u64,
+    pub rows_written: u64,
+    pub rows_rejected: u64,
+    /// Rows counted in PostgreSQL after the load.
+    pub target_rows: Option<u64>,
+    pub seconds: f64,
+    /// Binary COPY bytes sent.
+    pub bytes: u64,
+    /// Verified: target rows equal source rows minus rejected rows.
+    pub verified: Option<bool>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepFailure {
+    pub table: String,
+    pub kind: StepKind,
+    pub name: String,
+    pub sql: String,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DecisionReport {
+    pub table: String,
+    pub column: String,
+    pub declared_type: String,
+    pub pg_type: PgType,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SequenceReport {
+    pub table: String,
+    pub column: String,
+    /// The value the next INSERT without a key will get.
+    pub next_value: i64,
+}
+
+/// How the run ended, as the exit code says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Migrated and verified.
+    Success,
+    /// Finished, but rows were rejected, a step failed, or verification found a difference.
+    Differences,
+    /// A table could not be loaded.
+    Failed,
+}
+
+impl Report {
+    pub fn new(plan: &Plan, target: String) -> Report {
+        let decisions = plan
+            .tables
+            .iter()
+            .flat_map(|t| {
+                t.columns.iter().map(move |c| DecisionReport {
+                    table: t.name.clone(),
+                    column: c.name.clone(),
+                    declared_type: c.declared_type.clone(),
+                    pg_type: c.pg_type.clone(),
+                    reason: c.reason.clone(),
+                })
+            })
+            .collect();
+        Report {
+            source: plan.source.clone(),
+            target,
+            schema: plan.schema.clone(),
+            seconds: 0.0,
+            tables: Vec::new(),
+            failed_steps: Vec::new(),
+            decisions,
+            warnings: plan.warnings.clone(),
+            skipped: plan.skipped.clone(),
+            rejects_file: None,
+            verified: false,
+            sequences: Vec::new(),
+        }
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        if self.tables.iter().any(|t| t.error.is_some()) {
+            Outcome::Failed
+        } else if self
+            .tables
+            .iter()
+            .any(|t| t.rows_rejected > 0 || t.verified == Some(false))
+            || !self.failed_steps.is_empty()
+        {
+            Outcome::Differences
+        } else {
+            Outcome::Success
+        }
+    }
+
+    /// The human summary: one line per table, then what needs attention.
+    pub fn render(&self) -> String {
+        let mut o = String::new();
+        let w = self
+            .tables
+            .iter()
+            .map(|t| t.name.chars().count())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        let _ = writeln!(
+            o,
+            "{:w$}  {:>10}  {:>10}  {:>8}  {:>8}  {:>8}  {}",
+            "table",
+            "read",
+            "written",
+            "rejected",
+            "seconds",
+            "MB/s",
+            "verified",
+            w = w
+        );
+        let mut totals = TableReport::default();
+        for t in &self.tables {
+            let mbs = if t.seconds > 0.0 {
+                t.bytes as f64 / 1e6 / t.seconds
+            } else {
+                0.0
+            };
+            let verified = match (&t.error, t.verified) {
+                (Some(_), _) => "FAILED",
+                (None, Some(true)) => "yes",
+                (None, Some(false)) => "NO",
+                (None, None) => "not verified",
+            };
+            let _ = writeln!(
+                o,
+                "{:w$}  {:>10}  {:>10}  {:>8}  {:>8.2}  {:>8.1}  {}",
+                t.name,
+                t.source_rows,
+                t.rows_written,
+                t.rows_rejected,
+                t.seconds,
+                mbs,
+                verified,
+                w = w
+            );
+            totals.source_rows += t.source_rows;
+            totals.rows_written += t.rows_written;
+            totals.rows_rejected += t.rows_rejected;
+            totals.bytes += t.bytes;
+        }
+        let mbs = if self.seconds > 0.0 {
+            totals.bytes as f64 / 1e6 / self.seconds
+        } else {
+            0.0
+        };
+        let _ = writeln!(
+            o,
+            "{:w$}  {:>10}  {:>10}  {:>8}  {:>8.2}  {:>8.1}",
+            "total",
+            totals.source_rows,
+            totals.rows_written,
+            totals.rows_rejected,
+            self.seconds,
+            mbs,
+            w = w
+        );
+        for t in &self.tables {
+            if let Some(e) = &t.error {
+                let _ = writeln!(o, "\nerror: table {} was not loaded: {e}", t.name);
+            } else if t.verified == Some(false) {
+                let _ = writeln!(
+                    o,
+                    "\ndifference: table {}: {} rows expected in PostgreSQL, {} found",
+                    t.name,
+                    t.source_rows - t.rows_rejected,
+                    t.target_rows.unwrap_or(0)
+                );
+            }
+        }
+        for f in &self.failed_steps {
+            let _ = writeln!(
+                o,
+                "\nfailed: {} {} on {}: {}\n  {}",
+                kind_name(f.kind),
+                f.name,
+                f.table,
+                f.error,
+                f.sql
+            );
+        }
+        if totals.rows_rejected > 0 {
+            let tables: Vec<String> = self
+                .tables
+                .iter()
+                .filter(|t| t.rows_rejected > 0)
+                .map(|t| format!("{} ({})", t.name, t.rows_rejected))
+                .collect();
+            let _ = writeln!(
+                o,
+                "\n{} row(s) rejected in {}: see {}",
+                totals.rows_rejected,
+                tables.join(", "),
+                self.rejects_file.as_deref().unwrap_or("the rejects file")
+            );
+        }
+        if !self.warnings.is_empty() {
+            let _ = writeln!(
+                o,
+                "\n{} warning(s) (see `pgcarry plan` or the JSON report):",
+                self.warnings.len()
+            );
+            for w in self.warnings.iter().take(10) {
+                let place = match (&w.table, &w.column) {
+                    (Some(t), Some(c)) => format!("{t}.{c}: "),
+                    (Some(t), None) => format!("{t}: "),
+                    _ => String::new(),
+                };
+                let _ = writeln!(o, "  - {place}{}", w.message);
+            }
+            if self.warnings.len() > 10 {
+                let _ = writeln!(o, "  … and {} more", self.warnings.len() - 10);
+            }
+        }
+        if !self.skipped.is_empty() {
+            let _ = writeln!(
+                o,
+                "\nnot migrated: {}",
+                self.skipped
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        let verdict = match self.outcome() {
+            Outcome::Success => "migrated and verified",
+            Outcome::Differences => "finished with differences (exit 3)",
+            Outcome::Failed => "FAILED (exit 1)",
+        };
+        let _ = writeln!(o, "\n{}: {verdict}", self.target);
+        o
+    }
+}
+
+pub fn kind_name(k: StepKind) -> &'static str {
+    match k {
+        StepKind::PrimaryKey => "primary key",
+        StepKind::Unique => "unique constraint",
+        StepKind::Index => "index",
+        StepKind::Check => "check constraint",
+        StepKind::Default => "default",
+        StepKind::ForeignKey => "foreign key",
+    }
+}

@@ -1,0 +1,292 @@
+//! Everything around the load that talks DDL: the preflight (schema, tables already there),
+//! the post-load steps (keys, indexes, checks, defaults, foreign keys), sequences, row counts.
+
+use super::ident::{qualified, quote_ident, quote_literal};
+use super::load::describe_pg_error;
+use crate::plan::{Identity, Plan, Step, StepKind, TablePlan};
+use postgres::Client;
+
+/// What to do with tables that already exist in the target schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IfExists {
+    /// Refuse, and write nothing.
+    #[default]
+    Fail,
+    /// Keep their definition (it must match the plan), empty them, reload.
+    Truncate,
+    /// Drop and recreate them.
+    Drop,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DdlError {
+    #[error(
+        "{} already exist{} in schema {schema:?}: {}. pgcarry writes nothing into existing tables unless told \
+         how: --if-exists drop recreates them, --if-exists truncate empties and reloads them, or choose \
+         another --schema",
+        if .tables.len() == 1 { "a table" } else { "tables" },
+        if .tables.len() == 1 { "s" } else { "" },
+        .tables.join(", ")
+    )]
+    TablesExist { schema: String, tables: Vec<String> },
+    #[error(
+        "table {table} exists with different columns than the plan ({detail}); --if-exists truncate keeps \
+         the existing definition, so it must match: use --if-exists drop"
+    )]
+    Mismatch { table: String, detail: String },
+    #[error("{what}: {message}")]
+    Server { what: String, message: String },
+}
+
+fn server(what: impl Into<String>) -> impl FnOnce(postgres::Error) -> DdlError {
+    let what = what.into();
+    move |e| DdlError::Server {
+        what,
+        message: describe_pg_error(&e),
+    }
+}
+
+/// Which planned tables exist already, with their row estimate.
+fn existing_tables(client: &mut Client, plan: &Plan) -> Result<Vec<String>, DdlError> {
+    let names: Vec<String> = plan.tables.iter().map(|t| t.name.clone()).collect();
+    let rows = client
+        .query(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relname = ANY($2) AND c.relkind IN ('r', 'p')",
+            &[&plan.schema, &names],
+        )
+        .map_err(server("look for existing tables"))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Creates the schema and deals with existing tables. Returns the tables that exist (and were
+/// emptied) under `Truncate`; those are loaded without CREATE.
+pub fn preflight(
+    client: &mut Client,
+    plan: &Plan,
+    if_exists: IfExists,
+) -> Result<Vec<String>, DdlError> {
+    let existing = existing_tables(client, plan)?;
+    if !existing.is_empty() && if_exists == IfExists::Fail {
+        let mut described = Vec::new();
+        for t in &existing {
+            let n: i64 = client
+                .query_one(
+                    &format!("SELECT count(*) FROM {}", qualified(&plan.schema, t)),
+                    &[],
+                )
+                .map(|r| r.get(0))
+                .unwrap_or(-1);
+            described.push(if n >= 0 {
+                format!("{t} ({n} rows)")
+            } else {
+                t.clone()
+            });
+        }
+        return Err(DdlError::TablesExist {
+            schema: plan.schema.clone(),
+            tables: described,
+        });
+    }
+    if if_exists == IfExists::Truncate {
+        for t in &existing {
+            if let Some(tp) = plan.table(t) {
+                check_columns(client, &plan.schema, tp)?;
+            }
+        }
+    }
+    let mut tx = client.transaction().map_err(server("begin"))?;
+    tx.batch_execute(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {}",
+        quote_ident(&plan.schema)
+    ))
+    .map_err(server(format!("create schema {}", plan.schema)))?;
+    if !existing.is_empty() {
+        let list: Vec<String> = existing
+            .iter()
+            .map(|t| qualified(&plan.schema, t))
+            .collect();
+        let sql = match if_exists {
+            IfExists::Drop => format!("DROP TABLE {} CASCADE", list.join(", ")),
+            _ => format!("TRUNCATE {}", list.join(", ")),
+        };
+        tx.batch_execute(&sql)
+            .map_err(server("empty the existing tables"))?;
+        if if_exists == IfExists::Truncate {
+            // Foreign keys among them would check rows during the parallel load: they are
+            // recreated by the plan's steps afterwards.
+            drop_foreign_keys(&mut tx, plan, &existing)?;
+        }
+    }
+    tx.commit().map_err(server("commit the preflight"))?;
+    Ok(if if_exists == IfExists::Truncate {
+        existing
+    } else {
+        Vec::new()
+    })
+}
+
+fn check_columns(client: &mut Client, schema: &str, tp: &TablePlan) -> Result<(), DdlError> {
+    let rows = client
+        .query(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+             WHERE a.attrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass \
+             AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+            &[&schema, &tp.name],
+        )
+        .map_err(server(format!("read the columns of {}", tp.name)))?;
+    let have: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let want: Vec<(String, String)> = tp
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), normalise_type(&c.pg_type.sql())))
+        .collect();
+    let have_norm: Vec<(String, String)> = have
+        .iter()
+        .map(|(n, t)| (n.clone(), normalise_type(t)))
+        .collect();
+    if have_norm != want {
+        let detail = format!(
+            "has {}; plan wants {}",
+            have.iter()
+                .map(|(n, t)| format!("{n} {t}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            want.iter()
+                .map(|(n, t)| format!("{n} {t}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return Err(DdlError::Mismatch {
+            table: tp.name.clone(),
+            detail,
+        });
+    }
+    Ok(())
+}
+
+fn normalise_type(t: &str) -> String {
+    t.replace("character varying", "varchar")
+        .replace("timestamp without time zone", "timestamp")
+        .replace("timestamp with time zone", "timestamptz")
+        .replace("time without time zone", "time")
+        .replace(", ", ",")
+}
+
+fn drop_foreign_keys(
+    tx: &mut postgres::Transaction<'_>,
+    plan: &Plan,
+    tables: &[String],
+) -> Result<(), DdlError> {
+    for t in tables {
+        let rows = tx
+            .query(
+                "SELECT conname FROM pg_constraint WHERE contype = 'f' \
+                 AND conrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass",
+                &[&plan.schema, t],
+            )
+            .map_err(server(format!("list foreign keys of {t}")))?;
+        for r in rows {
+            let name: String = r.get(0);
+            tx.batch_execute(&format!(
+                "ALTER TABLE {} DROP CONSTRAINT {}",
+                qualified(&plan.schema, t),
+                quote_ident(&name)
+            ))
+            .map_err(server(format!("drop foreign key {name} of {t}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// True when an object with the step's name already exists (after `--if-exists truncate`).
+fn step_exists(client: &mut Client, schema: &str, table: &str, step: &Step) -> bool {
+    let sql = match step.kind {
+        StepKind::Default => return false,
+        StepKind::Index => {
+            "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relname = $3 AND $2 <> '')"
+        }
+        StepKind::PrimaryKey => {
+            "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'p' AND $3 <> '' AND \
+             conrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass)"
+        }
+        _ => {
+            "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = $3 AND \
+             conrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass) \
+             OR EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relname = $3)"
+        }
+    };
+    client
+        .query_one(sql, &[&schema, &table, &step.name])
+        .map(|r| r.get(0))
+        .unwrap_or(false)
+}
+
+/// Runs one post-load step; the error text when the server refuses it.
+pub fn run_step(
+    client: &mut Client,
+    schema: &str,
+    table: &str,
+    step: &Step,
+    may_exist: bool,
+) -> Result<(), String> {
+    if may_exist && step_exists(client, schema, table, step) {
+        return Ok(());
+    }
+    client
+        .batch_execute(&step.sql)
+        .map_err(|e| describe_pg_error(&e))
+}
+
+/// Sets an identity's sequence past the largest key (and past `sqlite_sequence`); returns the
+/// value the next INSERT without a key will get.
+pub fn set_identity(
+    client: &mut Client,
+    schema: &str,
+    table: &str,
+    id: &Identity,
+) -> Result<i64, String> {
+    let qt = qualified(schema, table);
+    let seq_sql = format!(
+        "SELECT pg_get_serial_sequence({}, {})",
+        quote_literal(&qt),
+        quote_literal(&id.column)
+    );
+    let seq: Option<String> = client
+        .query_one(&seq_sql, &[])
+        .map(|r| r.get(0))
+        .map_err(|e| describe_pg_error(&e))?;
+    let seq = seq.ok_or_else(|| format!("no sequence found for {table}.{}", id.column))?;
+    let max_sql = format!("SELECT max({})::bigint FROM {qt}", quote_ident(&id.column));
+    let max: Option<i64> = client
+        .query_one(&max_sql, &[])
+        .map(|r| r.get(0))
+        .map_err(|e| describe_pg_error(&e))?;
+    let last = match (max, id.last_value) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    match last {
+        Some(v) if v >= 1 => {
+            client
+                .query_one("SELECT setval($1::regclass, $2, true)", &[&seq, &v])
+                .map_err(|e| describe_pg_error(&e))?;
+            Ok(v + 1)
+        }
+        _ => Ok(1),
+    }
+}
+
+/// Rows in a table, counted.
+pub fn count_rows(client: &mut Client, schema: &str, table: &str) -> Result<u64, String> {
+    let n: i64 = client
+        .query_one(
+            &format!("SELECT count(*) FROM {}", qualified(schema, table)),
+            &[],
+        )
+        .map(|r| r.get(0))
+        .map_err(|e| describe_pg_error(&e))?;
+    u64::try_from(n).map_err(|_| "negative count".to_string())
+}

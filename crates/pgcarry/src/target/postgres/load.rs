@@ -1,0 +1,230 @@
+//! Loading one table: read its rows from the snapshot, encode each value exactly, stream binary
+//! COPY. A row with a value that cannot be represented goes to the rejects file; the others
+//! load. The table is created in the same transaction as its COPY, so a failure leaves
+//! nothing behind, and COPY may use FREEZE.
+
+use super::copy::CopyBuffer;
+use crate::convert;
+use crate::plan::model::Table;
+use crate::plan::{TablePlan, types::PgType};
+use crate::progress::Progress;
+use crate::rejects::{RejectSink, Rejected, value_json};
+use crate::source::sqlite::{Snapshot, SqliteError, read};
+use crate::target::postgres::ident::{qualified, quote_ident};
+use postgres::Client;
+use serde_json::{Map, Value};
+use std::time::Instant;
+
+/// What loading one table did.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub rows_read: u64,
+    pub rows_written: u64,
+    pub rows_rejected: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Source(#[from] SqliteError),
+    #[error("table {table}: PostgreSQL refused the data: {message}")]
+    Server { table: String, message: String },
+    #[error("table {table}: could not write the rejects file")]
+    Rejects {
+        table: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("table {table}: {message}")]
+    Other { table: String, message: String },
+}
+
+/// Describes a server error with its detail and where (COPY line) it happened.
+pub fn describe_pg_error(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut s = db.message().to_string();
+            if let Some(d) = db.detail() {
+                s.push_str(&format!(" ({d})"));
+            }
+            if let Some(w) = db.where_() {
+                s.push_str(&format!(" [{w}]"));
+            }
+            s
+        }
+        None => {
+            let mut s = e.to_string();
+            let mut src = std::error::Error::source(e);
+            while let Some(inner) = src {
+                s.push_str(&format!(": {inner}"));
+                src = inner.source();
+            }
+            s
+        }
+    }
+}
+
+enum RowError {
+    Io(std::io::Error),
+    Rejects(std::io::Error),
+    Sqlite(rusqlite::Error),
+}
+
+/// Creates and loads one table in one transaction. `create` is false when the table already
+/// exists and was emptied (`--if-exists truncate`).
+pub fn load_table(
+    client: &mut Client,
+    snapshot: &Snapshot,
+    source: &Table,
+    tp: &TablePlan,
+    schema: &str,
+    create: bool,
+    rejects: &RejectSink,
+    progress: &dyn Progress,
+) -> Result<Loaded, LoadError> {
+    let started = Instant::now();
+    let server = |e: postgres::Error| LoadError::Server {
+        table: tp.name.clone(),
+        message: describe_pg_error(&e),
+    };
+    let mut tx = client.transaction().map_err(server)?;
+    let qname = qualified(schema, &tp.name);
+    if create {
+        tx.batch_execute(&tp.create_sql).map_err(server)?;
+    }
+    let cols: Vec<String> = tp.columns.iter().map(|c| quote_ident(&c.name)).collect();
+    let freeze = if create { ", FREEZE" } else { "" };
+    let copy_sql = format!(
+        "COPY {qname} ({}) FROM STDIN (FORMAT binary{freeze})",
+        cols.join(", ")
+    );
+    let mut writer = tx.copy_in(&copy_sql).map_err(server)?;
+
+    let fields = i16::try_from(tp.columns.len()).map_err(|_| LoadError::Other {
+        table: tp.name.clone(),
+        message: "more than 32767 columns".into(),
+    })?;
+    let types: Vec<&PgType> = tp.columns.iter().map(|c| &c.pg_type).collect();
+    let key_cols: Vec<usize> = source
+        .primary_key
+        .iter()
+        .filter_map(|k| source.columns.iter().position(|c| &c.name == k))
+        .collect();
+    let mut buf = CopyBuffer::new();
+    let mut done = Loaded::default();
+    let mut reported = (0u64, 0u64);
+    progress.table_start(&tp.name, tp.rows);
+
+    let result = read::for_each_row(snapshot, source, |row| {
+        done.rows_read += 1;
+        buf.begin_row(fields);
+        for (i, ty) in types.iter().enumerate() {
+            let v = row.get_ref(i).map_err(RowError::Sqlite)?;
+            let refusal = if tp.columns[i].not_null && matches!(v, rusqlite::types::ValueRef::Null)
+            {
+                Some("NULL in a NOT NULL column".to_string())
+            } else {
+                convert::encode(ty, v, buf.out()).err().map(|r| r.0)
+            };
+            if let Some(reason) = refusal {
+                buf.rollback_row();
+                done.rows_rejected += 1;
+                let record = reject_record(row, source, tp, &key_cols, i, done.rows_read, &reason)
+                    .map_err(RowError::Sqlite)?;
+                rejects.write(&record).map_err(RowError::Rejects)?;
+                return Ok(());
+            }
+        }
+        done.rows_written += 1;
+        buf.maybe_flush(&mut writer).map_err(RowError::Io)?;
+        if done.rows_read.is_multiple_of(8192) {
+            progress.table_advance(&tp.name, done.rows_read - reported.0, buf.sent - reported.1);
+            reported = (done.rows_read, buf.sent);
+        }
+        Ok(())
+    })?;
+    match result {
+        Ok(_) => {}
+        Err(RowError::Sqlite(e)) => {
+            return Err(SqliteError::query(
+                snapshot.path(),
+                format!("read table {}", source.name),
+                e,
+            )
+            .into());
+        }
+        Err(RowError::Rejects(e)) => {
+            return Err(LoadError::Rejects {
+                table: tp.name.clone(),
+                source: e,
+            });
+        }
+        Err(RowError::Io(io)) => {
+            // The server ended the COPY: its error arrives with finish().
+            let e = writer.finish().err();
+            return Err(LoadError::Server {
+                table: tp.name.clone(),
+                message: e.map_or_else(
+                    || format!("the connection failed during COPY: {io}"),
+                    |e| describe_pg_error(&e),
+                ),
+            });
+        }
+    }
+    let flushed = buf.finish(&mut writer);
+    let copied = writer.finish().map_err(server)?;
+    if let Err(e) = flushed {
+        return Err(LoadError::Other {
+            table: tp.name.clone(),
+            message: format!("sending COPY data failed: {e}"),
+        });
+    }
+    if copied != done.rows_written {
+        return Err(LoadError::Other {
+            table: tp.name.clone(),
+            message: format!(
+                "PostgreSQL reports {copied} rows copied, {} were sent",
+                done.rows_written
+            ),
+        });
+    }
+    tx.commit().map_err(server)?;
+    progress.table_advance(&tp.name, done.rows_read - reported.0, buf.sent - reported.1);
+    progress.table_done(&tp.name);
+    done.bytes = buf.sent;
+    done.seconds = started.elapsed().as_secs_f64();
+    Ok(done)
+}
+
+fn reject_record<'a>(
+    row: &rusqlite::Row<'_>,
+    source: &'a Table,
+    tp: &'a TablePlan,
+    key_cols: &[usize],
+    column: usize,
+    row_number: u64,
+    reason: &'a str,
+) -> rusqlite::Result<Rejected<'a>> {
+    let mut full = Map::new();
+    for (i, c) in source.columns.iter().enumerate() {
+        full.insert(c.name.clone(), value_json(row.get_ref(i)?));
+    }
+    let mut key = Map::new();
+    if key_cols.is_empty() {
+        key.insert("row_number".into(), Value::from(row_number));
+    } else {
+        for &i in key_cols {
+            key.insert(source.columns[i].name.clone(), value_json(row.get_ref(i)?));
+        }
+    }
+    Ok(Rejected {
+        table: &tp.name,
+        key,
+        column: &source.columns[column].name,
+        value: value_json(row.get_ref(column)?),
+        reason,
+        row: full,
+    })
+}
