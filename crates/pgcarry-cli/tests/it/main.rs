@@ -1,1 +1,9 @@
 //! Integration tests: the real `pgcarry` binary against a real PostgreSQL started for the run.
+//!
+//! One test binary, so everything links once and all tests share one PostgreSQL
+//! (`support::pg()`); each test takes a database of its own (`support::test_db`).
+//! Add a test module as one more `mod` line below.
+
+mod support;
+
+mod harness;

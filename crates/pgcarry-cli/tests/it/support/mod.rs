@@ -1,0 +1,130 @@
+//! What every integration test stands on: one real PostgreSQL per test process (started on a
+//! free port by [`pgcarry::cluster::LocalCluster`], removed by its watchdog when the process
+//! exits), a fresh database per test, the real `pgcarry` binary, and SQLite files built from
+//! SQL. Nothing here is mocked: if PostgreSQL cannot start, every test that needs it fails
+//! with the reason.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use pgcarry::cluster::{ClusterOptions, LocalCluster};
+
+/// The PostgreSQL server shared by all tests of this process.
+pub struct TestCluster {
+    cluster: LocalCluster,
+}
+
+impl TestCluster {
+    /// The URL of the `postgres` database, as the `postgres` superuser (trust, no password).
+    pub fn url(&self) -> String {
+        self.cluster.url()
+    }
+
+    /// The URL of database `dbname`.
+    pub fn url_for(&self, dbname: &str) -> String {
+        self.cluster.url_for(dbname)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.cluster.port()
+    }
+
+    /// A connection to the `postgres` database, for administrative statements.
+    pub fn admin(&self) -> postgres::Client {
+        connect(&self.url())
+    }
+}
+
+/// The shared cluster, started on first use (fsync off, watched by a watchdog because a
+/// `static` is never dropped). Panics with the cluster's error, server log included, when
+/// it cannot start; a failed start is not retried by every later test.
+pub fn pg() -> &'static TestCluster {
+    static CLUSTER: OnceLock<Result<TestCluster, String>> = OnceLock::new();
+    let started = CLUSTER.get_or_init(|| {
+        LocalCluster::start(&ClusterOptions::for_tests())
+            .map(|cluster| TestCluster { cluster })
+            .map_err(|err| err.to_string())
+    });
+    match started {
+        Ok(cluster) => cluster,
+        Err(err) => panic!(
+            "could not start the test PostgreSQL (run scripts/ensure-postgres to install it):\n{err}"
+        ),
+    }
+}
+
+/// A database of its own for one test, on the shared cluster.
+#[derive(Debug, Clone)]
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub fn client(&self) -> postgres::Client {
+        connect(&self.url)
+    }
+}
+
+/// Creates a database named after `prefix`, unique within the run (`prefix_N_PID`).
+pub fn test_db(prefix: &str) -> TestDb {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let cluster = pg();
+    let mut stem: String = prefix
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | '0'..='9' | '_' => c,
+            'A'..='Z' => c.to_ascii_lowercase(),
+            _ => '_',
+        })
+        .collect();
+    stem.truncate(40);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = format!("{stem}_{n}_{}", std::process::id());
+    cluster
+        .admin()
+        .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+        .unwrap_or_else(|err| panic!("CREATE DATABASE {name}: {err}"));
+    TestDb {
+        url: cluster.url_for(&name),
+        name,
+    }
+}
+
+/// The real `pgcarry` binary, with the environment that could point it at another server
+/// (`DATABASE_URL`, `PG*`) removed; tests set what they mean to test.
+pub fn pgcarry() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_pgcarry"));
+    for var in [
+        "DATABASE_URL",
+        "PGHOST",
+        "PGHOSTADDR",
+        "PGPORT",
+        "PGUSER",
+        "PGPASSWORD",
+        "PGPASSFILE",
+        "PGDATABASE",
+        "PGSERVICE",
+        "PGSSLMODE",
+        "PGOPTIONS",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// Creates `dir/name` as a SQLite database by running `sql` in it; returns its path.
+pub fn sqlite_fixture(dir: &Path, name: &str, sql: &str) -> PathBuf {
+    let path = dir.join(name);
+    let conn = rusqlite::Connection::open(&path)
+        .unwrap_or_else(|err| panic!("open {}: {err}", path.display()));
+    conn.execute_batch(sql)
+        .unwrap_or_else(|err| panic!("build {}: {err}\n{sql}", path.display()));
+    path
+}
+
+fn connect(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls)
+        .unwrap_or_else(|err| panic!("connect to {url}: {err}"))
+}
