@@ -287,3 +287,221 @@ fn io_error(error: &postgres::Error) -> Option<&std::io::Error> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+
+    use super::*;
+
+    /// A one-connection fake server on a free port, playing `script` against the client.
+    fn fake_server(script: fn(&mut TcpStream)) -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        std::thread::spawn(move || {
+            if let Ok((mut stream, _)) = listener.accept() {
+                script(&mut stream);
+            }
+        });
+        port
+    }
+
+    fn read_packet(stream: &mut TcpStream) -> Vec<u8> {
+        let mut len = [0; 4];
+        stream.read_exact(&mut len).expect("length");
+        let len = usize::try_from(u32::from_be_bytes(len)).expect("usize") - 4;
+        let mut body = vec![0; len];
+        stream.read_exact(&mut body).expect("body");
+        body
+    }
+
+    fn error_response(code: &str, message: &str) -> Vec<u8> {
+        let mut body = Vec::new();
+        for (field, value) in [
+            (b'S', "FATAL"),
+            (b'V', "FATAL"),
+            (b'C', code),
+            (b'M', message),
+        ] {
+            body.push(field);
+            body.extend_from_slice(value.as_bytes());
+            body.push(0);
+        }
+        body.push(0);
+        let len = u32::try_from(body.len() + 4).expect("small");
+        let mut message = vec![b'E'];
+        message.extend_from_slice(&len.to_be_bytes());
+        message.extend_from_slice(&body);
+        message
+    }
+
+    fn reject(stream: &mut TcpStream, code: &str, message: &str) {
+        read_packet(stream);
+        let _ = stream.write_all(&error_response(code, message));
+    }
+
+    fn connect(url: &str) -> ConnError {
+        let settings = match ConnSettings::parse_with(url, &|_| None) {
+            Ok(settings) => settings,
+            Err(e) => panic!("{url}: {e}"),
+        };
+        match settings.connect() {
+            Ok(_) => panic!("{url}: connected"),
+            Err(e) => e,
+        }
+    }
+
+    /// What `anyhow`'s `{:#}` would print: the error and all its sources.
+    fn chain(error: &ConnError) -> String {
+        let mut text = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+
+    fn url(port: u16, rest: &str) -> String {
+        format!("postgresql://app:hunter2@127.0.0.1:{port}/shop?connect_timeout=5&{rest}")
+    }
+
+    #[test]
+    fn wrong_password() {
+        let port = fake_server(|s| {
+            reject(
+                s,
+                "28P01",
+                "password authentication failed for user \"app\" (hunter2)",
+            );
+        });
+        let error = connect(&url(port, "sslmode=disable"));
+        assert!(
+            matches!(error, ConnError::PasswordFailed { .. }),
+            "{error:?}"
+        );
+        let text = chain(&error);
+        assert!(
+            text.starts_with(
+                "password authentication failed for user \"app\" at postgresql://app:***@127.0.0.1:"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("check the password in --to, DATABASE_URL or PGPASSWORD"),
+            "{text}"
+        );
+        // Even a server that echoed the password would not get it printed.
+        assert!(
+            !text.contains("hunter2") && !format!("{error:?}").contains("hunter2"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn missing_database_and_rejected_role() {
+        let port = fake_server(|s| reject(s, "3D000", "database \"shop\" does not exist"));
+        let error = connect(&url(port, "sslmode=disable"));
+        assert!(
+            chain(&error).starts_with("database \"shop\" does not exist at postgresql://"),
+            "{error}"
+        );
+        let port = fake_server(|s| reject(s, "28000", "no pg_hba.conf entry for host"));
+        let error = connect(&url(port, "sslmode=disable"));
+        assert!(matches!(error, ConnError::AuthRejected { .. }), "{error:?}");
+        assert!(chain(&error).contains("no pg_hba.conf entry"), "{error}");
+    }
+
+    #[test]
+    fn server_asks_for_a_password_none_given() {
+        let port = fake_server(|s| {
+            read_packet(s);
+            // AuthenticationCleartextPassword
+            let _ = s.write_all(&[b'R', 0, 0, 0, 8, 0, 0, 0, 3]);
+            let _ = s.read(&mut [0; 64]);
+        });
+        let error = connect(&format!(
+            "postgresql://app@127.0.0.1:{port}/shop?sslmode=disable"
+        ));
+        assert!(
+            matches!(error, ConnError::PasswordMissing { .. }),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn tls_required_but_not_offered() {
+        let port = fake_server(|s| {
+            read_packet(s); // SSLRequest
+            let _ = s.write_all(b"N");
+        });
+        let error = connect(&url(port, "sslmode=require"));
+        assert!(
+            matches!(error, ConnError::TlsUnavailable { .. }),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("sslmode=require requires TLS, but the server"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn tls_handshake_failure() {
+        let port = fake_server(|s| {
+            read_packet(s);
+            let _ = s.write_all(b"S");
+            let _ = s.read(&mut [0; 512]);
+            let _ = s.write_all(b"not a TLS record at all");
+        });
+        let error = connect(&url(port, "sslmode=require"));
+        assert!(matches!(error, ConnError::TlsHandshake { .. }), "{error:?}");
+    }
+
+    #[test]
+    fn connection_refused() {
+        let port = {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+            listener.local_addr().expect("addr").port()
+        };
+        let error = connect(&url(port, "sslmode=prefer"));
+        let expected = format!(
+            "could not connect to 127.0.0.1:{port}: connection refused — is the server running"
+        );
+        assert!(error.to_string().starts_with(&expected), "{error}");
+    }
+
+    #[test]
+    fn no_socket_in_the_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conninfo = format!("host={} port=5999 user=u dbname=d", dir.path().display());
+        let error = connect(&conninfo);
+        assert!(
+            error.to_string().contains(".s.PGSQL.5999: no such socket"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn verification_needs_a_readable_root_certificate() {
+        let error = connect("postgresql://h/d?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem");
+        assert!(
+            error
+                .to_string()
+                .starts_with("sslrootcert /nonexistent/ca.pem:"),
+            "{error}"
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ca.pem");
+        std::fs::write(&path, "not a certificate\n").expect("write");
+        let error = connect(&format!(
+            "host=h sslmode=verify-ca sslrootcert={}",
+            path.display()
+        ));
+        assert!(error.to_string().contains("no PEM certificate"), "{error}");
+    }
+}
