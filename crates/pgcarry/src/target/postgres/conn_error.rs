@@ -154,6 +154,15 @@ pub struct ConnCause {
 
 impl ConnCause {
     fn new(error: postgres::Error, password: Option<&str>) -> ConnCause {
+        let mut text = Self::chain_text(&error);
+        if let Some(password) = password.filter(|p| !p.is_empty()) {
+            text = text.replace(password, "***");
+        }
+        ConnCause { text, error }
+    }
+
+    /// The whole chain of `error`, password and all: for classifying, never for showing.
+    fn chain_text(error: &postgres::Error) -> String {
         let mut text = error.to_string();
         let mut source = error.source();
         while let Some(cause) = source {
@@ -161,10 +170,7 @@ impl ConnCause {
             text.push_str(&cause.to_string());
             source = cause.source();
         }
-        if let Some(password) = password.filter(|p| !p.is_empty()) {
-            text = text.replace(password, "***");
-        }
-        ConnCause { text, error }
+        text
     }
 
     /// The original error, e.g. for its SQLSTATE. Its own `Display` is not scrubbed.
@@ -197,8 +203,9 @@ pub(crate) fn classify(
     let user = settings.user().to_string();
     let code = error.code().cloned();
     let io_kind = io_error(&error).map(std::io::Error::kind);
+    // Classify on the original text: scrubbing a short password could break the words we look for.
+    let text = ConnCause::chain_text(&error);
     let source = ConnCause::new(error, settings.password());
-    let text = source.text.clone();
     if let Some(code) = code {
         return match code {
             SqlState::INVALID_PASSWORD => ConnError::PasswordFailed {
