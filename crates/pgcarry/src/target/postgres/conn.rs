@@ -99,6 +99,7 @@ struct Given {
 impl Given {
     fn from_params(params: conninfo::Params) -> Result<Given, ConnError> {
         let mut given = Given::default();
+        let mut after_password = false;
         for (key, value) in params {
             let slot = match key.as_str() {
                 "host" => &mut given.host,
@@ -133,8 +134,17 @@ impl Given {
                         what: format!("the connection option {key:?} is not supported yet"),
                     });
                 }
+                // An unquoted password with a space would put part of it here: don't echo it.
+                _ if after_password => {
+                    return Err(ConnError::InvalidConninfo {
+                        problem: "unknown option right after the password; if the password \
+                                  contains spaces, quote it: password='...'"
+                            .into(),
+                    });
+                }
                 _ => return Err(ConnError::UnknownOption { key }),
             };
+            after_password = key == "password";
             // As in libpq, an empty value means "not given".
             *slot = Some(value).filter(|v| !v.is_empty());
         }
@@ -308,7 +318,9 @@ impl ConnSettings {
             .iter()
             .zip(&self.ports)
             .map(|(host, port)| match host {
-                Host::Tcp(name) if name.contains(':') => format!("[{name}]:{port}"),
+                Host::Tcp(name) if name.contains(':') => {
+                    format!("[{}]:{port}", name.replace('%', "%25"))
+                }
                 Host::Tcp(name) => format!("{}:{port}", encode(name)),
                 Host::Unix(dir) => format!("{}:{port}", encode(&dir.to_string_lossy())),
             })

@@ -57,6 +57,13 @@ fn parse_url(rest: &str) -> Result<Params, ConnError> {
         Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
         None => (None, rest),
     };
+    if userinfo.is_none() && rest[query_start..].contains('@') {
+        // Most likely `user:pa?ss@host`: parsing on would quote the password in an error.
+        return Err(url_error(
+            "there is an '@' after the '?'; if the password contains '?', write it as %3F \
+             (and an '@' in a query value as %40)",
+        ));
+    }
     if let Some(userinfo) = userinfo {
         let (user, password) = match userinfo.split_once(':') {
             Some((user, password)) => (user, Some(password)),
@@ -172,6 +179,7 @@ fn parse_conninfo(s: &str) -> Result<Params, ConnError> {
     let bad = |problem: String| ConnError::InvalidConninfo { problem };
     let mut params = Params::new();
     let mut chars = s.chars().peekable();
+    let mut after_bare_password = false;
     loop {
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         if chars.peek().is_none() {
@@ -183,11 +191,21 @@ fn parse_conninfo(s: &str) -> Result<Params, ConnError> {
         }
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         if chars.next() != Some('=') {
+            if after_bare_password {
+                // Part of a password with a space in it: don't echo it.
+                return Err(bad(
+                    "missing \"=\" after the password; if it contains spaces, \
+                                quote it: password='...'"
+                        .into(),
+                ));
+            }
             return Err(bad(format!("missing \"=\" after {key:?}")));
         }
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         let mut value = String::new();
-        if chars.next_if_eq(&'\'').is_some() {
+        let quoted = chars.next_if_eq(&'\'').is_some();
+        after_bare_password = key == "password" && !quoted;
+        if quoted {
             loop {
                 match chars.next() {
                     Some('\'') => break,
@@ -441,9 +459,14 @@ mod tests {
             "postgresql://u:hunter2@h/db?sslmode=nope",
             "user=u password=hunter2 sslmode=nope",
             "user=u password='hunter2",
+            "postgresql://u:hunt?er2@h:5432/db",
+            "user=u password=hunt er2 dbname=d",
+            "user=u password=hunt er2=x dbname=d",
         ] {
             let message = error(input);
-            assert!(!message.contains("hunter2"), "{input}: {message}");
+            for part in ["hunter2", "hunt", "er2"] {
+                assert!(!message.contains(part), "{input}: {message}");
+            }
         }
     }
 
