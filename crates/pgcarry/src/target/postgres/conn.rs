@@ -175,14 +175,28 @@ impl Given {
             None => None,
             Some(text) => parse_timeout(&text)?,
         };
+        let dbname = self
+            .dbname
+            .or_else(|| var("PGDATABASE"))
+            .unwrap_or_else(|| user.clone());
+        let password = self.password.or_else(|| var("PGPASSWORD")).or_else(|| {
+            let file = var("PGPASSFILE")
+                .map(PathBuf::from)
+                .or_else(|| var("HOME").map(|home| Path::new(&home).join(".pgpass")))?;
+            hosts.iter().zip(&ports).find_map(|(host, &port)| {
+                let name = match host {
+                    Host::Unix(dir) if dir == Path::new(SOCKET_DIR) => "localhost".into(),
+                    Host::Unix(dir) => dir.to_string_lossy(),
+                    Host::Tcp(name) => name.as_str().into(),
+                };
+                conninfo::pgpass_password(&file, &name, port, &dbname, &user)
+            })
+        });
         Ok(ConnSettings {
             hosts,
             ports,
-            password: self.password.or_else(|| var("PGPASSWORD")),
-            dbname: self
-                .dbname
-                .or_else(|| var("PGDATABASE"))
-                .unwrap_or_else(|| user.clone()),
+            password,
+            dbname,
             user,
             sslmode,
             sslrootcert: self
@@ -614,6 +628,30 @@ mod tests {
         // libpq raises a timeout below 2 seconds to 2.
         assert_eq!(s.connect_timeout(), Some(Duration::from_secs(2)));
         assert_eq!(s.app_name(), "nightly");
+    }
+
+    #[test]
+    fn password_from_pgpass_after_pgpassword() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join(".pgpass");
+        std::fs::write(&file, "h:5432:shop:app:from-file\n").expect("write");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
+        let home = dir.path().to_string_lossy().into_owned();
+        let url = Some("postgresql://app@h/shop");
+        let s = resolve(url, &[("HOME", &home)], None);
+        assert_eq!(s.password(), Some("from-file"));
+        let s = resolve(url, &[("HOME", &home), ("PGPASSWORD", "env")], None);
+        assert_eq!(s.password(), Some("env"));
+        let s = resolve(url, &[("PGPASSFILE", &file.to_string_lossy())], None);
+        assert_eq!(s.password(), Some("from-file"));
+        assert_eq!(
+            resolve(Some("postgresql://app@h/other"), &[("HOME", &home)], None).password(),
+            None
+        );
     }
 
     #[test]

@@ -289,6 +289,62 @@ fn dotenv_value(raw: &str) -> Result<String, String> {
     Ok(raw[..end].trim_end().to_string())
 }
 
+/// The password for this server from a libpq password file (`~/.pgpass`, `PGPASSFILE`):
+/// lines of `host:port:database:user:password`, `*` matching anything, `\:` and `\\` escapes.
+///
+/// As libpq: a missing or unreadable file, or one that group or others may read, is ignored;
+/// the default socket directory is matched as `localhost`.
+pub(crate) fn pgpass_password(
+    file: &Path,
+    host: &str,
+    port: u16,
+    dbname: &str,
+    user: &str,
+) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(file).ok()?;
+        if !meta.is_file() || meta.permissions().mode() & 0o077 != 0 {
+            return None;
+        }
+    }
+    let text = std::fs::read_to_string(file).ok()?;
+    let port = port.to_string();
+    let wanted = [host, port.as_str(), dbname, user];
+    text.lines().find_map(|line| {
+        if line.starts_with('#') {
+            return None;
+        }
+        let fields = pgpass_fields(line);
+        let [h, p, d, u, password] = fields.as_slice() else {
+            return None;
+        };
+        let matches = [h, p, d, u]
+            .iter()
+            .zip(wanted)
+            .all(|(f, w)| f.as_str() == "*" || f.as_str() == w);
+        matches.then(|| password.clone())
+    })
+}
+
+/// Split at unescaped `:` into at most five fields; the fifth keeps any further `:`.
+fn pgpass_fields(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => fields
+                .last_mut()
+                .into_iter()
+                .for_each(|f| f.extend(chars.next())),
+            ':' if fields.len() < 5 => fields.push(String::new()),
+            c => fields.last_mut().into_iter().for_each(|f| f.push(c)),
+        }
+    }
+    fields
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::conn::{ConnSettings, Host, SslMode};
@@ -468,6 +524,43 @@ mod tests {
                 assert!(!message.contains(part), "{input}: {message}");
             }
         }
+    }
+
+    #[test]
+    fn pgpass_lookup() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("pgpass");
+        let lines = "# comment\n\
+                     db.example:5432:shop:app:first\n\
+                     *:*:*:app:any\\:thing\\\\:x\n\
+                     localhost:6000:*:*:local\n";
+        std::fs::write(&file, lines).expect("write");
+        let find = |host, port, db| pgpass_password(&file, host, port, db, "app");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+            assert_eq!(
+                find("db.example", 5432, "shop"),
+                None,
+                "world-readable: ignored"
+            );
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
+        assert_eq!(find("db.example", 5432, "shop").as_deref(), Some("first"));
+        assert_eq!(
+            find("other", 5432, "shop").as_deref(),
+            Some("any:thing\\:x")
+        );
+        assert_eq!(
+            pgpass_password(&file, "localhost", 6000, "d", "bob").as_deref(),
+            Some("local")
+        );
+        assert_eq!(pgpass_password(&file, "other", 6000, "d", "bob"), None);
+        assert_eq!(
+            pgpass_password(&dir.path().join("none"), "h", 1, "d", "u"),
+            None
+        );
     }
 
     #[test]
