@@ -1,7 +1,10 @@
 //! PostgreSQL as the target: connections, DDL, binary COPY, constraints, sequences.
 
 pub mod conn;
+mod conn_error;
+mod conninfo;
 pub mod copy;
 pub mod ddl;
 pub mod ident;
 pub mod load;
+mod tls;
