@@ -19,6 +19,7 @@ pub mod plan;
 pub mod progress;
 pub mod rejects;
 pub mod report;
+pub mod run;
 pub mod sample;
 pub mod source;
 pub mod target;

@@ -136,14 +136,13 @@ impl Report {
             .max(5);
         let _ = writeln!(
             o,
-            "{:w$}  {:>10}  {:>10}  {:>8}  {:>8}  {:>8}  {}",
+            "{:w$}  {:>10}  {:>10}  {:>8}  {:>8}  {:>8}  verified",
             "table",
             "read",
             "written",
             "rejected",
             "seconds",
             "MB/s",
-            "verified",
             w = w
         );
         let mut totals = TableReport::default();

@@ -271,7 +271,7 @@ pub fn set_identity(
     match last {
         Some(v) if v >= 1 => {
             client
-                .query_one("SELECT setval($1::regclass, $2, true)", &[&seq, &v])
+                .query_one("SELECT setval($1::text::regclass, $2, true)", &[&seq, &v])
                 .map_err(|e| describe_pg_error(&e))?;
             Ok(v + 1)
         }

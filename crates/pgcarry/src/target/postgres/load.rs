@@ -72,6 +72,7 @@ enum RowError {
     Sqlite(rusqlite::Error),
 }
 
+#[allow(clippy::too_many_arguments)] // each is a distinct part of the job; a struct would only rename them
 /// Creates and loads one table in one transaction. `create` is false when the table already
 /// exists and was emptied (`--if-exists truncate`).
 pub fn load_table(

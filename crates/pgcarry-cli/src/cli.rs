@@ -1,0 +1,156 @@
+//! The command line: every command and flag, defined once, with its help text.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "pgcarry",
+    version,
+    about = "Carry an application's data into PostgreSQL, and prove that nothing was lost",
+    after_help = "Examples:\n  \
+        pgcarry plan data/app.db\n  \
+        pgcarry rehearse data/app.db\n  \
+        pgcarry migrate data/app.db --to postgresql://app@db.internal/app --report migration.json\n  \
+        pgcarry rehearse --sample\n\n\
+        Exit codes: 0 migrated and verified; 1 failed; 2 usage or configuration error;\n\
+        3 finished, but rows were rejected or something differs (the report says which)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Show what a migration would do: tables, every type decision and why, keys, indexes,
+    /// warnings and rows that would be rejected. Writes nothing.
+    #[command(
+        after_help = "Examples:\n  pgcarry plan data/app.db\n  pgcarry plan data/app.db --sql"
+    )]
+    Plan(PlanArgs),
+    /// Migrate a source into PostgreSQL: create tables, load with binary COPY, build keys,
+    /// indexes and foreign keys, set sequences, check the result.
+    #[command(after_help = "Examples:\n  \
+        pgcarry migrate data/app.db --to postgresql://app@localhost/app\n  \
+        DATABASE_URL=postgresql://app@localhost/app pgcarry migrate data/app.db --schema legacy\n  \
+        pgcarry migrate data/app.db --to \"$DATABASE_URL\" --if-exists drop --report migration.json\n\n\
+        The target comes from --to, else DATABASE_URL (also from a .env file in the current\n\
+        directory), else the libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE,\n\
+        PGSSLMODE. Passwords are never printed.")]
+    Migrate(MigrateArgs),
+    /// The whole migration into a throw-away local PostgreSQL, report printed, cluster removed.
+    /// Needs only PostgreSQL's server binaries (initdb, pg_ctl).
+    #[command(after_help = "Examples:\n  \
+        pgcarry rehearse data/app.db\n  \
+        pgcarry rehearse --sample\n  \
+        pgcarry rehearse --sample --sample-scale 20   # about 527 MB, 500,000 rows\n  \
+        pgcarry rehearse data/app.db --keep           # leave the server running to look around")]
+    Rehearse(RehearseArgs),
+    /// Write the built-in sample application database (an IELTS practice bot's SQLite file,
+    /// as SQLAlchemy writes it) — the demo and the benchmark workload.
+    #[command(
+        after_help = "Examples:\n  pgcarry sample app.db\n  pgcarry sample big.db --scale 20"
+    )]
+    Sample(SampleArgs),
+}
+
+#[derive(Args)]
+pub struct SourceArgs {
+    /// A SQLite file (recognised by its header), or `sqlite:PATH`.
+    pub source: String,
+}
+
+#[derive(Args, Clone)]
+pub struct CommonArgs {
+    /// PostgreSQL schema to create the tables in.
+    #[arg(long, default_value = "public", value_name = "NAME")]
+    pub schema: String,
+    /// Tables read, loaded and indexed at once (default: the number of cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Args, Clone)]
+pub struct LoadArgs {
+    /// What to do with tables that already exist in the target schema.
+    #[arg(long, value_enum, default_value_t = IfExistsArg::Fail)]
+    pub if_exists: IfExistsArg,
+    /// Where rows that cannot be represented exactly are written (NDJSON; created only when
+    /// a row is rejected).
+    #[arg(long, default_value = "pgcarry-rejects.ndjson", value_name = "FILE")]
+    pub rejects: PathBuf,
+    /// Also write the report as JSON: per table rows, checksums, time, bytes; every type
+    /// decision and warning.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Also print every SQL statement the migration would run.
+    #[arg(long)]
+    pub sql: bool,
+    /// Print the plan as JSON instead.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Target PostgreSQL: a postgresql:// URL or a libpq key=value string.
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+#[derive(Args)]
+pub struct RehearseArgs {
+    /// A SQLite file, or `sqlite:PATH`. Not with --sample.
+    #[arg(required_unless_present = "sample", conflicts_with = "sample")]
+    pub source: Option<String>,
+    /// Rehearse on the built-in sample application database instead.
+    #[arg(long)]
+    pub sample: bool,
+    /// Size of the sample: 1 is about 26 MB (25,000 rows), 20 about 527 MB (500,000 rows).
+    #[arg(long, default_value_t = 1, value_name = "N", requires = "sample")]
+    pub sample_scale: u32,
+    /// Leave the throw-away server running and print its URL.
+    #[arg(long)]
+    pub keep: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+#[derive(Args)]
+pub struct SampleArgs {
+    /// The SQLite file to create (must not exist).
+    pub out: PathBuf,
+    /// 1 is about 26 MB (25,000 rows); 20 about 527 MB (500,000 rows).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub scale: u32,
+    /// Seed of the generator; the same seed and scale give the same data.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+#[derive(Copy, Clone, ValueEnum)]
+pub enum IfExistsArg {
+    /// Refuse and write nothing.
+    Fail,
+    /// Keep their definition (it must match), empty them and reload.
+    Truncate,
+    /// Drop and recreate them.
+    Drop,
+}

@@ -1,0 +1,150 @@
+//! Each command: turn flags into library options, call the library, print the result.
+
+use crate::cli::{
+    Cli, Command, CommonArgs, IfExistsArg, LoadArgs, MigrateArgs, PlanArgs, RehearseArgs,
+    SampleArgs,
+};
+use crate::progress::Terminal;
+use anyhow::Context;
+use pgcarry::progress::Progress;
+use pgcarry::report::{Outcome, Report};
+use pgcarry::run::{self, MigrateRequest, Prepared, RunError};
+use pgcarry::target::postgres::conn::ConnSettings;
+use pgcarry::target::postgres::ddl::IfExists;
+
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Plan(a) => plan(a),
+        Command::Migrate(a) => migrate(a),
+        Command::Rehearse(a) => rehearse(a),
+        Command::Sample(a) => sample(a),
+    }
+}
+
+fn jobs(c: &CommonArgs) -> usize {
+    c.jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1)
+}
+
+fn plan(a: PlanArgs) -> anyhow::Result<u8> {
+    let progress = Terminal::new(a.json);
+    let prepared = run::prepare(
+        &a.source.source,
+        &a.common.schema,
+        jobs(&a.common),
+        &progress,
+    )?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&prepared.plan)?);
+    } else {
+        print!("{}", pgcarry::plan::print::render(&prepared.plan, a.sql));
+    }
+    Ok(0)
+}
+
+fn request(common: &CommonArgs, load: &LoadArgs) -> MigrateRequest {
+    MigrateRequest {
+        jobs: jobs(common),
+        if_exists: match load.if_exists {
+            IfExistsArg::Fail => IfExists::Fail,
+            IfExistsArg::Truncate => IfExists::Truncate,
+            IfExistsArg::Drop => IfExists::Drop,
+        },
+        rejects: load.rejects.clone(),
+    }
+}
+
+/// Prints the report, writes it as JSON when asked, and returns the exit code.
+fn finish(report: &Report, load: &LoadArgs) -> anyhow::Result<u8> {
+    print!("{}", report.render());
+    if let Some(path) = &load.report {
+        let json = serde_json::to_string_pretty(report)?;
+        std::fs::write(path, json)
+            .with_context(|| format!("could not write the report {}", path.display()))?;
+    }
+    Ok(match report.outcome() {
+        Outcome::Success => 0,
+        Outcome::Differences => 3,
+        Outcome::Failed => 1,
+    })
+}
+
+fn migrate(a: MigrateArgs) -> anyhow::Result<u8> {
+    let target =
+        ConnSettings::resolve(a.to.as_deref()).map_err(|e| RunError::Usage(e.to_string()))?;
+    let progress = Terminal::new(false);
+    let prepared = run::prepare(
+        &a.source.source,
+        &a.common.schema,
+        jobs(&a.common),
+        &progress,
+    )?;
+    let report = run::migrate(&prepared, &target, &request(&a.common, &a.load), &progress)?;
+    finish(&report, &a.load)
+}
+
+fn rehearse(a: RehearseArgs) -> anyhow::Result<u8> {
+    let progress = Terminal::new(false);
+    let workdir = tempfile::tempdir().context("could not create a temporary directory")?;
+    let source = match (&a.source, a.sample) {
+        (_, true) => {
+            progress.phase(&format!(
+                "generate the sample database (scale {})",
+                a.sample_scale
+            ));
+            let path = run::generate_sample(workdir.path(), a.sample_scale)?;
+            path.display().to_string()
+        }
+        (Some(s), false) => s.clone(),
+        (None, false) => return Err(RunError::Usage("give a SOURCE or --sample".into()).into()),
+    };
+    let prepared: Prepared = run::prepare(&source, &a.common.schema, jobs(&a.common), &progress)?;
+    progress.phase("start a throw-away PostgreSQL");
+    let cluster = run::start_cluster()?;
+    let handle = cluster.cleanup_handle();
+    let keep = a.keep;
+    // Ctrl-C removes the throw-away server too (unless --keep).
+    let _ = ctrlc::set_handler(move || {
+        if !keep {
+            let _ = handle.cleanup();
+        }
+        std::process::exit(130);
+    });
+    let target = ConnSettings::parse(&cluster.url()).map_err(|e| RunError::Other(e.to_string()))?;
+    let result = run::migrate(&prepared, &target, &request(&a.common, &a.load), &progress);
+    let code = match &result {
+        Ok(report) => finish(report, &a.load),
+        Err(_) => Ok(1),
+    };
+    if a.keep {
+        let kept = cluster.keep();
+        println!("\nThe rehearsal server is still running: {}", kept.url);
+        println!("Stop and remove it with: {}", kept.stop_command);
+    } else {
+        cluster.stop().map_err(RunError::from)?;
+    }
+    result?;
+    code
+}
+
+fn sample(a: SampleArgs) -> anyhow::Result<u8> {
+    let mut opts = pgcarry::sample::SampleOptions {
+        scale: a.scale,
+        ..Default::default()
+    };
+    if let Some(seed) = a.seed {
+        opts.seed = seed;
+    }
+    let summary =
+        pgcarry::sample::generate(&a.out, &opts).map_err(|e| RunError::Other(e.to_string()))?;
+    for (table, rows) in &summary.tables {
+        println!("{table:12} {rows:>9} rows");
+    }
+    println!(
+        "{}: {:.1} MB",
+        summary.path.display(),
+        summary.bytes as f64 / 1e6
+    );
+    Ok(0)
+}

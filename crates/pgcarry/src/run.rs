@@ -1,0 +1,226 @@
+//! The commands as library calls: `plan`, `migrate`, `rehearse`. Each takes plain options and
+//! returns plain values; the command line only parses flags, prints and maps errors to exit
+//! codes.
+
+use crate::cluster::{ClusterError, ClusterOptions, LocalCluster};
+use crate::migrate::{self, MigrateError, MigrateOptions};
+use crate::plan::Plan;
+use crate::plan::build::{PlanOptions, build};
+use crate::plan::decide::{hint, probe};
+use crate::plan::model::SourceSchema;
+use crate::progress::Progress;
+use crate::report::Report;
+use crate::source::sqlite::{self, Snapshot, SqliteError, introspect, scan};
+use crate::target::postgres::conn::{ConnError, ConnSettings};
+use crate::target::postgres::ddl::IfExists;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The command line or the configuration is wrong (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Sqlite(#[from] SqliteError),
+    #[error(transparent)]
+    Connect(#[from] ConnError),
+    #[error(transparent)]
+    Migrate(#[from] MigrateError),
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl RunError {
+    /// True for errors the user fixes by changing the command (exit code 2).
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            RunError::Usage(_)
+                | RunError::Migrate(MigrateError::Ddl(
+                    crate::target::postgres::ddl::DdlError::TablesExist { .. }
+                ))
+        )
+    }
+}
+
+/// A source, read and planned: the pinned snapshot, the schema model and the plan.
+pub struct Prepared {
+    pub snapshot: Snapshot,
+    pub model: SourceSchema,
+    pub plan: Plan,
+}
+
+/// Resolves `sqlite:PATH` or a path whose header says SQLite.
+pub fn sqlite_path(source: &str) -> Result<PathBuf, RunError> {
+    let (explicit, path) = match source.strip_prefix("sqlite:") {
+        Some(p) => (true, PathBuf::from(p)),
+        None => (false, PathBuf::from(source)),
+    };
+    if let Some(p) = source.strip_prefix("json:") {
+        return Err(RunError::Usage(format!(
+            "JSON sources ({p}) are not supported yet"
+        )));
+    }
+    let meta = std::fs::metadata(&path)
+        .map_err(|e| RunError::Usage(format!("cannot read source {}: {e}", path.display())))?;
+    if meta.is_dir() {
+        return Err(RunError::Usage(format!(
+            "{} is a directory: JSON document stores are not supported yet; give a SQLite file",
+            path.display()
+        )));
+    }
+    if !sqlite::is_sqlite_file(&path) {
+        let hint = if explicit {
+            ""
+        } else {
+            " (it does not start with SQLite's header)"
+        };
+        return Err(RunError::Usage(format!(
+            "{} is not a SQLite database{hint}",
+            path.display()
+        )));
+    }
+    Ok(path)
+}
+
+/// Reads the source and decides everything: introspect, scan every table (in parallel), plan.
+pub fn prepare(
+    source: &str,
+    schema: &str,
+    jobs: usize,
+    progress: &dyn Progress,
+) -> Result<Prepared, RunError> {
+    let path = sqlite_path(source)?;
+    let snapshot = Snapshot::pin(&path)?;
+    let model = {
+        let conn = snapshot.connection();
+        introspect::introspect(&conn, &path)?
+    };
+    progress.phase("scan");
+    let stats = scan_all(&snapshot, &model, jobs, progress)?;
+    let plan = build(
+        &model,
+        &stats,
+        &PlanOptions {
+            source: source.to_string(),
+            schema: schema.to_string(),
+        },
+    );
+    Ok(Prepared {
+        snapshot,
+        model,
+        plan,
+    })
+}
+
+fn scan_all(
+    snapshot: &Snapshot,
+    model: &SourceSchema,
+    jobs: usize,
+    progress: &dyn Progress,
+) -> Result<Vec<scan::TableStats>, RunError> {
+    let n = model.tables.len();
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<scan::TableStats, SqliteError>>>> =
+        Mutex::new((0..n).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..jobs.clamp(1, n.max(1)) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= n {
+                        break;
+                    }
+                    let t = &model.tables[i];
+                    let probes: Vec<_> = t
+                        .columns
+                        .iter()
+                        .map(|c| probe(&hint(&c.declared_type)))
+                        .collect();
+                    progress.table_start(&t.name, 0);
+                    let r = scan::scan_table(snapshot, t, &probes, &|rows| {
+                        progress.table_advance(&t.name, rows, 0)
+                    });
+                    progress.table_done(&t.name);
+                    if let Ok(mut v) = results.lock() {
+                        v[i] = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    let results = results
+        .into_inner()
+        .map_err(|_| RunError::Other("a scan thread panicked".into()))?;
+    results
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(SqliteError::Snapshot {
+                    path: snapshot.path().to_path_buf(),
+                    code: -1,
+                })
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(RunError::from)
+}
+
+pub struct MigrateRequest {
+    pub jobs: usize,
+    pub if_exists: IfExists,
+    pub rejects: PathBuf,
+}
+
+/// Executes a prepared plan against `target`.
+pub fn migrate(
+    prepared: &Prepared,
+    target: &ConnSettings,
+    req: &MigrateRequest,
+    progress: &dyn Progress,
+) -> Result<Report, RunError> {
+    // Fail early, with the connection's own error, before any thread starts.
+    drop(target.connect()?);
+    let connect = || target.connect().map_err(|e| e.to_string());
+    let opts = MigrateOptions {
+        jobs: req.jobs,
+        if_exists: req.if_exists,
+        rejects: req.rejects.clone(),
+        target: target.redacted(),
+    };
+    Ok(migrate::migrate(
+        &prepared.plan,
+        &prepared.model,
+        &prepared.snapshot,
+        &connect,
+        &opts,
+        progress,
+    )?)
+}
+
+/// A throw-away local PostgreSQL for `rehearse`.
+pub fn start_cluster() -> Result<LocalCluster, RunError> {
+    Ok(LocalCluster::start(&ClusterOptions {
+        fsync: false,
+        watch_parent: true,
+        extra_settings: vec![("max_wal_size".into(), "4GB".into())],
+    })?)
+}
+
+/// The sample database path inside `dir`, generated at `scale`.
+pub fn generate_sample(dir: &Path, scale: u32) -> Result<PathBuf, RunError> {
+    let path = dir.join(format!("ielts-bot-sample-x{scale}.db"));
+    crate::sample::generate(
+        &path,
+        &crate::sample::SampleOptions {
+            scale,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| RunError::Other(format!("could not generate the sample database: {e}")))?;
+    Ok(path)
+}
