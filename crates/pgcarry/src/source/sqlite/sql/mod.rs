@@ -7,6 +7,7 @@
 //! keeps expressions as SQLite source text; translating them to PostgreSQL is `plan::translate`.
 
 mod create;
+pub mod expr;
 pub(crate) mod tokenize;
 
 pub use create::{parse_create_index, parse_create_table, parse_create_view};

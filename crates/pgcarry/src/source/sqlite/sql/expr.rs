@@ -1,0 +1,501 @@
+//! SQLite expressions as a tree: the operators, their precedence as SQLite defines it, CASE,
+//! CAST, function calls, literals and names. Only parses; what an expression means in
+//! PostgreSQL is decided by `plan::translate`. Subqueries, row values and window functions
+//! are refused with a parse error (no schema expression pgcarry translates needs them).
+
+use super::SqlError;
+use super::tokenize::{Cursor, Kind, Token};
+
+/// A SQLite expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expr {
+    /// A column, unquoted; a `table.` or `schema.table.` prefix is dropped.
+    Column(String),
+    /// A string literal, unquoted.
+    Str(String),
+    /// A numeric literal, as written (`1`, `1.5e3`, `0x1F`).
+    Number(String),
+    /// A blob literal's hex digits.
+    Blob(String),
+    Null,
+    Bool(bool),
+    /// `CURRENT_TIMESTAMP`, `CURRENT_DATE` or `CURRENT_TIME`.
+    CurrentTime(NowKind),
+    /// `?`, `:name`, …
+    Variable(String),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// `a IS b` / `a IS NOT b` (also `IS [NOT] DISTINCT FROM`, stored with `negated` flipped).
+    Is {
+        left: Box<Expr>,
+        right: Box<Expr>,
+        negated: bool,
+    },
+    /// `a IS NULL`, `a ISNULL`; negated: `IS NOT NULL`, `NOTNULL`, `NOT NULL`.
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
+    In {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    Between {
+        expr: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+        negated: bool,
+    },
+    /// LIKE, GLOB, REGEXP or MATCH.
+    Like {
+        op: LikeOp,
+        expr: Box<Expr>,
+        pattern: Box<Expr>,
+        escape: Option<Box<Expr>>,
+        negated: bool,
+    },
+    Case {
+        operand: Option<Box<Expr>>,
+        whens: Vec<(Expr, Expr)>,
+        otherwise: Option<Box<Expr>>,
+    },
+    /// `CAST(expr AS type)`, the type as written.
+    Cast {
+        expr: Box<Expr>,
+        type_name: String,
+    },
+    /// `name(args)`; `star` for `count(*)`.
+    Function {
+        name: String,
+        args: Vec<Expr>,
+        distinct: bool,
+        star: bool,
+    },
+    Collate {
+        expr: Box<Expr>,
+        collation: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NowKind {
+    Timestamp,
+    Date,
+    Time,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnaryOp {
+    Neg,
+    Plus,
+    BitNot,
+    Not,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    BitAnd,
+    BitOr,
+    Shl,
+    Shr,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Concat,
+    /// `->`
+    JsonArrow,
+    /// `->>`
+    JsonArrowText,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LikeOp {
+    Like,
+    Glob,
+    Regexp,
+    Match,
+}
+
+/// Parses one SQLite expression (the whole text).
+pub fn parse_expr(sql: &str) -> Result<Expr, SqlError> {
+    let mut c = Cursor::new(sql)?;
+    let expr = expr(&mut c, 0)?;
+    if c.at_end() {
+        Ok(expr)
+    } else {
+        Err(c.error("an operator or the end of the expression"))
+    }
+}
+
+// Binding levels, SQLite's order from loosest to tightest.
+const OR: u8 = 1;
+const AND: u8 = 2;
+const NOT: u8 = 3;
+const EQUALITY: u8 = 4;
+const COMPARE: u8 = 5;
+const BITWISE: u8 = 6;
+const ADD: u8 = 7;
+const MUL: u8 = 8;
+const CONCAT: u8 = 9;
+const ARROW: u8 = 10;
+const COLLATE: u8 = 11;
+
+fn binary_op(t: &Token) -> Option<(BinaryOp, u8)> {
+    let op = match t.kind {
+        Kind::Word if t.is_kw("OR") => return Some((BinaryOp::Or, OR)),
+        Kind::Word if t.is_kw("AND") => return Some((BinaryOp::And, AND)),
+        Kind::Op => t.text.as_str(),
+        _ => return None,
+    };
+    Some(match op {
+        "=" | "==" => (BinaryOp::Eq, EQUALITY),
+        "!=" | "<>" => (BinaryOp::Ne, EQUALITY),
+        "<" => (BinaryOp::Lt, COMPARE),
+        "<=" => (BinaryOp::Le, COMPARE),
+        ">" => (BinaryOp::Gt, COMPARE),
+        ">=" => (BinaryOp::Ge, COMPARE),
+        "&" => (BinaryOp::BitAnd, BITWISE),
+        "|" => (BinaryOp::BitOr, BITWISE),
+        "<<" => (BinaryOp::Shl, BITWISE),
+        ">>" => (BinaryOp::Shr, BITWISE),
+        "+" => (BinaryOp::Add, ADD),
+        "-" => (BinaryOp::Sub, ADD),
+        "*" => (BinaryOp::Mul, MUL),
+        "/" => (BinaryOp::Div, MUL),
+        "%" => (BinaryOp::Rem, MUL),
+        "||" => (BinaryOp::Concat, CONCAT),
+        "->" => (BinaryOp::JsonArrow, ARROW),
+        "->>" => (BinaryOp::JsonArrowText, ARROW),
+        _ => return None,
+    })
+}
+
+fn like_op(t: &Token) -> Option<LikeOp> {
+    [
+        ("LIKE", LikeOp::Like),
+        ("GLOB", LikeOp::Glob),
+        ("REGEXP", LikeOp::Regexp),
+        ("MATCH", LikeOp::Match),
+    ]
+    .into_iter()
+    .find_map(|(kw, op)| t.is_kw(kw).then_some(op))
+}
+
+/// An expression whose operators all bind at `min` or tighter.
+fn expr(c: &mut Cursor, min: u8) -> Result<Expr, SqlError> {
+    let mut left = if c.eat_kw("NOT") {
+        Expr::Unary(UnaryOp::Not, Box::new(expr(c, NOT)?))
+    } else {
+        unary(c)?
+    };
+    while let Some(t) = c.peek().cloned() {
+        if let Some((op, level)) = binary_op(&t) {
+            if level < min {
+                break;
+            }
+            c.next();
+            let right = expr(c, level + 1)?;
+            left = Expr::Binary(op, Box::new(left), Box::new(right));
+            continue;
+        }
+        if t.is_kw("COLLATE") {
+            if COLLATE < min {
+                break;
+            }
+            c.next();
+            let collation = c.name("a collation name")?;
+            left = Expr::Collate {
+                expr: Box::new(left),
+                collation,
+            };
+            continue;
+        }
+        if EQUALITY < min {
+            break;
+        }
+        // The postfix and keyword operators of the equality level.
+        let negated = t.is_kw("NOT");
+        let op = if negated {
+            c.peek_at(1).cloned()
+        } else {
+            Some(t.clone())
+        };
+        let Some(op) = op else { break };
+        let boxed = Box::new(left.clone());
+        if t.is_kw("ISNULL") || t.is_kw("NOTNULL") {
+            c.next();
+            left = Expr::IsNull {
+                expr: boxed,
+                negated: t.is_kw("NOTNULL"),
+            };
+        } else if negated && op.is_kw("NULL") {
+            c.pos += 2;
+            left = Expr::IsNull {
+                expr: boxed,
+                negated: true,
+            };
+        } else if t.is_kw("IS") {
+            c.next();
+            let mut negated = c.eat_kw("NOT");
+            if c.eat_kw("DISTINCT") {
+                c.expect_kw("FROM")?;
+                negated = !negated;
+            }
+            if c.eat_kw("NULL") {
+                left = Expr::IsNull {
+                    expr: boxed,
+                    negated,
+                };
+            } else {
+                let right = expr(c, EQUALITY + 1)?;
+                left = Expr::Is {
+                    left: boxed,
+                    right: Box::new(right),
+                    negated,
+                };
+            }
+        } else if op.is_kw("IN") {
+            c.pos += if negated { 2 } else { 1 };
+            left = Expr::In {
+                expr: boxed,
+                list: in_list(c)?,
+                negated,
+            };
+        } else if op.is_kw("BETWEEN") {
+            c.pos += if negated { 2 } else { 1 };
+            let low = expr(c, EQUALITY + 1)?;
+            c.expect_kw("AND")?;
+            let high = expr(c, EQUALITY + 1)?;
+            left = Expr::Between {
+                expr: boxed,
+                low: Box::new(low),
+                high: Box::new(high),
+                negated,
+            };
+        } else if let Some(like) = like_op(&op) {
+            c.pos += if negated { 2 } else { 1 };
+            let pattern = expr(c, EQUALITY + 1)?;
+            let escape = if c.eat_kw("ESCAPE") {
+                Some(Box::new(expr(c, EQUALITY + 1)?))
+            } else {
+                None
+            };
+            left = Expr::Like {
+                op: like,
+                expr: boxed,
+                pattern: Box::new(pattern),
+                escape,
+                negated,
+            };
+        } else {
+            break;
+        }
+    }
+    Ok(left)
+}
+
+/// `( e, … )` after IN.
+fn in_list(c: &mut Cursor) -> Result<Vec<Expr>, SqlError> {
+    if !c.at_op("(") {
+        return Err(c.error("`(` and a list of values (IN a table is not supported)"));
+    }
+    c.next();
+    if c.at_kw("SELECT") || c.at_kw("WITH") {
+        return Err(c.error("a list of values (subqueries are not supported)"));
+    }
+    let mut list = Vec::new();
+    if c.eat_op(")") {
+        return Ok(list);
+    }
+    loop {
+        list.push(expr(c, 0)?);
+        if c.eat_op(")") {
+            return Ok(list);
+        }
+        c.expect_op(",")?;
+    }
+}
+
+/// A prefix `-`, `+`, `~`, or a primary expression.
+fn unary(c: &mut Cursor) -> Result<Expr, SqlError> {
+    let op = if c.eat_op("-") {
+        UnaryOp::Neg
+    } else if c.eat_op("+") {
+        UnaryOp::Plus
+    } else if c.eat_op("~") {
+        UnaryOp::BitNot
+    } else {
+        return primary(c);
+    };
+    Ok(Expr::Unary(op, Box::new(unary(c)?)))
+}
+
+const NOT_AN_OPERAND: [&str; 12] = [
+    "AND", "OR", "IS", "IN", "BETWEEN", "THEN", "ELSE", "END", "WHEN", "ESCAPE", "COLLATE", "FROM",
+];
+
+fn primary(c: &mut Cursor) -> Result<Expr, SqlError> {
+    let Some(t) = c.peek().cloned() else {
+        return Err(c.error("an expression"));
+    };
+    match t.kind {
+        Kind::Number => {
+            c.next();
+            return Ok(Expr::Number(t.text));
+        }
+        Kind::Str => {
+            c.next();
+            return Ok(Expr::Str(t.text));
+        }
+        Kind::Blob => {
+            c.next();
+            return Ok(Expr::Blob(t.text));
+        }
+        Kind::Variable => {
+            c.next();
+            return Ok(Expr::Variable(t.text));
+        }
+        Kind::Op if t.is_op("(") => {
+            c.next();
+            if c.at_kw("SELECT") || c.at_kw("WITH") {
+                return Err(c.error("an expression (subqueries are not supported)"));
+            }
+            let inner = expr(c, 0)?;
+            if c.at_op(",") {
+                return Err(c.error("`)` (row values are not supported)"));
+            }
+            c.expect_op(")")?;
+            return Ok(inner);
+        }
+        Kind::Op => return Err(c.error("an expression")),
+        Kind::Word | Kind::Quoted => {}
+    }
+    if t.kind == Kind::Word {
+        let keyword = |kw: &str| t.is_kw(kw);
+        if NOT_AN_OPERAND.iter().any(|kw| keyword(kw))
+            || ["SELECT", "EXISTS", "RAISE"].iter().any(|kw| keyword(kw))
+        {
+            return Err(c.error("an expression"));
+        }
+        let simple = [
+            ("NULL", Expr::Null),
+            ("TRUE", Expr::Bool(true)),
+            ("FALSE", Expr::Bool(false)),
+            ("CURRENT_TIMESTAMP", Expr::CurrentTime(NowKind::Timestamp)),
+            ("CURRENT_DATE", Expr::CurrentTime(NowKind::Date)),
+            ("CURRENT_TIME", Expr::CurrentTime(NowKind::Time)),
+        ];
+        if let Some((_, e)) = simple.into_iter().find(|(kw, _)| keyword(kw)) {
+            c.next();
+            return Ok(e);
+        }
+        if keyword("CAST") && c.peek_at(1).is_some_and(|n| n.is_op("(")) {
+            c.pos += 2;
+            let inner = expr(c, 0)?;
+            c.expect_kw("AS")?;
+            let from = c.pos;
+            while c
+                .peek()
+                .is_some_and(|t| matches!(t.kind, Kind::Word | Kind::Quoted))
+            {
+                c.next();
+            }
+            if c.at_op("(") {
+                c.parenthesized()?;
+            }
+            let type_name = c
+                .text_since(from)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            c.expect_op(")")?;
+            return Ok(Expr::Cast {
+                expr: Box::new(inner),
+                type_name,
+            });
+        }
+        if keyword("CASE") {
+            c.next();
+            return case(c);
+        }
+    }
+    c.next();
+    if c.at_op("(") {
+        return function(c, t.text);
+    }
+    let mut name = t.text;
+    while c.eat_op(".") {
+        name = c.name("a column name")?;
+    }
+    Ok(Expr::Column(name))
+}
+
+fn case(c: &mut Cursor) -> Result<Expr, SqlError> {
+    let operand = if c.at_kw("WHEN") {
+        None
+    } else {
+        Some(Box::new(expr(c, 0)?))
+    };
+    let mut whens = Vec::new();
+    while c.eat_kw("WHEN") {
+        let when = expr(c, 0)?;
+        c.expect_kw("THEN")?;
+        whens.push((when, expr(c, 0)?));
+    }
+    if whens.is_empty() {
+        return Err(c.error("WHEN"));
+    }
+    let otherwise = if c.eat_kw("ELSE") {
+        Some(Box::new(expr(c, 0)?))
+    } else {
+        None
+    };
+    c.expect_kw("END")?;
+    Ok(Expr::Case {
+        operand,
+        whens,
+        otherwise,
+    })
+}
+
+/// The arguments of `name(`, the cursor on the `(`.
+fn function(c: &mut Cursor, name: String) -> Result<Expr, SqlError> {
+    c.expect_op("(")?;
+    let mut args = Vec::new();
+    let mut distinct = false;
+    let star = c.eat_op("*");
+    if !star && !c.at_op(")") {
+        distinct = c.eat_kw("DISTINCT");
+        loop {
+            args.push(expr(c, 0)?);
+            if !c.eat_op(",") {
+                break;
+            }
+        }
+    }
+    c.expect_op(")")?;
+    if c.at_kw("FILTER") || c.at_kw("OVER") {
+        return Err(c.error("the end of the function call (window functions are not supported)"));
+    }
+    Ok(Expr::Function {
+        name,
+        args,
+        distinct,
+        star,
+    })
+}
+
+#[cfg(test)]
+#[path = "expr_tests.rs"]
+mod tests;
