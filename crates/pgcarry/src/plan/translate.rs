@@ -1,2 +1,0 @@
-//! Translating SQLite expressions (defaults, CHECKs, index expressions) into PostgreSQL SQL.
-//! (stub: being written)
