@@ -48,7 +48,8 @@ fn generic(expr: &Expr) -> Result<String, Untranslatable> {
     let ctx = ExprContext {
         columns: &no_columns,
     };
-    Render { ctx: &ctx }.expr(expr)
+    // PostgreSQL's DEFAULT takes a restricted expression (no AND, IS NULL, IN …) unparenthesised.
+    Render { ctx: &ctx }.operand(expr)
 }
 
 fn negate(n: &str) -> String {

@@ -184,7 +184,8 @@ fn null_blobs_and_expressions() {
     assert_eq!(ok("X'00FF'", PgType::Bytea), r"'\x00ff'::bytea");
     assert!(translate_default("X'00'", &PgType::Text).is_err());
     assert!(translate_default("'abc'", &PgType::Bytea).is_err());
-    assert_eq!(ok("(1 + 2)", PgType::BigInt), "1 + 2");
+    assert_eq!(ok("(1 + 2)", PgType::BigInt), "(1 + 2)");
+    assert_eq!(ok("(NULL IS NULL)", PgType::Boolean), "(NULL IS NULL)");
     assert_eq!(ok("(lower('ABC'))", PgType::Text), "lower('ABC')");
     assert!(refused("(other_column + 1)", PgType::BigInt).contains("unknown column"));
     assert!(refused("(random())", PgType::BigInt).contains("random"));
