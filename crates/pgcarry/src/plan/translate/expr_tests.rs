@@ -121,6 +121,8 @@ fn text_ordering_is_bytewise_like_sqlite() {
         r#"("name" COLLATE "C") BETWEEN 'a' AND 'm'"#
     );
     assert_eq!(ok("name = 'M'"), r#""name" = 'M'"#);
+    assert_eq!(ok("'a' < name"), r#"'a' < "name" COLLATE "C""#);
+    assert_eq!(ok("a < '5'"), r#""a" < '5'"#);
     assert_eq!(
         ok("name COLLATE BINARY = 'x'"),
         r#"("name" COLLATE "C") = 'x'"#
@@ -182,7 +184,8 @@ fn casts_follow_sqlite_affinity() {
         r#"CAST("name" AS double precision)"#
     );
     assert_eq!(ok("CAST(name AS NUMERIC)"), r#"CAST("name" AS numeric)"#);
-    assert_eq!(ok("CAST(name AS BLOB)"), r#"CAST("name" AS bytea)"#);
+    assert_eq!(ok("CAST(name AS BLOB)"), r#"convert_to("name", 'UTF8')"#);
+    assert!(refused("CAST(a AS BLOB)").contains("text"));
     assert!(refused("CAST(ratio AS TEXT)").contains("different text"));
 }
 

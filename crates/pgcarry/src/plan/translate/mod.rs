@@ -7,6 +7,7 @@
 //! differently. The output is fully parenthesised (SQLite's operator precedence is not
 //! PostgreSQL's), identifiers are always quoted, literals re-quoted.
 
+mod calls;
 mod default;
 mod now;
 
@@ -130,7 +131,7 @@ impl Render<'_, '_> {
             } => {
                 let not = if *negated { "NOT " } else { "" };
                 let mut x = self.operand(expr)?;
-                if is_text(known_type(expr, self).as_ref()) {
+                if self.is_text_column(expr) {
                     x = format!("({x} COLLATE \"C\")");
                 }
                 format!(
@@ -172,6 +173,10 @@ impl Render<'_, '_> {
                 format!("{} COLLATE \"C\"", self.operand(expr)?)
             }
         })
+    }
+
+    fn is_text_column(&self, e: &Expr) -> bool {
+        matches!(e, Expr::Column(_)) && is_text(known_type(e, self).as_ref())
     }
 
     fn column(&self, name: &str) -> Result<(String, PgType), Untranslatable> {
@@ -266,13 +271,13 @@ impl Render<'_, '_> {
                 return Ok(format!("{l} {symbol} {r}"));
             }
             BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
-                let (l, r) = self.compared(l, r)?;
                 // SQLite orders text by bytes; the database's default collation may not.
-                let collate = if types.iter().any(|t| is_text(t.as_ref())) {
+                let collate = if [l, r].into_iter().any(|e| self.is_text_column(e)) {
                     " COLLATE \"C\""
                 } else {
                     ""
                 };
+                let (l, r) = self.compared(l, r)?;
                 return Ok(format!("{l} {symbol} {r}{collate}"));
             }
             BinaryOp::Rem
@@ -397,83 +402,6 @@ impl Render<'_, '_> {
         }
         out.push_str(" END");
         Ok(out)
-    }
-
-    /// CAST with SQLite's affinity rules for the type name.
-    fn cast(&self, expr: &Expr, type_name: &str) -> Result<String, Untranslatable> {
-        let upper = type_name.to_ascii_uppercase();
-        let from = known_type(expr, self);
-        let inner = self.expr(expr)?;
-        let integral = matches!(
-            from,
-            Some(PgType::SmallInt | PgType::Integer | PgType::BigInt)
-        );
-        if upper.contains("INT") {
-            // SQLite truncates toward zero; PostgreSQL's cast rounds.
-            return Ok(if integral {
-                format!("CAST({inner} AS bigint)")
-            } else {
-                format!("CAST(trunc(CAST({inner} AS numeric)) AS bigint)")
-            });
-        }
-        if ["CHAR", "CLOB", "TEXT"].iter().any(|t| upper.contains(t)) {
-            if integral || is_text(from.as_ref()) {
-                return Ok(format!("CAST({inner} AS text)"));
-            }
-            return refuse(format!(
-                "CAST({type_name}) of a value that is not known to be an integer or text: \
-                 SQLite and PostgreSQL write numbers as different text"
-            ));
-        }
-        let target = if upper.contains("BLOB") || upper.is_empty() {
-            "bytea"
-        } else if ["REAL", "FLOA", "DOUB"].iter().any(|t| upper.contains(t)) {
-            "double precision"
-        } else {
-            "numeric"
-        };
-        Ok(format!("CAST({inner} AS {target})"))
-    }
-
-    fn function(&self, name: &str, args: &[Expr]) -> Result<String, Untranslatable> {
-        let lower = name.to_ascii_lowercase();
-        let rendered = args
-            .iter()
-            .map(|a| self.expr(a))
-            .collect::<Result<Vec<_>, _>>()?;
-        let call = |pg: &str| format!("{pg}({})", rendered.join(", "));
-        let n = args.len();
-        let non_negative_literal =
-            |e: &Expr| matches!(e, Expr::Number(d) if d.bytes().all(|b| b.is_ascii_digit()));
-        Ok(match (lower.as_str(), n) {
-            ("lower" | "upper" | "length" | "abs", 1) => call(&lower),
-            ("coalesce", 2..) | ("nullif", 2) | ("replace", 3) => call(&lower),
-            ("ifnull", 2) => call("coalesce"),
-            ("instr", 2) => call("strpos"),
-            ("trim", 1 | 2) => call("btrim"),
-            ("ltrim" | "rtrim", 1 | 2) => call(&lower),
-            ("substr" | "substring", 2 | 3) => {
-                if !args[1..].iter().all(non_negative_literal) {
-                    return refuse(format!(
-                        "{name}() with a position or length that is not a non-negative number: \
-                         SQLite counts negative positions from the end"
-                    ));
-                }
-                call("substr")
-            }
-            ("round", 1) => format!("round(CAST({} AS numeric))", rendered[0]),
-            ("round", 2) => format!("round(CAST({} AS numeric), {})", rendered[0], rendered[1]),
-            ("date" | "time" | "datetime" | "strftime" | "julianday" | "unixepoch", _) => {
-                return refuse(format!(
-                    "{name}() on anything but 'now' depends on SQLite's date text formats"
-                ));
-            }
-            _ => {
-                return refuse(format!(
-                    "function {name}() with {n} arguments is not translated"
-                ));
-            }
-        })
     }
 }
 
