@@ -234,6 +234,14 @@ fn now_in_expressions() {
 }
 
 #[test]
+fn deep_expressions_translate_or_are_refused() {
+    let deep = format!("{}a{}", "(a + ".repeat(45), ")".repeat(45));
+    assert!(ok(&deep).starts_with(r#""a" + ("a" + "#));
+    let deeper = format!("{}a{}", "(a + ".repeat(5000), ")".repeat(5000));
+    assert!(refused(&deeper).contains("nested"));
+}
+
+#[test]
 fn refusals_say_why() {
     assert!(refused("ratio % 2").contains("truncates"));
     assert!(refused("price / 2").contains("integers"));

@@ -192,24 +192,35 @@ fn like_op(t: &Token) -> Option<LikeOp> {
     .find_map(|(kw, op)| t.is_kw(kw).then_some(op))
 }
 
+/// Nesting beyond this is refused rather than risking the stack (SQLite allows 1000; no schema needs more than a few).
+const MAX_DEPTH: usize = 100;
+
 /// An expression whose operators all bind at `min` or tighter.
 fn expr(c: &mut Cursor, min: u8) -> Result<Expr, SqlError> {
+    if c.depth >= MAX_DEPTH {
+        return Err(c.error(&format!("an expression nested less than {MAX_DEPTH} deep")));
+    }
+    c.depth += 1;
+    let result = expr_at(c, min);
+    c.depth -= 1;
+    result
+}
+
+fn expr_at(c: &mut Cursor, min: u8) -> Result<Expr, SqlError> {
     let mut left = if c.eat_kw("NOT") {
         Expr::Unary(UnaryOp::Not, Box::new(expr(c, NOT)?))
     } else {
         unary(c)?
     };
-    while let Some(t) = c.peek().cloned() {
-        if let Some((op, level)) = binary_op(&t) {
+    while let Some(t) = c.peek() {
+        if let Some((op, level)) = binary_op(t) {
             if level < min {
                 break;
             }
             c.next();
             let right = expr(c, level + 1)?;
             left = Expr::Binary(op, Box::new(left), Box::new(right));
-            continue;
-        }
-        if t.is_kw("COLLATE") {
+        } else if t.is_kw("COLLATE") {
             if COLLATE < min {
                 break;
             }
@@ -219,90 +230,100 @@ fn expr(c: &mut Cursor, min: u8) -> Result<Expr, SqlError> {
                 expr: Box::new(left),
                 collation,
             };
-            continue;
-        }
-        if EQUALITY < min {
+        } else if EQUALITY < min {
             break;
-        }
-        // The postfix and keyword operators of the equality level.
-        let negated = t.is_kw("NOT");
-        let op = if negated {
-            c.peek_at(1).cloned()
         } else {
-            Some(t.clone())
-        };
-        let Some(op) = op else { break };
-        let boxed = Box::new(left.clone());
-        if t.is_kw("ISNULL") || t.is_kw("NOTNULL") {
-            c.next();
-            left = Expr::IsNull {
-                expr: boxed,
-                negated: t.is_kw("NOTNULL"),
-            };
-        } else if negated && op.is_kw("NULL") {
-            c.pos += 2;
-            left = Expr::IsNull {
-                expr: boxed,
-                negated: true,
-            };
-        } else if t.is_kw("IS") {
-            c.next();
-            let mut negated = c.eat_kw("NOT");
-            if c.eat_kw("DISTINCT") {
-                c.expect_kw("FROM")?;
-                negated = !negated;
+            match keyword_operator(c, left)? {
+                Ok(applied) => left = applied,
+                Err(unchanged) => return Ok(unchanged),
             }
-            if c.eat_kw("NULL") {
-                left = Expr::IsNull {
-                    expr: boxed,
-                    negated,
-                };
-            } else {
-                let right = expr(c, EQUALITY + 1)?;
-                left = Expr::Is {
-                    left: boxed,
-                    right: Box::new(right),
-                    negated,
-                };
-            }
-        } else if op.is_kw("IN") {
-            c.pos += if negated { 2 } else { 1 };
-            left = Expr::In {
-                expr: boxed,
-                list: in_list(c)?,
-                negated,
-            };
-        } else if op.is_kw("BETWEEN") {
-            c.pos += if negated { 2 } else { 1 };
-            let low = expr(c, EQUALITY + 1)?;
-            c.expect_kw("AND")?;
-            let high = expr(c, EQUALITY + 1)?;
-            left = Expr::Between {
-                expr: boxed,
-                low: Box::new(low),
-                high: Box::new(high),
-                negated,
-            };
-        } else if let Some(like) = like_op(&op) {
-            c.pos += if negated { 2 } else { 1 };
-            let pattern = expr(c, EQUALITY + 1)?;
-            let escape = if c.eat_kw("ESCAPE") {
-                Some(Box::new(expr(c, EQUALITY + 1)?))
-            } else {
-                None
-            };
-            left = Expr::Like {
-                op: like,
-                expr: boxed,
-                pattern: Box::new(pattern),
-                escape,
-                negated,
-            };
-        } else {
-            break;
         }
     }
     Ok(left)
+}
+
+/// The postfix and keyword operators of the equality level (IS, ISNULL, NOT NULL, IN, BETWEEN,
+/// LIKE …) applied to `left`; `Err(left)` when none comes next.
+fn keyword_operator(c: &mut Cursor, left: Expr) -> Result<Result<Expr, Expr>, SqlError> {
+    let left = Box::new(left);
+    let negated = c.at_kw("NOT");
+    let skip = usize::from(negated);
+    let Some(op) = c.peek_at(skip) else {
+        return Ok(Err(*left));
+    };
+    if !negated && (op.is_kw("ISNULL") || op.is_kw("NOTNULL")) {
+        let negated = op.is_kw("NOTNULL");
+        c.next();
+        return Ok(Ok(Expr::IsNull {
+            expr: left,
+            negated,
+        }));
+    }
+    if negated && op.is_kw("NULL") {
+        c.pos += 2;
+        return Ok(Ok(Expr::IsNull {
+            expr: left,
+            negated: true,
+        }));
+    }
+    if !negated && op.is_kw("IS") {
+        c.next();
+        let mut negated = c.eat_kw("NOT");
+        if c.eat_kw("DISTINCT") {
+            c.expect_kw("FROM")?;
+            negated = !negated;
+        }
+        if c.eat_kw("NULL") {
+            return Ok(Ok(Expr::IsNull {
+                expr: left,
+                negated,
+            }));
+        }
+        let right = Box::new(expr(c, EQUALITY + 1)?);
+        return Ok(Ok(Expr::Is {
+            left,
+            right,
+            negated,
+        }));
+    }
+    if op.is_kw("IN") {
+        c.pos += skip + 1;
+        let list = in_list(c)?;
+        return Ok(Ok(Expr::In {
+            expr: left,
+            list,
+            negated,
+        }));
+    }
+    if op.is_kw("BETWEEN") {
+        c.pos += skip + 1;
+        let low = Box::new(expr(c, EQUALITY + 1)?);
+        c.expect_kw("AND")?;
+        let high = Box::new(expr(c, EQUALITY + 1)?);
+        return Ok(Ok(Expr::Between {
+            expr: left,
+            low,
+            high,
+            negated,
+        }));
+    }
+    let Some(like) = like_op(op) else {
+        return Ok(Err(*left));
+    };
+    c.pos += skip + 1;
+    let pattern = Box::new(expr(c, EQUALITY + 1)?);
+    let escape = if c.eat_kw("ESCAPE") {
+        Some(Box::new(expr(c, EQUALITY + 1)?))
+    } else {
+        None
+    };
+    Ok(Ok(Expr::Like {
+        op: like,
+        expr: left,
+        pattern,
+        escape,
+        negated,
+    }))
 }
 
 /// `( e, … )` after IN.
@@ -329,16 +350,26 @@ fn in_list(c: &mut Cursor) -> Result<Vec<Expr>, SqlError> {
 
 /// A prefix `-`, `+`, `~`, or a primary expression.
 fn unary(c: &mut Cursor) -> Result<Expr, SqlError> {
-    let op = if c.eat_op("-") {
-        UnaryOp::Neg
-    } else if c.eat_op("+") {
-        UnaryOp::Plus
-    } else if c.eat_op("~") {
-        UnaryOp::BitNot
-    } else {
-        return primary(c);
-    };
-    Ok(Expr::Unary(op, Box::new(unary(c)?)))
+    let mut ops = Vec::new();
+    loop {
+        if c.eat_op("-") {
+            ops.push(UnaryOp::Neg);
+        } else if c.eat_op("+") {
+            ops.push(UnaryOp::Plus);
+        } else if c.eat_op("~") {
+            ops.push(UnaryOp::BitNot);
+        } else {
+            break;
+        }
+    }
+    if ops.len() > MAX_DEPTH {
+        return Err(c.error("fewer prefix operators"));
+    }
+    let operand = primary(c)?;
+    Ok(ops
+        .into_iter()
+        .rev()
+        .fold(operand, |e, op| Expr::Unary(op, Box::new(e))))
 }
 
 const NOT_AN_OPERAND: [&str; 12] = [

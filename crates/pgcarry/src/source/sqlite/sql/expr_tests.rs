@@ -208,3 +208,25 @@ fn refuses_what_it_does_not_handle() {
         assert!(parse_expr(sql).is_err(), "{sql}");
     }
 }
+
+#[test]
+fn deep_nesting_is_refused_not_a_crash() {
+    let nested = |n: usize| format!("{}a{}", "(".repeat(n), ")".repeat(n));
+    assert_eq!(parse(&nested(99)), Expr::Column("a".into()));
+    assert!(parse_expr(&nested(101)).is_err());
+    assert!(parse_expr(&nested(100_000)).is_err());
+    assert!(parse_expr(&format!("{}1", "NOT ".repeat(100_000))).is_err());
+    assert!(parse_expr(&format!("{}1", "- ".repeat(100_000))).is_err());
+    assert!(matches!(parse("- - 1"), Expr::Unary(UnaryOp::Neg, _)));
+}
+
+/// Every prefix of a valid expression is an error or a value, never a panic.
+#[test]
+fn truncated_input_never_panics() {
+    let sql = "CASE WHEN a NOT BETWEEN 1 AND 2 THEN CAST(b AS INT) ELSE lower('x''y') END \
+               IS NOT DISTINCT FROM [c d] COLLATE NOCASE OR e NOT IN (1, -2) AND f ISNULL";
+    assert!(parse_expr(sql).is_ok());
+    for (i, _) in sql.char_indices() {
+        let _ = parse_expr(&sql[..i]);
+    }
+}

@@ -224,6 +224,8 @@ pub(crate) struct Cursor<'s> {
     pub sql: &'s str,
     pub tokens: Vec<Token>,
     pub pos: usize,
+    /// How deeply the expression parser has recursed (bounded, like SQLite's own parser).
+    pub depth: usize,
 }
 
 impl<'s> Cursor<'s> {
@@ -232,6 +234,7 @@ impl<'s> Cursor<'s> {
             sql,
             tokens: tokenize(sql)?,
             pos: 0,
+            depth: 0,
         })
     }
 
