@@ -285,3 +285,132 @@ fn northwind_details() {
     assert!(t.columns[0].primary_key);
     assert_eq!(t.checks, [check("[Discount]>=(0) AND [Discount]<=(1)")]);
 }
+
+/// DDL as the usual frameworks write it, created in a real SQLite (so it is valid there) and
+/// read back from `sqlite_schema`.
+#[test]
+fn framework_ddl() {
+    let db = rusqlite::Connection::open_in_memory().unwrap();
+    db.execute_batch(
+        r#"
+        -- Django
+        CREATE TABLE "auth_user" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT,
+            "password" varchar(128) NOT NULL, "last_login" datetime NULL,
+            "is_superuser" bool NOT NULL, "age" integer unsigned NOT NULL CHECK ("age" >= 0));
+        CREATE UNIQUE INDEX "auth_user_live" ON "auth_user" ("password") WHERE "last_login" IS NOT NULL;
+        -- SQLAlchemy
+        CREATE TABLE users (
+            id INTEGER NOT NULL,
+            is_pro BOOLEAN NOT NULL,
+            status VARCHAR(6) NOT NULL,
+            created_at DATETIME DEFAULT (CURRENT_TIMESTAMP),
+            PRIMARY KEY (id),
+            CHECK (is_pro IN (0, 1)),
+            CONSTRAINT userstatus CHECK (status IN ('active', 'banned')),
+            UNIQUE (status, id),
+            FOREIGN KEY(id) REFERENCES auth_user (id) ON DELETE CASCADE
+        );
+        -- Rails
+        CREATE TABLE "posts" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+            "created_at" datetime(6) NOT NULL, "body" text DEFAULT '' NOT NULL);
+        CREATE INDEX "index_posts_on_lower_body" ON "posts" (lower("body")) WHERE body <> '';
+        -- Prisma
+        CREATE TABLE "User" ("id" TEXT NOT NULL PRIMARY KEY,
+            "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+            "role" TEXT NOT NULL DEFAULT 'USER');
+        -- Sequelize
+        CREATE TABLE `Accounts` (`id` INTEGER PRIMARY KEY AUTOINCREMENT,
+            `email` VARCHAR(255) UNIQUE, `createdAt` DATETIME NOT NULL);
+        -- Hand-written, with everything SQLite allows
+        CREATE TABLE IF NOT EXISTS "order" (key TEXT, value ANY, "group" INT DEFAULT -1,
+            total REAL GENERATED ALWAYS AS (value * 2) VIRTUAL,
+            updated TEXT DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+            PRIMARY KEY (key)) WITHOUT ROWID, STRICT;
+        CREATE INDEX "order by value" ON "order" (value DESC, key COLLATE NOCASE);
+        CREATE VIEW active_users AS SELECT * FROM users WHERE status = 'active';
+        "#,
+    )
+    .unwrap();
+    let mut stmt = db
+        .prepare("SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL")
+        .unwrap();
+    let rows: Vec<(String, String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let sql_of = |name: &str| &rows.iter().find(|r| r.1 == name).unwrap().2;
+    for (kind, name, sql) in &rows {
+        let parsed = match kind.as_str() {
+            "table" => parse_create_table(sql).map(|t| t.name),
+            "index" => parse_create_index(sql).map(|i| i.name),
+            "view" => parse_create_view(sql).map(|v| v.0),
+            _ => continue,
+        };
+        assert_eq!(&parsed.unwrap_or_else(|e| panic!("{name}: {e}")), name);
+    }
+
+    let django = table(sql_of("auth_user"));
+    assert!(django.columns[0].autoincrement);
+    assert_eq!(django.columns[4].type_name, "integer unsigned");
+    assert_eq!(django.columns[4].checks, [check("\"age\" >= 0")]);
+    let live = parse_create_index(sql_of("auth_user_live")).unwrap();
+    assert_eq!(
+        live.where_clause.as_deref(),
+        Some("\"last_login\" IS NOT NULL")
+    );
+
+    let users = table(sql_of("users"));
+    assert!(users.columns[0].primary_key && !users.columns[0].autoincrement);
+    assert_eq!(
+        users.columns[3].default.as_deref(),
+        Some("(CURRENT_TIMESTAMP)")
+    );
+    assert_eq!(users.checks[0], check("is_pro IN (0, 1)"));
+    assert_eq!(users.checks[1].name.as_deref(), Some("userstatus"));
+
+    let posts = table(sql_of("posts"));
+    assert_eq!(posts.columns[1].type_name, "datetime(6)");
+    assert_eq!(posts.columns[2].default.as_deref(), Some("''"));
+    let lower = parse_create_index(sql_of("index_posts_on_lower_body")).unwrap();
+    assert_eq!(lower.terms[0].expr, "lower(\"body\")");
+    assert_eq!(lower.terms[0].column, None);
+
+    let order = table(sql_of("order"));
+    assert!(order.without_rowid && order.strict);
+    assert_eq!(order.columns[1].type_name, "ANY");
+    assert_eq!(order.columns[2].default.as_deref(), Some("-1"));
+    assert_eq!(
+        order.columns[3].generated.as_ref().unwrap().expr,
+        "value * 2"
+    );
+    assert_eq!(
+        order.columns[4].default.as_deref(),
+        Some("(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))")
+    );
+    let by_value = parse_create_index(sql_of("order by value")).unwrap();
+    assert!(by_value.terms[0].descending);
+    assert_eq!(by_value.terms[1].collation.as_deref(), Some("NOCASE"));
+    assert_eq!(
+        parse_create_view(sql_of("active_users")).unwrap().1,
+        "SELECT * FROM users WHERE status = 'active'"
+    );
+}
+
+/// Every prefix of a valid statement is an error or a value, never a panic.
+#[test]
+fn truncated_statements_never_panic() {
+    let sql = r#"CREATE TABLE IF NOT EXISTS main."t" ([a b] INT CONSTRAINT pk PRIMARY KEY
+        AUTOINCREMENT, b TEXT DEFAULT (datetime('now')) REFERENCES x(y) ON DELETE SET NULL
+        NOT DEFERRABLE, c AS (b || 'x') STORED, CHECK (b <> ''), UNIQUE (b COLLATE NOCASE DESC))
+        WITHOUT ROWID"#;
+    assert!(parse_create_table(sql).is_ok());
+    for (i, _) in sql.char_indices() {
+        let _ = parse_create_table(&sql[..i]);
+    }
+    let index = "CREATE UNIQUE INDEX i ON t (a COLLATE NOCASE DESC, lower(b)) WHERE a > 0";
+    assert!(parse_create_index(index).is_ok());
+    for (i, _) in index.char_indices() {
+        let _ = parse_create_index(&index[..i]);
+    }
+}
