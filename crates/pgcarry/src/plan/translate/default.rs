@@ -19,7 +19,8 @@ pub fn translate_default(
     let ty = column_type;
     match &expr {
         // Outside parentheses SQLite reads a bare name as a string: `DEFAULT active`.
-        Expr::Column(name) if !text.starts_with('(') => string(name, ty),
+        Expr::Column(name) | Expr::DoubleQuoted(name) if !text.starts_with('(') => string(name, ty),
+        Expr::DoubleQuoted(name) => string(name, ty),
         Expr::Null => Ok("NULL".into()),
         Expr::Str(s) => string(s, ty),
         Expr::Number(n) => numeric(&number(n)?, ty),

@@ -151,6 +151,7 @@ fn strings_for_text_and_typed_columns() {
     assert_eq!(ok("'it''s'", PgType::Text), "'it''s'");
     assert_eq!(ok("active", PgType::Text), "'active'");
     assert_eq!(ok("\"active\"", PgType::Text), "'active'");
+    assert_eq!(ok("(\"active\")", PgType::Text), "'active'");
     // Northwind: [Discontinued] TEXT NOT NULL DEFAULT '0'.
     assert_eq!(ok("'0'", PgType::Text), "'0'");
     assert_eq!(ok("0", PgType::Text), "'0'");

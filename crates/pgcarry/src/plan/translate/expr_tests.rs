@@ -45,6 +45,19 @@ fn identifiers_in_any_quoting_map_through_the_context() {
     assert_eq!(ok(r#""a ""b""" = 'x'"#), r#""a ""b""" = 'x'"#);
     assert_eq!(ok("t.a = 1"), r#""a" = 1"#);
     assert!(refused("missing = 1").contains("unknown column `missing`"));
+    assert!(refused("[missing] = 1").contains("unknown column `missing`"));
+}
+
+/// SQLite reads a double-quoted name that is no column as a string (its legacy "DQS").
+#[test]
+fn unknown_double_quoted_names_are_strings() {
+    assert_eq!(
+        ok(r#"name IN ("active", "banned")"#),
+        r#""name" IN ('active', 'banned')"#
+    );
+    assert_eq!(ok(r#""name" = "x""#), r#""name" = 'x'"#);
+    assert_eq!(ok(r#""is_pro" = 1"#), r#""is_pro" = true"#);
+    assert_eq!(ok(r#""name" < 'm'"#), r#""name" < 'm' COLLATE "C""#);
 }
 
 #[test]

@@ -55,6 +55,7 @@ struct Render<'c, 'a> {
 fn known_type(e: &Expr, r: &Render) -> Option<PgType> {
     match e {
         Expr::Column(name) => (r.ctx.columns)(name).map(|(_, t)| t),
+        Expr::DoubleQuoted(name) => Some((r.ctx.columns)(name).map_or(PgType::Text, |(_, t)| t)),
         Expr::Number(n) if is_integer_literal(n) => Some(PgType::BigInt),
         Expr::Number(_) => Some(PgType::DoublePrecision),
         Expr::Unary(UnaryOp::Neg | UnaryOp::Plus, inner) => known_type(inner, r),
@@ -78,6 +79,11 @@ impl Render<'_, '_> {
         }
         Ok(match e {
             Expr::Column(name) => quote_ident(&self.column(name)?.0),
+            // SQLite reads an unknown double-quoted name as a string.
+            Expr::DoubleQuoted(name) => match (self.ctx.columns)(name) {
+                Some((target, _)) => quote_ident(&target),
+                None => quote_literal(name),
+            },
             Expr::Str(s) => quote_literal(s),
             Expr::Number(n) => number(n)?,
             Expr::Blob(hex) => format!("'\\x{}'::bytea", hex.to_ascii_lowercase()),
@@ -175,8 +181,17 @@ impl Render<'_, '_> {
         })
     }
 
+    /// True for a name that resolves to a column.
+    fn is_column(&self, e: &Expr) -> bool {
+        match e {
+            Expr::Column(_) => true,
+            Expr::DoubleQuoted(name) => (self.ctx.columns)(name).is_some(),
+            _ => false,
+        }
+    }
+
     fn is_text_column(&self, e: &Expr) -> bool {
-        matches!(e, Expr::Column(_)) && is_text(known_type(e, self).as_ref())
+        self.is_column(e) && is_text(known_type(e, self).as_ref())
     }
 
     fn column(&self, name: &str) -> Result<(String, PgType), Untranslatable> {
@@ -207,14 +222,14 @@ impl Render<'_, '_> {
         let lt = known_type(left, self);
         let rt = known_type(right, self);
         let side = |e: &Expr, other: Option<&PgType>| match other {
-            Some(PgType::Boolean) if !matches!(e, Expr::Column(_)) => self.boolean_operand(e),
+            Some(PgType::Boolean) if !self.is_column(e) => self.boolean_operand(e),
             Some(t) => match now::as_now(e) {
                 Some(now) => now::render_now(&now, Some(t)),
                 None => self.operand(e),
             },
             None => self.operand(e),
         };
-        let l = if matches!(left, Expr::Column(_)) {
+        let l = if self.is_column(left) {
             self.operand(left)?
         } else {
             side(left, rt.as_ref())?

@@ -11,6 +11,9 @@ use super::tokenize::{Cursor, Kind, Token};
 pub enum Expr {
     /// A column, unquoted; a `table.` or `schema.table.` prefix is dropped.
     Column(String),
+    /// A lone `"name"`: a column, or (SQLite's legacy fallback for double quotes) the string
+    /// `'name'` when no column has that name.
+    DoubleQuoted(String),
     /// A string literal, unquoted.
     Str(String),
     /// A numeric literal, as written (`1`, `1.5e3`, `0x1F`).
@@ -464,6 +467,9 @@ fn primary(c: &mut Cursor) -> Result<Expr, SqlError> {
     c.next();
     if c.at_op("(") {
         return function(c, t.text);
+    }
+    if !c.at_op(".") && t.kind == Kind::Quoted && c.sql[t.start..].starts_with('"') {
+        return Ok(Expr::DoubleQuoted(t.text));
     }
     let mut name = t.text;
     while c.eat_op(".") {

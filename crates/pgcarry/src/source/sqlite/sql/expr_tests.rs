@@ -65,7 +65,8 @@ fn precedence_follows_sqlite() {
 
 #[test]
 fn names_in_every_quoting() {
-    assert_eq!(parse(r#""a ""b""""#), Expr::Column("a \"b\"".into()));
+    assert_eq!(parse(r#""a ""b""""#), Expr::DoubleQuoted("a \"b\"".into()));
+    assert_eq!(parse(r#""t"."a""#), Expr::Column("a".into()));
     assert_eq!(parse("[a b]"), Expr::Column("a b".into()));
     assert_eq!(parse("`key`"), Expr::Column("key".into()));
     assert_eq!(parse("main.t.value"), Expr::Column("value".into()));
