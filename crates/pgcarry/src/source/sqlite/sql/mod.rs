@@ -8,6 +8,7 @@
 
 mod create;
 pub mod expr;
+mod parse_expr;
 pub(crate) mod tokenize;
 
 pub use create::{parse_create_index, parse_create_table, parse_create_view};
