@@ -21,6 +21,10 @@ pub fn parse_create_table(sql: &str) -> Result<CreateTable, SqlError> {
     loop {
         if at_table_constraint(&c) {
             table_constraint(&mut c, &mut table)?;
+            // SQLite lets table constraints follow each other without a comma.
+            if at_table_constraint(&c) {
+                continue;
+            }
         } else {
             let column = column_def(&mut c)?;
             table.columns.push(column);

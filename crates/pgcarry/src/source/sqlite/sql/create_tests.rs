@@ -150,6 +150,14 @@ fn table_constraints_and_options() {
 }
 
 #[test]
+fn table_constraints_without_commas() {
+    let t =
+        table("CREATE TABLE t (a, b, PRIMARY KEY (a) UNIQUE (b) CHECK (b > 0), CHECK (a <> b))");
+    assert!(t.columns[0].primary_key);
+    assert_eq!(t.checks, [check("b > 0"), check("a <> b")]);
+}
+
+#[test]
 fn table_level_autoincrement() {
     let t = table("CREATE TABLE t (id INTEGER, PRIMARY KEY (id AUTOINCREMENT))");
     assert!(t.columns[0].primary_key && t.columns[0].autoincrement);
