@@ -88,7 +88,9 @@ impl Render<'_, '_> {
             }
             _ => {
                 return refuse(format!(
-                    "function {name}() with {n} arguments is not translated"
+                    "function {name}() with {n} argument{} has no PostgreSQL equivalent pgcarry \
+                     can vouch for",
+                    if n == 1 { "" } else { "s" }
                 ));
             }
         })

@@ -223,7 +223,14 @@ fn functions() {
     );
     assert_eq!(ok("ltrim(name)"), r#"ltrim("name")"#);
     assert!(refused("substr(name, -2)").contains("negative"));
-    assert!(refused("json_extract(name, '$.a')").contains("json_extract"));
+    assert_eq!(
+        refused("json_extract(name, '$.a')"),
+        "function json_extract() with 2 arguments has no PostgreSQL equivalent pgcarry can vouch for"
+    );
+    assert!(
+        refused("lower(hex(randomblob(16)))").contains("function randomblob() with 1 argument has")
+    );
+    assert!(refused("lower(name, 1)").contains("lower() with 2 arguments"));
     assert!(refused("count(*)").contains("count"));
     assert!(refused("date(created)").contains("'now'"));
     assert!(refused("datetime('now', 'localtime')").contains("'now'"));
