@@ -18,7 +18,9 @@ mod prose;
 mod rng;
 mod words;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::fmt::Write as _;
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
@@ -294,14 +296,15 @@ fn insert_users(
         username.clear();
         if has_username {
             username.push_str(rng.pick(words::USERNAME_STEMS));
-            match rng.below(3) {
-                0 => username.push_str(&format!("_{}", rng.range(1, 999))),
-                1 => username.push_str(&format!("{}", rng.range(80, 2009))),
-                _ => username.push_str(&format!(
+            let _ = match rng.below(3) {
+                0 => write!(username, "_{}", rng.range(1, 999)),
+                1 => write!(username, "{}", rng.range(80, 2009)),
+                _ => write!(
+                    username,
                     "_{}",
                     rng.pick(&["ielts", "uz", "official", "study", "x"])
-                )),
-            }
+                ),
+            };
         }
         // Pro: some active subscribers, some whose subscription ran out.
         let (is_pro, pro_until) = match rng.below(100) {
@@ -391,7 +394,9 @@ fn insert_submissions(
         let pool = eligible.max(1);
         // Half the essays come from recent sign-ups (eager beginners), half from anyone.
         let user = if rng.chance(0.5) {
-            let back = rng.unit().powi(3);
+            // Plain products, not `powi`: exact IEEE operations on every platform.
+            let u = rng.unit();
+            let back = u * u * u;
             #[allow(
                 clippy::cast_precision_loss,
                 clippy::cast_possible_truncation,
@@ -501,15 +506,13 @@ fn insert_rate_limits(
 ) -> rusqlite::Result<u64> {
     let mut rng = Rng::fork(seed, STREAM_RATE_LIMITS);
     let wanted = usize::try_from(count).unwrap_or(usize::MAX);
-    let mut seen: HashSet<(u32, i32)> = HashSet::with_capacity(wanted);
     let mut rows: Vec<((u32, i32), i64)> = Vec::with_capacity(wanted);
-    let mut index_of = std::collections::HashMap::with_capacity(wanted);
+    let mut index_of: HashMap<(u32, i32), usize> = HashMap::with_capacity(wanted);
     for &pair in activity.iter().rev() {
         if let Some(&at) = index_of.get(&pair) {
             let row: &mut ((u32, i32), i64) = &mut rows[at];
             row.1 += 1;
         } else if rows.len() < wanted {
-            seen.insert(pair);
             index_of.insert(pair, rows.len());
             rows.push((pair, 1));
         }
@@ -519,7 +522,8 @@ fn insert_rate_limits(
     while rows.len() < wanted && !activity.is_empty() {
         let (user, day) = activity[rng.index(activity.len())];
         let pair = (user, day - back);
-        if seen.insert(pair) {
+        if let Entry::Vacant(slot) = index_of.entry(pair) {
+            slot.insert(rows.len());
             rows.push((pair, i64::try_from(rng.range(1, 3)).unwrap_or(1)));
         } else {
             back += 1;

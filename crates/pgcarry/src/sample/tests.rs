@@ -323,6 +323,22 @@ fn sample_scale_1_has_the_contracted_shape_and_formats() {
     assert_eq!(stored, written);
 }
 
+/// The content of the default sample at scale 1. The sample is the benchmark workload: if this
+/// changes, figures measured before and after no longer compare. Change it only on purpose,
+/// and say so in the commit message.
+const DEFAULT_SCALE_1_CONTENT: u64 = 0x307c_18ca_092d_7a57;
+
+#[test]
+fn sample_default_content_is_pinned() {
+    let (_dir, path, summary) = generated(DEFAULT_SEED);
+    let hash = content_hash(&path);
+    assert_eq!(
+        hash, DEFAULT_SCALE_1_CONTENT,
+        "content changed: {hash:#018x} ({} bytes)",
+        summary.bytes
+    );
+}
+
 #[test]
 fn sample_is_deterministic_per_seed() {
     let (_a_dir, a, _) = generated(42);
