@@ -35,6 +35,7 @@ const QUOTED_WORDS: &[&str] = &[
 /// Fills `{slot}`s of one template and appends the sentence to `out`, capitalised.
 fn fill(out: &mut String, template: &str, topic: &str, rng: &mut Rng, score: &str) {
     let start = out.len();
+    let mut last_figure = 50;
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
@@ -50,7 +51,14 @@ fn fill(out: &mut String, template: &str, topic: &str, rng: &mut Rng, score: &st
             "i" | "i2" => out.push_str(rng.pick(T1_ITEMS)),
             "v" => out.push_str(rng.pick(T1_VERBS)),
             "n" | "m" => {
-                let _ = write!(out, "{}", rng.range(3, 85));
+                last_figure = rng.range(3, 85);
+                let _ = write!(out, "{last_figure}");
+            }
+            "lo" => {
+                let _ = write!(out, "{}", rng.range(1, last_figure.max(3) - 1));
+            }
+            "hi" => {
+                let _ = write!(out, "{}", rng.range(last_figure + 1, 95));
             }
             "y" => {
                 let _ = write!(out, "{}", rng.range(1995, 2012));

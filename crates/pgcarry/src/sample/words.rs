@@ -364,7 +364,7 @@ pub(crate) const CLOSING_TEMPLATES: &[&str] = &[
 ];
 
 /// Task 1 templates. Slots: {t} topic, {i} item, {i2} another item, {n}/{m} figures,
-/// {y}/{y2} years, {v} a verb of change.
+/// {lo}/{hi} a figure below/above the previous one, {y}/{y2} years, {v} a verb of change.
 pub(crate) const T1_INTRO: &[&str] = &[
     "The chart illustrates changes in {t} over the period shown.",
     "The given diagram provides information about {t}.",
@@ -378,11 +378,12 @@ pub(crate) const T1_OVERVIEW: &[&str] = &[
 ];
 
 pub(crate) const T1_BODY: &[&str] = &[
-    "In {y}, {i} stood at {n}%, compared with only {m}% for {i2}.",
-    "The figure for {i} {v} from {n}% in {y} to {m}% in {y2}.",
+    "In {y}, {i} stood at {n}%, compared with only {lo}% for {i2}.",
+    "The figure for {i} rose from {n}% in {y} to {hi}% in {y2}.",
+    "The figure for {i} fell from {n}% in {y} to {lo}% in {y2}.",
     "By contrast, {i2} {v} slightly over the same period.",
     "{i} and {i2} followed a similar pattern until {y}.",
-    "The proportion of {i} peaked at {n}% in {y} before falling back to {m}%.",
+    "The proportion of {i} peaked at {n}% in {y} before falling back to {lo}%.",
     "Meanwhile, the share of {i2} was roughly {n}% throughout.",
     "It is interesting to note that {i} overtook {i2} in {y}.",
     "After that, the number {v} steadily, reaching {m}% by {y2}.",
