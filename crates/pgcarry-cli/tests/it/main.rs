@@ -7,3 +7,5 @@
 mod support;
 
 mod harness;
+mod rejects;
+mod sqlite_types;
