@@ -8,4 +8,5 @@ mod support;
 
 mod harness;
 mod rejects;
+mod sqlite_schema;
 mod sqlite_types;
