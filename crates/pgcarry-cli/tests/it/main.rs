@@ -6,7 +6,10 @@
 
 mod support;
 
+mod cli;
+mod corpus;
 mod harness;
 mod rejects;
+mod sample;
 mod sqlite_schema;
 mod sqlite_types;
