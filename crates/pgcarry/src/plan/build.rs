@@ -68,15 +68,8 @@ pub fn build(schema: &SourceSchema, stats: &[TableStats], opts: &PlanOptions) ->
     }
 }
 
-/// The SQL on one line, cut to a length a summary can show (the JSON plan has it whole in
-/// the model).
 fn one_line(sql: &str) -> String {
-    let line = sql.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() > 160 {
-        format!("{}…", line.chars().take(160).collect::<String>())
-    } else {
-        line
-    }
+    sql.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Constraint and index names are unique per schema in PostgreSQL: made unique here.

@@ -81,7 +81,10 @@ pub fn render(plan: &Plan, sql: bool) -> String {
     if !plan.skipped.is_empty() {
         let _ = writeln!(o, "\nNot migrated:");
         for s in &plan.skipped {
-            let _ = writeln!(o, "  - {}: {}", s.name, s.reason);
+            // Long SQL is cut here; `--json` has it whole.
+            let reason: String = s.reason.chars().take(200).collect();
+            let cut = if reason.len() < s.reason.len() { "…" } else { "" };
+            let _ = writeln!(o, "  - {}: {reason}{cut}", s.name);
         }
     }
     let rejects: Vec<_> = plan
