@@ -207,3 +207,49 @@ fn committed_wal_content_is_read_from_one_snapshot() {
     );
     drop(app);
 }
+
+#[test]
+fn orphan_rows_sqlite_never_checked_are_named_and_the_run_exits_3() {
+    // SQLite enforces foreign keys only when the application turned them on; this one did not.
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(
+        dir.path(),
+        "orphans.db",
+        "PRAGMA foreign_keys = OFF;
+         CREATE TABLE author (id INTEGER PRIMARY KEY, name TEXT);
+         CREATE TABLE book (id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES author(id), title TEXT);
+         INSERT INTO author VALUES (1, 'a');
+         INSERT INTO book VALUES (1, 1, 'kept'), (2, 99, 'orphan');",
+    );
+    let db = test_db("orphans");
+    let out = pgcarry()
+        .current_dir(dir.path())
+        .args(["migrate", src.to_str().unwrap(), "--to", &db.url])
+        .assert()
+        .code(3);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("foreign key book_author_id_fkey on book"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("99"),
+        "the offending key is named: {stdout}"
+    );
+    // Every row is there; the constraint that does not hold is not left looking valid.
+    let mut c = db.client();
+    assert_eq!(
+        c.query_one("SELECT count(*) FROM book", &[])
+            .unwrap()
+            .get::<_, i64>(0),
+        2
+    );
+    let fks: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(fks, 0);
+}
