@@ -13,3 +13,4 @@ mod rejects;
 mod sample;
 mod sqlite_schema;
 mod sqlite_types;
+mod wait;
