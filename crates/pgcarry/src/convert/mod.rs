@@ -41,7 +41,10 @@ pub fn check_text(bytes: &[u8]) -> Result<&str, Refusal> {
             ));
         }
     };
-    if let Some(p) = memchr(0, bytes) {
+    // `contains` on bytes is memchr underneath; find the position only when there is one.
+    if bytes.contains(&0)
+        && let Some(p) = memchr(0, bytes)
+    {
         return refuse(format!(
             "text contains a NUL byte (at byte {p}); PostgreSQL text cannot hold it"
         ));
