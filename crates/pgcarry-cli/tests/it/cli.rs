@@ -234,3 +234,35 @@ fn an_unreachable_target_fails_before_writing_with_exit_1() {
         "{err}"
     );
 }
+
+#[test]
+fn a_truncated_sqlite_file_is_reported_as_corrupt_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(
+        dir.path(),
+        "whole.db",
+        "CREATE TABLE big (id INTEGER PRIMARY KEY, body TEXT);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+         INSERT INTO big SELECT i, printf('%0500d', i) FROM n;",
+    );
+    let bytes = std::fs::read(&src).unwrap();
+    let cut = dir.path().join("cut.db");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let db = test_db("corrupt");
+    let out = pgcarry()
+        .current_dir(dir.path())
+        .args(["migrate", cut.to_str().unwrap(), "--to", &db.url])
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("corrupt or truncated"), "{err}");
+    let tables: i64 = db
+        .client()
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 0);
+}
