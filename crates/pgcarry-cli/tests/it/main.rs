@@ -13,4 +13,5 @@ mod rejects;
 mod sample;
 mod sqlite_schema;
 mod sqlite_types;
+mod tls;
 mod wait;
