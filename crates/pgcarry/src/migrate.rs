@@ -13,6 +13,7 @@ use crate::report::{Report, SequenceReport, StepFailure, TableReport};
 use crate::source::sqlite::Snapshot;
 use crate::target::postgres::ddl::{self, DdlError, IfExists};
 use crate::target::postgres::load::{self, describe_pg_error};
+use crate::target::postgres::resume;
 use postgres::Client;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -102,11 +103,16 @@ pub fn migrate(
     let started = Instant::now();
     let mut report = Report::new(plan, opts.target.clone());
     let mut admin = connect().map_err(MigrateError::Connect)?;
-    let truncated = ddl::preflight(&mut admin, plan, opts.if_exists)?;
-    let rejects = RejectSink::new(&opts.rejects);
+    let fingerprint = resume::fingerprint(plan);
+    let pre = ddl::preflight(&mut admin, plan, opts.if_exists, &fingerprint)?;
+    let truncated = pre.truncated;
+    let done_before = pre.already_loaded;
+    let rejects = RejectSink::new(&opts.rejects, !done_before.is_empty());
 
     // Largest tables first, so the last one to finish is a small one.
-    let mut order: Vec<usize> = (0..plan.tables.len()).collect();
+    let mut order: Vec<usize> = (0..plan.tables.len())
+        .filter(|&i| !done_before.contains_key(&plan.tables[i].name))
+        .collect();
     order.sort_by_key(|&i| std::cmp::Reverse(plan.tables[i].rows));
     progress.phase("load");
     let loads = parallel(order.len(), opts.jobs, connect, &|k, client| {
@@ -125,6 +131,7 @@ pub fn migrate(
             tp,
             &plan.schema,
             create,
+            &fingerprint,
             &rejects,
             progress,
         )
@@ -139,6 +146,25 @@ pub fn migrate(
             ..Default::default()
         })
         .collect();
+    for (i, tp) in plan.tables.iter().enumerate() {
+        if let Some(s) = done_before.get(&tp.name) {
+            let t = &mut tables[i];
+            t.source_rows = s.rows_read;
+            t.rows_written = s.rows_written;
+            t.rows_rejected = s.rows_rejected;
+            t.bytes = s.bytes;
+            loaded_ok[i] = true;
+        }
+    }
+    if !done_before.is_empty() {
+        let mut names: Vec<&str> = done_before.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        progress.message(&format!(
+            "resuming: {} table(s) were loaded by an earlier run of this plan and are kept: {}",
+            names.len(),
+            names.join(", ")
+        ));
+    }
     for (k, r) in loads.into_iter().enumerate() {
         let i = order[k];
         match r {
@@ -166,7 +192,7 @@ pub fn migrate(
     // Keys, indexes, checks and defaults per table, then foreign keys.
     progress.phase("constraints");
     let failures: Mutex<Vec<StepFailure>> = Mutex::new(Vec::new());
-    let may_exist = !truncated.is_empty();
+    let may_exist = !truncated.is_empty() || !done_before.is_empty();
     let run_steps = |i: usize, client: &mut Client, kinds: &[StepKind]| {
         let tp = &plan.tables[i];
         if !loaded_ok[i] {
@@ -178,7 +204,8 @@ pub fn migrate(
             .chain(&tp.foreign_keys)
             .filter(|s| kinds.contains(&s.kind));
         for step in steps {
-            let exists_ok = may_exist && truncated.contains(&tp.name);
+            let exists_ok =
+                may_exist && (truncated.contains(&tp.name) || done_before.contains_key(&tp.name));
             if let Err(error) = ddl::run_step(client, &plan.schema, &tp.name, step, exists_ok)
                 && let Ok(mut f) = failures.lock()
             {

@@ -13,6 +13,8 @@ use std::sync::Mutex;
 
 pub struct RejectSink {
     path: PathBuf,
+    /// Resuming: earlier runs' rejects stay, new ones are appended.
+    append: bool,
     file: Mutex<Option<BufWriter<File>>>,
 }
 
@@ -46,9 +48,10 @@ pub fn value_json(v: ValueRef<'_>) -> Value {
 }
 
 impl RejectSink {
-    pub fn new(path: &Path) -> RejectSink {
+    pub fn new(path: &Path, append: bool) -> RejectSink {
         RejectSink {
             path: path.to_path_buf(),
+            append,
             file: Mutex::new(None),
         }
     }
@@ -72,7 +75,13 @@ impl RejectSink {
             .lock()
             .map_err(|_| std::io::Error::other("rejects file lock poisoned"))?;
         if guard.is_none() {
-            *guard = Some(BufWriter::new(File::create(&self.path)?));
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(self.append)
+                .truncate(!self.append)
+                .open(&self.path)?;
+            *guard = Some(BufWriter::new(file));
         }
         if let Some(f) = guard.as_mut() {
             serde_json::to_writer(&mut *f, &line)?;
@@ -122,7 +131,7 @@ mod tests {
     fn file_appears_with_the_first_reject() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.ndjson");
-        let sink = RejectSink::new(&path);
+        let sink = RejectSink::new(&path, false);
         assert!(!sink.finish().unwrap());
         assert!(!path.exists());
         sink.write(&Rejected {

@@ -10,6 +10,7 @@ mod cli;
 mod corpus;
 mod harness;
 mod rejects;
+mod resume;
 mod sample;
 mod sqlite_schema;
 mod sqlite_types;

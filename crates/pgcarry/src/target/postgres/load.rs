@@ -4,6 +4,7 @@
 //! nothing behind, and COPY may use FREEZE.
 
 use super::copy::CopyBuffer;
+use super::resume::{self, LoadedTable};
 use crate::convert;
 use crate::plan::model::Table;
 use crate::plan::{TablePlan, types::PgType};
@@ -82,6 +83,7 @@ pub fn load_table(
     tp: &TablePlan,
     schema: &str,
     create: bool,
+    fingerprint: &str,
     rejects: &RejectSink,
     progress: &dyn Progress,
 ) -> Result<Loaded, LoadError> {
@@ -191,6 +193,15 @@ pub fn load_table(
             ),
         });
     }
+    done.bytes = buf.sent;
+    let state = LoadedTable {
+        fingerprint: fingerprint.to_string(),
+        rows_read: done.rows_read,
+        rows_written: done.rows_written,
+        rows_rejected: done.rows_rejected,
+        bytes: done.bytes,
+    };
+    resume::record(&mut tx, schema, &tp.name, fingerprint, &state).map_err(server)?;
     tx.commit().map_err(server)?;
     progress.table_advance(&tp.name, done.rows_read - reported.0, buf.sent - reported.1);
     progress.table_done(&tp.name);

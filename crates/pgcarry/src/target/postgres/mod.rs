@@ -7,5 +7,6 @@ pub mod copy;
 pub mod ddl;
 pub mod ident;
 pub mod load;
+pub mod resume;
 mod tls;
 pub mod wait;
