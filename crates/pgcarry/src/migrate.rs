@@ -13,12 +13,15 @@ use crate::report::{Report, SequenceReport, StepFailure, TableReport};
 use crate::source::sqlite::Snapshot;
 use crate::target::postgres::ddl::{self, DdlError, IfExists};
 use crate::target::postgres::load::{self, describe_pg_error};
-use crate::target::postgres::resume;
+use crate::target::postgres::{resume, wait};
 use postgres::Client;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
+
+/// Loads retried after a lost connection, per table.
+const MAX_RETRIES: u32 = 5;
 
 /// Opens a new connection to the target.
 pub type Connect<'a> = &'a (dyn Fn() -> Result<Client, String> + Sync);
@@ -124,17 +127,38 @@ pub fn migrate(
             .find(|t| t.name == tp.source_name)
             .expect("plan tables come from the schema");
         let create = !truncated.contains(&tp.name);
-        load::load_table(
-            client,
-            snapshot,
-            source,
-            tp,
-            &plan.schema,
-            create,
-            &fingerprint,
-            &rejects,
-            progress,
-        )
+        // A lost connection rolled the table's transaction back: reconnect (backing off) and
+        // load it again. Anything else is final.
+        let mut attempt = 0;
+        loop {
+            let r = load::load_table(
+                client,
+                snapshot,
+                source,
+                tp,
+                &plan.schema,
+                create,
+                &fingerprint,
+                &rejects,
+                progress,
+            );
+            match r {
+                Err(load::LoadError::Connection { message, .. }) if attempt < MAX_RETRIES => {
+                    attempt += 1;
+                    let delay = wait::backoff(attempt);
+                    progress.message(&format!(
+                        "table {}: connection lost ({message}); retry {attempt} of {MAX_RETRIES} in {:.1} s",
+                        tp.name,
+                        delay.as_secs_f64()
+                    ));
+                    std::thread::sleep(delay);
+                    if let Ok(c) = connect() {
+                        *client = c;
+                    }
+                }
+                r => break r,
+            }
+        }
     })?;
     let mut loaded_ok = vec![false; plan.tables.len()];
     let mut tables: Vec<TableReport> = plan
@@ -206,7 +230,17 @@ pub fn migrate(
         for step in steps {
             let exists_ok =
                 may_exist && (truncated.contains(&tp.name) || done_before.contains_key(&tp.name));
-            if let Err(error) = ddl::run_step(client, &plan.schema, &tp.name, step, exists_ok)
+            let mut result = ddl::run_step(client, &plan.schema, &tp.name, step, exists_ok);
+            // A lost connection: reconnect and try once more (a step is one statement, so it
+            // either happened or did not; an existing object is then skipped).
+            if result.is_err()
+                && client.is_closed()
+                && let Ok(c) = connect()
+            {
+                *client = c;
+                result = ddl::run_step(client, &plan.schema, &tp.name, step, true);
+            }
+            if let Err(error) = result
                 && let Ok(mut f) = failures.lock()
             {
                 f.push(StepFailure {

@@ -100,3 +100,65 @@ fn kill_9_at_several_points_then_rerun_ends_complete_without_duplicates() {
         "at least one kill must land before every table was loaded"
     );
 }
+
+#[test]
+fn a_backend_terminated_during_copy_is_retried_and_the_run_ends_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("sample.db");
+    pgcarry()
+        .args(["sample", "--scale", "2"])
+        .arg(&src)
+        .assert()
+        .success();
+    let db = test_db("terminate");
+    let child = Command::new(env!("CARGO_BIN_EXE_pgcarry"))
+        .current_dir(dir.path())
+        .args([
+            "migrate",
+            src.to_str().unwrap(),
+            "--to",
+            &db.url,
+            "--jobs",
+            "1",
+        ])
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Terminate the first backend seen running a COPY into this database.
+    let mut admin = crate::support::pg().admin();
+    let started = std::time::Instant::now();
+    let mut terminated = false;
+    while !terminated && started.elapsed() < Duration::from_secs(60) {
+        terminated = admin
+            .query_one(
+                "SELECT count(pg_terminate_backend(pid)) > 0 FROM pg_stat_activity \
+                 WHERE datname = $1 AND query LIKE 'COPY %FROM STDIN%' AND state = 'active'",
+                &[&db.name],
+            )
+            .unwrap()
+            .get(0);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(terminated, "no COPY was seen to terminate");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{stderr}\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(stderr.contains("connection lost"), "{stderr}");
+    let mut c = db.client();
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM submissions", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 20_000);
+    let n: i64 = c
+        .query_one("SELECT count(DISTINCT id) FROM assessments", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 18_000);
+}

@@ -32,6 +32,10 @@ pub enum LoadError {
     Source(#[from] SqliteError),
     #[error("table {table}: PostgreSQL refused the data: {message}")]
     Server { table: String, message: String },
+    /// The connection was lost (terminated backend, restarted server, network): the table's
+    /// transaction rolled back, so loading it again is safe.
+    #[error("table {table}: the connection to PostgreSQL was lost: {message}")]
+    Connection { table: String, message: String },
     #[error("table {table}: could not write the rejects file")]
     Rejects {
         table: String,
@@ -40,6 +44,25 @@ pub enum LoadError {
     },
     #[error("table {table}: {message}")]
     Other { table: String, message: String },
+}
+
+/// True when `e` means the connection is gone rather than that the data was refused.
+pub fn is_connection_error(e: &postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    if let Some(db) = e.as_db_error() {
+        let code = db.code().code();
+        return code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03");
+    }
+    let mut src = std::error::Error::source(e);
+    while let Some(inner) = src {
+        if inner.is::<std::io::Error>() {
+            return true;
+        }
+        src = inner.source();
+    }
+    false
 }
 
 /// Describes a server error with its detail and where (COPY line) it happened.
@@ -88,9 +111,14 @@ pub fn load_table(
     progress: &dyn Progress,
 ) -> Result<Loaded, LoadError> {
     let started = Instant::now();
-    let server = |e: postgres::Error| LoadError::Server {
-        table: tp.name.clone(),
-        message: describe_pg_error(&e),
+    let server = |e: postgres::Error| {
+        let message = describe_pg_error(&e);
+        let table = tp.name.clone();
+        if is_connection_error(&e) {
+            LoadError::Connection { table, message }
+        } else {
+            LoadError::Server { table, message }
+        }
     };
     let mut tx = client.transaction().map_err(server)?;
     let qname = qualified(schema, &tp.name);
@@ -115,6 +143,10 @@ pub fn load_table(
         .iter()
         .filter_map(|k| source.columns.iter().position(|c| &c.name == k))
         .collect();
+    let mut spool = rejects.spool().map_err(|e| LoadError::Rejects {
+        table: tp.name.clone(),
+        source: e,
+    })?;
     let mut buf = CopyBuffer::new();
     let mut done = Loaded::default();
     let mut reported = (0u64, 0u64);
@@ -136,7 +168,7 @@ pub fn load_table(
                 done.rows_rejected += 1;
                 let record = reject_record(row, source, tp, &key_cols, i, done.rows_read, &reason)
                     .map_err(RowError::Sqlite)?;
-                rejects.write(&record).map_err(RowError::Rejects)?;
+                spool.write(&record).map_err(RowError::Rejects)?;
                 return Ok(());
             }
         }
@@ -166,20 +198,19 @@ pub fn load_table(
         }
         Err(RowError::Io(io)) => {
             // The server ended the COPY: its error arrives with finish().
-            let e = writer.finish().err();
-            return Err(LoadError::Server {
-                table: tp.name.clone(),
-                message: e.map_or_else(
-                    || format!("the connection failed during COPY: {io}"),
-                    |e| describe_pg_error(&e),
-                ),
+            return Err(match writer.finish() {
+                Err(e) => server(e),
+                Ok(_) => LoadError::Connection {
+                    table: tp.name.clone(),
+                    message: format!("sending COPY data failed: {io}"),
+                },
             });
         }
     }
     let flushed = buf.finish(&mut writer);
     let copied = writer.finish().map_err(server)?;
     if let Err(e) = flushed {
-        return Err(LoadError::Other {
+        return Err(LoadError::Connection {
             table: tp.name.clone(),
             message: format!("sending COPY data failed: {e}"),
         });
@@ -203,6 +234,10 @@ pub fn load_table(
     };
     resume::record(&mut tx, schema, &tp.name, fingerprint, &state).map_err(server)?;
     tx.commit().map_err(server)?;
+    rejects.commit(spool).map_err(|e| LoadError::Rejects {
+        table: tp.name.clone(),
+        source: e,
+    })?;
     progress.table_advance(&tp.name, done.rows_read - reported.0, buf.sent - reported.1);
     progress.table_done(&tp.name);
     done.bytes = buf.sent;
