@@ -311,3 +311,44 @@ fn a_truncated_sqlite_file_is_reported_as_corrupt_and_nothing_is_written() {
         .get(0);
     assert_eq!(tables, 0);
 }
+
+#[test]
+fn a_missing_database_or_a_role_without_create_fails_clearly_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = small_db(dir.path());
+    let missing = crate::support::pg().url_for("no_such_database");
+    let out = pgcarry()
+        .current_dir(dir.path())
+        .args(["migrate", src.to_str().unwrap(), "--to", &missing])
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("no_such_database") && err.contains("does not exist"),
+        "{err}"
+    );
+
+    let db = test_db("no_create");
+    let role = format!("reader_{}", db.name);
+    db.client()
+        .batch_execute(&format!(
+            "CREATE ROLE \"{role}\" LOGIN; REVOKE CREATE ON SCHEMA public FROM PUBLIC; \
+             REVOKE CREATE ON DATABASE \"{}\" FROM PUBLIC;",
+            db.name
+        ))
+        .unwrap();
+    let url = db.url.replace("postgres@", &format!("{role}@"));
+    let out = pgcarry()
+        .current_dir(dir.path())
+        .args(["migrate", src.to_str().unwrap(), "--to", &url])
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("permission denied"), "{err}");
+    let tables: i64 = db
+        .client()
+        .query_one("SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 0, "nothing written");
+}
