@@ -160,6 +160,7 @@ fn table_plan(
             identity,
             reason: decision.reason,
             rejects: decision.rejects,
+            read_as: decision.read_as,
         });
     }
     let defs: Vec<String> = columns

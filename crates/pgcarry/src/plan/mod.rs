@@ -12,7 +12,7 @@ pub mod translate;
 pub mod types;
 
 use serde::{Deserialize, Serialize};
-use types::PgType;
+use types::{PgType, ReadAs};
 
 /// Everything `migrate` will do, decided.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,6 +56,10 @@ pub struct ColumnPlan {
     pub reason: String,
     /// Rows the scan already knows will be rejected for this column, and why.
     pub rejects: Option<String>,
+    /// How source values are read before encoding (numbers as dates); encode with
+    /// `convert::encode_as(&pg_type, read_as, …)`.
+    #[serde(default, skip_serializing_if = "ReadAs::is_value")]
+    pub read_as: ReadAs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

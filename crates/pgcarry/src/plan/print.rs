@@ -83,7 +83,11 @@ pub fn render(plan: &Plan, sql: bool) -> String {
         for s in &plan.skipped {
             // Long SQL is cut here; `--json` has it whole.
             let reason: String = s.reason.chars().take(200).collect();
-            let cut = if reason.len() < s.reason.len() { "…" } else { "" };
+            let cut = if reason.len() < s.reason.len() {
+                "…"
+            } else {
+                ""
+            };
             let _ = writeln!(o, "  - {}: {reason}{cut}", s.name);
         }
     }

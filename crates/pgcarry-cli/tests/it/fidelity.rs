@@ -1,0 +1,208 @@
+//! Fidelity: what real applications write into SQLite lands in PostgreSQL exactly — dates and
+//! times as numbers, boolean spellings, case-insensitive uniqueness, views, triggers, FTS5.
+
+use crate::support::{pgcarry, sqlite_fixture, test_db};
+use std::path::Path;
+
+fn column_types(client: &mut postgres::Client, table: &str) -> Vec<(String, String)> {
+    client
+        .query(
+            "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute \
+             WHERE attrelid = ('public.' || quote_ident($1))::regclass AND attnum > 0 \
+               AND NOT attisdropped ORDER BY attnum",
+            &[&table],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+fn migrate(dir: &Path, src: &Path, url: &str) -> assert_cmd::assert::Assert {
+    pgcarry()
+        .current_dir(dir)
+        .args(["migrate", src.to_str().unwrap(), "--to", url])
+        .assert()
+}
+
+fn plan_text(dir: &Path, src: &Path) -> String {
+    let out = pgcarry()
+        .current_dir(dir)
+        .args(["plan", src.to_str().unwrap(), "--sql"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap()
+}
+
+fn texts(client: &mut postgres::Client, sql: &str) -> Vec<Option<String>> {
+    client
+        .query(sql, &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+#[test]
+fn dates_written_as_numbers_become_timestamps_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(
+        dir.path(),
+        "epoch.db",
+        "CREATE TABLE e (
+            id INTEGER PRIMARY KEY,
+            secs DATETIME, millis DATETIME, jd DATETIME, ambiguous TIMESTAMP, old DATE,
+            sequelize DATETIME, blank DATE
+         );
+         INSERT INTO e VALUES (1, 1700000000, 1700000000123, julianday('2024-01-02 03:04:05.678'),
+             1700000000, 86400, '2024-01-02 03:04:05.678 +00:00', '');
+         INSERT INTO e VALUES (2, 315532800, 1577836800000, julianday('2024-01-01 12:00:00'),
+             1700000000000, 1700000000, '2024-01-02 05:04:05.678 +02:00', '2024-01-01');
+         INSERT INTO e VALUES (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL);",
+    );
+    let plan = plan_text(dir.path(), &src);
+    assert!(
+        plan.contains("Unix seconds between 1980 and 2100"),
+        "{plan}"
+    );
+    assert!(plan.contains("Unix milliseconds between 1980"), "{plan}");
+    assert!(plan.contains("Julian day"), "{plan}");
+    assert!(plan.contains("ambiguous"), "{plan}");
+    let db = test_db("epoch");
+    migrate(dir.path(), &src, &db.url).success();
+    let mut c = db.client();
+    c.batch_execute("SET TimeZone = 'UTC'").unwrap();
+    let types = column_types(&mut c, "e");
+    let want = [
+        ("id", "integer"),
+        ("secs", "timestamp with time zone"),
+        ("millis", "timestamp with time zone"),
+        ("jd", "timestamp without time zone"),
+        ("ambiguous", "bigint"),
+        ("old", "bigint"),
+        ("sequelize", "timestamp with time zone"),
+        ("blank", "text"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(types, want);
+    let col = |c: &mut postgres::Client, name: &str| {
+        texts(c, &format!("SELECT {name}::text FROM e ORDER BY id"))
+    };
+    let s = |v: &str| Some(v.to_string());
+    assert_eq!(
+        col(&mut c, "secs"),
+        [
+            s("2023-11-14 22:13:20+00"),
+            s("1980-01-01 00:00:00+00"),
+            None
+        ]
+    );
+    assert_eq!(
+        col(&mut c, "millis"),
+        [
+            s("2023-11-14 22:13:20.123+00"),
+            s("2020-01-01 00:00:00+00"),
+            None
+        ]
+    );
+    assert_eq!(
+        col(&mut c, "jd"),
+        [s("2024-01-02 03:04:05.678"), s("2024-01-01 12:00:00"), None]
+    );
+    assert_eq!(
+        col(&mut c, "ambiguous"),
+        [s("1700000000"), s("1700000000000"), None]
+    );
+    assert_eq!(
+        col(&mut c, "sequelize"),
+        [
+            s("2024-01-02 03:04:05.678+00"),
+            s("2024-01-02 03:04:05.678+00"),
+            None
+        ]
+    );
+    assert_eq!(col(&mut c, "blank"), [s(""), s("2024-01-01"), None]);
+}
+
+#[test]
+fn a_julian_day_between_milliseconds_keeps_the_column_numeric() {
+    // 2460311.00000000047 is no millisecond SQLite writes: reading it as a date would round.
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(
+        dir.path(),
+        "jd.db",
+        "CREATE TABLE j (id INTEGER PRIMARY KEY, at DATETIME);
+         INSERT INTO j VALUES (1, 2460311.5), (2, 2460311.00000000047);",
+    );
+    let db = test_db("jd_inexact");
+    migrate(dir.path(), &src, &db.url).success();
+    let mut c = db.client();
+    assert_eq!(column_types(&mut c, "j")[1].1, "double precision");
+    let back: Vec<f64> = c
+        .query("SELECT at FROM j ORDER BY id", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let sqlite = rusqlite::Connection::open(&src).unwrap();
+    let source: f64 = sqlite
+        .query_row("SELECT at FROM j WHERE id = 2", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(back[0], 2_460_311.5);
+    assert_eq!(back[1].to_bits(), source.to_bits());
+}
+
+#[test]
+fn boolean_spellings_become_booleans_and_anything_else_keeps_the_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(
+        dir.path(),
+        "bools.db",
+        "CREATE TABLE b (id INTEGER PRIMARY KEY, rails BOOLEAN, words BOOLEAN, yn BOOL,
+                         bits BOOLEAN, other BOOLEAN, two BOOLEAN);
+         INSERT INTO b VALUES (1, 't', 'true', 'yes', 1, 't', 1);
+         INSERT INTO b VALUES (2, 'f', 'FALSE', 'No', 0, 'maybe', 2);
+         INSERT INTO b VALUES (3, 'T', 'True', 'YES', NULL, 'f', 0);",
+    );
+    let db = test_db("bools");
+    migrate(dir.path(), &src, &db.url).success();
+    let mut c = db.client();
+    let types: Vec<String> = column_types(&mut c, "b")
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "integer", "boolean", "boolean", "boolean", "boolean", "text", "smallint"
+        ]
+    );
+    let rows = c
+        .query(
+            "SELECT rails, words, yn, bits, other, two FROM b ORDER BY id",
+            &[],
+        )
+        .unwrap();
+    let row = |i: usize| {
+        (
+            rows[i].get::<_, bool>(0),
+            rows[i].get::<_, bool>(1),
+            rows[i].get::<_, bool>(2),
+            rows[i].get::<_, Option<bool>>(3),
+            rows[i].get::<_, String>(4),
+            rows[i].get::<_, i16>(5),
+        )
+    };
+    assert_eq!(row(0), (true, true, true, Some(true), "t".into(), 1));
+    assert_eq!(
+        row(1),
+        (false, false, false, Some(false), "maybe".into(), 2)
+    );
+    assert_eq!(row(2), (true, true, true, None, "f".into(), 0));
+}
