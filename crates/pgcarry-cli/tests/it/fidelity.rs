@@ -206,3 +206,70 @@ fn boolean_spellings_become_booleans_and_anything_else_keeps_the_column() {
     );
     assert_eq!(row(2), (true, true, true, None, "f".into(), 0));
 }
+
+#[test]
+fn nocase_uniqueness_stays_case_insensitive() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(
+        dir.path(),
+        "nocase.db",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT COLLATE NOCASE UNIQUE,
+                             nick TEXT COLLATE NOCASE, age INTEGER COLLATE NOCASE);
+         CREATE INDEX users_nick ON users (nick);
+         CREATE UNIQUE INDEX users_age ON users (age);
+         INSERT INTO users VALUES (1, 'alice@example.com', 'Al', 30), (2, 'bob@example.com', 'al', 40);
+         CREATE TABLE codes (code TEXT PRIMARY KEY COLLATE NOCASE, label TEXT);
+         INSERT INTO codes VALUES ('AB', 'x');
+         CREATE TABLE tags (name TEXT COLLATE NOCASE UNIQUE);
+         INSERT INTO tags VALUES ('Émile'), ('émile');",
+    );
+    let plan = plan_text(dir.path(), &src);
+    assert!(plan.contains("case-sensitive"), "{plan}");
+    let db = test_db("nocase");
+    migrate(dir.path(), &src, &db.url).success();
+    let mut c = db.client();
+    let defs = texts(
+        &mut c,
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname",
+    );
+    let defs: Vec<String> = defs.into_iter().flatten().collect();
+    let has = |needle: &str| defs.iter().any(|d| d.contains(needle));
+    assert!(
+        has("UNIQUE INDEX users_email_key ON public.users USING btree (lower(email))"),
+        "{defs:?}"
+    );
+    assert!(
+        has("INDEX users_nick ON public.users USING btree (lower(nick))"),
+        "{defs:?}"
+    );
+    assert!(
+        has("UNIQUE INDEX users_age ON public.users USING btree (age)"),
+        "{defs:?}"
+    );
+    assert!(
+        has("codes_pkey_nocase ON public.codes USING btree (lower(code))"),
+        "{defs:?}"
+    );
+    assert!(has("translate(name"), "{defs:?}");
+    let err = c
+        .execute(
+            "INSERT INTO users (email) VALUES ('ALICE@example.com')",
+            &[],
+        )
+        .unwrap_err();
+    assert!(format!("{err:?}").contains("duplicate key"), "{err:?}");
+    c.execute(
+        "INSERT INTO users (email) VALUES ('carol@example.com')",
+        &[],
+    )
+    .unwrap();
+    let err = c
+        .execute("INSERT INTO codes VALUES ('ab', 'y')", &[])
+        .unwrap_err();
+    assert!(format!("{err:?}").contains("duplicate key"), "{err:?}");
+    // SQLite folds ASCII only: 'Émile' and 'émile' differ there, and here; 'ÉMILE' does not.
+    let err = c
+        .execute("INSERT INTO tags VALUES ('ÉMILE')", &[])
+        .unwrap_err();
+    assert!(format!("{err:?}").contains("duplicate key"), "{err:?}");
+}
