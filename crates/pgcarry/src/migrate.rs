@@ -206,6 +206,11 @@ pub fn migrate(
         run_steps(order[k], client, &[StepKind::ForeignKey])
     })?;
     report.failed_steps = failures.into_inner().unwrap_or_default();
+    report
+        .failed_steps
+        .extend(crate::target::postgres::views::create_views(
+            &mut admin, plan,
+        ));
 
     // Sequences, then the row counts.
     for (i, tp) in plan.tables.iter().enumerate() {

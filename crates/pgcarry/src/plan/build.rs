@@ -43,12 +43,8 @@ pub fn build(schema: &SourceSchema, stats: &[TableStats], opts: &PlanOptions) ->
         }
     }
     let mut skipped = schema.skipped.clone();
-    for v in &schema.views {
-        skipped.push(model::Skipped {
-            name: v.name.clone(),
-            reason: format!("view not migrated yet; its SQL: {}", one_line(&v.sql)),
-        });
-    }
+    let (views, not_translated) = super::views::plan_views(schema, &tables, &opts.schema);
+    skipped.extend(not_translated);
     for t in &schema.triggers {
         skipped.push(model::Skipped {
             name: t.name.clone(),
@@ -63,6 +59,7 @@ pub fn build(schema: &SourceSchema, stats: &[TableStats], opts: &PlanOptions) ->
         source: opts.source.clone(),
         schema: opts.schema.clone(),
         tables,
+        views,
         skipped,
         warnings,
     }

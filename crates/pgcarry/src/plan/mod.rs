@@ -10,6 +10,7 @@ pub mod model;
 pub mod print;
 pub mod translate;
 pub mod types;
+pub mod views;
 
 use serde::{Deserialize, Serialize};
 use types::{PgType, ReadAs};
@@ -22,6 +23,9 @@ pub struct Plan {
     /// The PostgreSQL schema tables go into.
     pub schema: String,
     pub tables: Vec<TablePlan>,
+    /// `CREATE VIEW` steps, after every table's foreign keys, each after the views it reads.
+    #[serde(default)]
+    pub views: Vec<Step>,
     /// Source objects not migrated, with the reason (views, triggers, virtual tables…).
     pub skipped: Vec<model::Skipped>,
     pub warnings: Vec<Warning>,
@@ -71,6 +75,7 @@ pub enum StepKind {
     Check,
     Default,
     ForeignKey,
+    View,
 }
 
 /// One DDL statement run after the load.

@@ -8,3 +8,4 @@ pub mod ddl;
 pub mod ident;
 pub mod load;
 mod tls;
+pub mod views;
