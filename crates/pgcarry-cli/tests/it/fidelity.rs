@@ -363,3 +363,68 @@ fn northwind_views_translate_where_they_mean_the_same() {
         assert_eq!(got, want, "rows of view {v}");
     }
 }
+
+#[test]
+fn an_updated_at_trigger_gets_a_ready_replacement_that_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(
+        dir.path(),
+        "touch.db",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT,
+                             updated_at DATETIME DEFAULT CURRENT_TIMESTAMP);
+         INSERT INTO posts VALUES (1, 'a', '2020-01-01 00:00:00');
+         CREATE TRIGGER posts_touch AFTER UPDATE ON posts FOR EACH ROW BEGIN
+             UPDATE posts SET updated_at = CURRENT_TIMESTAMP WHERE id = NEW.id;
+         END;
+         CREATE TRIGGER posts_audit AFTER DELETE ON posts BEGIN SELECT 1; END;",
+    );
+    let out = pgcarry()
+        .current_dir(dir.path())
+        .args(["plan", src.to_str().unwrap(), "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let plan: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let skipped = plan["skipped"].to_string();
+    assert!(
+        skipped.contains("posts_touch") && skipped.contains("posts_audit"),
+        "{skipped}"
+    );
+    let warning = plan["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["message"].as_str())
+        .find(|m| m.contains("posts_touch"))
+        .expect("a replacement for posts_touch")
+        .to_string();
+    let sql = &warning[warning.find("CREATE FUNCTION").unwrap()..];
+    assert!(
+        sql.contains("BEFORE UPDATE ON \"public\".\"posts\""),
+        "{sql}"
+    );
+    let db = test_db("touch");
+    migrate(dir.path(), &src, &db.url).success();
+    let mut c = db.client();
+    let triggers: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(triggers, 0, "replacements are offered, never executed");
+    c.batch_execute(sql).unwrap();
+    c.execute("UPDATE posts SET title = 'b' WHERE id = 1", &[])
+        .unwrap();
+    let year: f64 = c
+        .query_one(
+            "SELECT extract(year FROM updated_at)::float8 FROM posts",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(year > 2020.0, "updated_at was stamped: {year}");
+}

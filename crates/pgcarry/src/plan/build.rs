@@ -45,16 +45,9 @@ pub fn build(schema: &SourceSchema, stats: &[TableStats], opts: &PlanOptions) ->
     let mut skipped = schema.skipped.clone();
     let (views, not_translated) = super::views::plan_views(schema, &tables, &opts.schema);
     skipped.extend(not_translated);
-    for t in &schema.triggers {
-        skipped.push(model::Skipped {
-            name: t.name.clone(),
-            reason: format!(
-                "trigger on {} not migrated (SQLite trigger bodies do not translate); its SQL: {}",
-                t.table,
-                one_line(&t.sql)
-            ),
-        });
-    }
+    let (triggers, replacements) = super::triggers::plan_triggers(schema, &tables, &opts.schema);
+    skipped.extend(triggers);
+    warnings.extend(replacements);
     Plan {
         source: opts.source.clone(),
         schema: opts.schema.clone(),
@@ -63,10 +56,6 @@ pub fn build(schema: &SourceSchema, stats: &[TableStats], opts: &PlanOptions) ->
         skipped,
         warnings,
     }
-}
-
-fn one_line(sql: &str) -> String {
-    sql.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Constraint and index names are unique per schema in PostgreSQL: made unique here.

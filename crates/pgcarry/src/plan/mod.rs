@@ -9,6 +9,7 @@ pub mod decide;
 pub mod model;
 pub mod print;
 pub mod translate;
+pub mod triggers;
 pub mod types;
 pub mod views;
 

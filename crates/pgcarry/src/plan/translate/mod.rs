@@ -44,6 +44,12 @@ pub fn translate_expr(sqlite_expr: &str, ctx: &ExprContext) -> Result<String, Un
     Render { ctx, scope: None }.expr(&expr)
 }
 
+/// SQLite's "now" (`CURRENT_TIMESTAMP`, `datetime('now')`, `strftime('%s','now')` …) for a
+/// column of type `ty`; `None` when `expr` is not "now".
+pub fn translate_now(expr: &Expr, ty: &PgType) -> Option<Result<String, Untranslatable>> {
+    now::as_now(expr).map(|n| now::render_now(&n, Some(ty)))
+}
+
 fn parse(sqlite_expr: &str) -> Result<Expr, Untranslatable> {
     parse_expr(sqlite_expr).or_else(|e| refuse(format!("cannot read `{sqlite_expr}`: {e}")))
 }

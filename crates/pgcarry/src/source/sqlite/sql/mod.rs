@@ -11,6 +11,7 @@ pub mod expr;
 mod parse_expr;
 pub mod select;
 pub(crate) mod tokenize;
+pub mod trigger;
 
 pub use create::{parse_create_index, parse_create_table, parse_create_view, view_has_column_list};
 
