@@ -198,6 +198,7 @@ pub fn migrate(
         StepKind::Index,
         StepKind::Check,
         StepKind::Default,
+        StepKind::Search,
     ];
     parallel(order.len(), opts.jobs, connect, &|k, client| {
         run_steps(order[k], client, &local)

@@ -278,5 +278,6 @@ pub fn kind_name(k: StepKind) -> &'static str {
         StepKind::Default => "default",
         StepKind::ForeignKey => "foreign key",
         StepKind::View => "view",
+        StepKind::Search => "full-text search",
     }
 }

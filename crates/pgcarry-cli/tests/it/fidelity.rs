@@ -428,3 +428,73 @@ fn an_updated_at_trigger_gets_a_ready_replacement_that_works() {
         .get(0);
     assert!(year > 2020.0, "updated_at was stamped: {year}");
 }
+
+#[test]
+fn fts5_becomes_a_tsvector_column_with_a_gin_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(
+        dir.path(),
+        "fts.db",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT, body TEXT);
+         INSERT INTO posts VALUES (1, 'Hello world', 'first post'), (2, 'Other', NULL);
+         CREATE VIRTUAL TABLE posts_fts USING fts5(title, body, content='posts', content_rowid='id');
+         INSERT INTO posts_fts(posts_fts) VALUES ('rebuild');
+         CREATE VIRTUAL TABLE notes_fts USING fts5(x, content='');
+         CREATE VIRTUAL TABLE docs_fts USING fts5(body);
+         INSERT INTO docs_fts VALUES ('kept only here');",
+    );
+    let plan = plan_text(dir.path(), &src);
+    assert!(plan.contains("contentless FTS5 table"), "{plan}");
+    assert!(
+        plan.contains("docs_fts: FTS5 table keeping its own copy"),
+        "{plan}"
+    );
+    let db = test_db("fts");
+    migrate(dir.path(), &src, &db.url).success();
+    let mut c = db.client();
+    let tables: Vec<Option<String>> = texts(
+        &mut c,
+        "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+    );
+    assert_eq!(
+        tables,
+        [Some("posts".to_string())],
+        "no FTS or shadow tables"
+    );
+    assert_eq!(
+        column_types(&mut c, "posts").last().unwrap(),
+        &("posts_fts_tsv".to_string(), "tsvector".to_string())
+    );
+    let ids: Vec<i32> = c
+        .query(
+            "SELECT id FROM posts WHERE posts_fts_tsv @@ websearch_to_tsquery('simple', 'POST hello')",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(ids, [1]);
+    let gin: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'posts' AND indexdef LIKE '%USING gin (posts_fts_tsv)%'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(gin, 1);
+    // New rows are indexed by PostgreSQL itself.
+    c.execute(
+        "INSERT INTO posts (title, body) VALUES ('new', 'words')",
+        &[],
+    )
+    .unwrap();
+    let n: i64 = c
+        .query_one(
+            "SELECT count(*) FROM posts WHERE posts_fts_tsv @@ to_tsquery('simple', 'words')",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+}

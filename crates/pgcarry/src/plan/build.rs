@@ -43,6 +43,7 @@ pub fn build(schema: &SourceSchema, stats: &[TableStats], opts: &PlanOptions) ->
         }
     }
     let mut skipped = schema.skipped.clone();
+    skipped.extend(super::fts::plan_fts(schema, &mut tables, &opts.schema));
     let (views, not_translated) = super::views::plan_views(schema, &tables, &opts.schema);
     skipped.extend(not_translated);
     let (triggers, replacements) = super::triggers::plan_triggers(schema, &tables, &opts.schema);

@@ -6,6 +6,7 @@
 
 pub mod build;
 pub mod decide;
+pub mod fts;
 pub mod model;
 pub mod print;
 pub mod translate;
@@ -77,6 +78,8 @@ pub enum StepKind {
     Default,
     ForeignKey,
     View,
+    /// A full-text search column (tsvector) or its GIN index, for an FTS5 table.
+    Search,
 }
 
 /// One DDL statement run after the load.

@@ -52,6 +52,7 @@ pub fn render(plan: &Plan, sql: bool) -> String {
                 StepKind::Default => "default",
                 StepKind::ForeignKey => "foreign key",
                 StepKind::View => "view",
+                StepKind::Search => "search",
             };
             let _ = writeln!(o, "  {kind:<12} {}", s.name);
         }

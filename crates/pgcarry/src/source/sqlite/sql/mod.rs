@@ -8,6 +8,7 @@
 
 mod create;
 pub mod expr;
+pub mod fts;
 mod parse_expr;
 pub mod select;
 pub(crate) mod tokenize;
