@@ -58,6 +58,11 @@ fn parse(sqlite_expr: &str) -> Result<Expr, Untranslatable> {
 /// not, as rendered SQL and with its type when known.
 pub(crate) trait Scope {
     fn resolve(&self, table: Option<&str>, column: &str) -> Option<(String, Option<PgType>)>;
+    /// A scalar subquery, rendered without its parentheses.
+    fn subquery(
+        &self,
+        select: &crate::source::sqlite::sql::select::Select,
+    ) -> Result<String, Untranslatable>;
 }
 
 struct Render<'c, 'a> {
@@ -82,6 +87,14 @@ fn known_type(e: &Expr, r: &Render) -> Option<PgType> {
 
 fn is_integer_literal(n: &str) -> bool {
     n.bytes().all(|b| b.is_ascii_digit()) || n.starts_with("0x") || n.starts_with("0X")
+}
+
+fn is_number(e: &Expr) -> bool {
+    match e {
+        Expr::Number(_) => true,
+        Expr::Unary(UnaryOp::Neg | UnaryOp::Plus, inner) => is_number(inner),
+        _ => false,
+    }
 }
 
 fn is_text(t: Option<&PgType>) -> bool {
@@ -190,6 +203,10 @@ impl Render<'_, '_> {
                     self.function(name, args)?
                 }
             }
+            Expr::Subquery(select) => match self.scope {
+                Some(scope) => format!("({})", scope.subquery(select)?),
+                None => return refuse("a subquery in a schema expression"),
+            },
             Expr::Collate { expr, collation } => {
                 if !collation.eq_ignore_ascii_case("BINARY") {
                     return refuse(format!(
@@ -340,6 +357,15 @@ impl Render<'_, '_> {
             BinaryOp::Eq | BinaryOp::Ne => {
                 let (l, r) = self.compared(l, r)?;
                 return Ok(format!("{l} {symbol} {r}"));
+            }
+            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+                if (self.is_text_column(l) && is_number(r))
+                    || (self.is_text_column(r) && is_number(l)) =>
+            {
+                return refuse(
+                    "orders a text column against a number: SQLite's answer depends on the \
+                     column's affinity (numbers or text), PostgreSQL's would compare text",
+                );
             }
             BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
                 // SQLite orders text by bytes; the database's default collation may not.

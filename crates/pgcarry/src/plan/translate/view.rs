@@ -50,13 +50,24 @@ struct FromEntry {
     rel: Relation,
 }
 
-struct CoreScope {
+struct CoreScope<'r> {
+    schema: &'r str,
+    relations: &'r dyn Fn(&str) -> Option<Relation>,
     from: Vec<FromEntry>,
     /// Result columns of the core (name, rendered expression, type), for ORDER BY / GROUP BY.
     outputs: RefCell<Vec<(String, String, Option<PgType>)>>,
 }
 
-impl Scope for CoreScope {
+impl Scope for CoreScope<'_> {
+    fn subquery(&self, select: &Select) -> Result<String, Untranslatable> {
+        // Names resolve in the subquery's own FROM only: a correlated name is refused there.
+        let v = translate_select(select, self.schema, self.relations)?;
+        if v.columns.len() != 1 {
+            return refuse("a subquery used as a value must return one column");
+        }
+        Ok(v.select)
+    }
+
     fn resolve(&self, table: Option<&str>, column: &str) -> Option<(String, Option<PgType>)> {
         let find = |e: &FromEntry| {
             e.rel
@@ -101,6 +112,14 @@ pub fn translate_view(
 ) -> Result<TranslatedView, Untranslatable> {
     let select: Select =
         parse_select(select_sql).or_else(|e| refuse(format!("the SELECT cannot be read: {e}")))?;
+    translate_select(&select, schema, relations)
+}
+
+fn translate_select(
+    select: &Select,
+    schema: &str,
+    relations: &dyn Fn(&str) -> Option<Relation>,
+) -> Result<TranslatedView, Untranslatable> {
     let (first_sql, columns, first_scope) = core(&select.first, schema, relations)?;
     let mut sql = first_sql;
     for (op, c) in &select.compound {
@@ -115,7 +134,7 @@ pub fn translate_view(
     }
     if select.compound.is_empty() {
         // ORDER BY and LIMIT see the core's FROM and its result columns.
-        sql.push_str(&order_and_limit(&select, &first_scope)?);
+        sql.push_str(&order_and_limit(select, &first_scope)?);
         return Ok(TranslatedView {
             select: sql,
             columns,
@@ -128,10 +147,12 @@ pub fn translate_view(
         .map(|c| (c.source.clone(), quote_ident(&c.target), c.ty.clone()))
         .collect();
     let scope = CoreScope {
+        schema,
+        relations,
         from: Vec::new(),
         outputs: RefCell::new(outputs),
     };
-    let tail = order_and_limit(&select, &scope)?;
+    let tail = order_and_limit(select, &scope)?;
     if tail.is_empty() {
         return Ok(TranslatedView {
             select: sql,
@@ -144,7 +165,7 @@ pub fn translate_view(
     })
 }
 
-fn render<'c, 'a>(ctx: &'c super::ExprContext<'a>, scope: &'c CoreScope) -> Render<'c, 'a> {
+fn render<'c, 'a>(ctx: &'c super::ExprContext<'a>, scope: &'c CoreScope<'_>) -> Render<'c, 'a> {
     Render {
         ctx,
         scope: Some(scope),
@@ -152,11 +173,11 @@ fn render<'c, 'a>(ctx: &'c super::ExprContext<'a>, scope: &'c CoreScope) -> Rend
 }
 
 /// One SELECT core, its result columns, and the scope its ORDER BY resolves in.
-fn core(
+fn core<'r>(
     c: &SelectCore,
-    schema: &str,
-    relations: &dyn Fn(&str) -> Option<Relation>,
-) -> Result<(String, Vec<RelColumn>, CoreScope), Untranslatable> {
+    schema: &'r str,
+    relations: &'r dyn Fn(&str) -> Option<Relation>,
+) -> Result<(String, Vec<RelColumn>, CoreScope<'r>), Untranslatable> {
     let mut from = Vec::new();
     for item in &c.from {
         let Some(rel) = relations(&item.table) else {
@@ -170,6 +191,8 @@ fn core(
         });
     }
     let scope = CoreScope {
+        schema,
+        relations,
         from,
         outputs: RefCell::new(Vec::new()),
     };
@@ -271,7 +294,7 @@ fn core(
     Ok((sql, columns, scope))
 }
 
-impl CoreScope {
+impl CoreScope<'_> {
     fn resolve_target(&self, column: &str) -> Option<String> {
         self.from.iter().find_map(|e| {
             e.rel
@@ -284,7 +307,7 @@ impl CoreScope {
 }
 
 /// ORDER BY (text by bytes, NULLs first ascending, as SQLite) and LIMIT/OFFSET.
-fn order_and_limit(select: &Select, scope: &CoreScope) -> Result<String, Untranslatable> {
+fn order_and_limit(select: &Select, scope: &CoreScope<'_>) -> Result<String, Untranslatable> {
     let ctx = super::ExprContext {
         columns: &no_columns,
     };
@@ -307,7 +330,7 @@ fn order_and_limit(select: &Select, scope: &CoreScope) -> Result<String, Untrans
     Ok(out)
 }
 
-fn order_term(t: &OrderTerm, r: &Render, scope: &CoreScope) -> Result<String, Untranslatable> {
+fn order_term(t: &OrderTerm, r: &Render, scope: &CoreScope<'_>) -> Result<String, Untranslatable> {
     // `ORDER BY 2` is the second result column.
     let (sql, ty) = match &t.expr {
         Expr::Number(n) => {
@@ -468,6 +491,18 @@ mod tests {
         assert!(e.reason.contains("on text"), "{e}");
         let e = t("SELECT * FROM Products WHERE UnitPrice > DATETIME('1997-01-01')").unwrap_err();
         assert!(e.reason.contains("DATETIME()"), "{e}");
+        let e = t("SELECT * FROM Products WHERE ProductName < 5").unwrap_err();
+        assert!(e.reason.contains("orders a text column"), "{e}");
+        let e = t("SELECT * FROM Products p WHERE UnitPrice = \
+                   (SELECT max(UnitPrice) FROM Products q WHERE q.ProductID = p.ProductID)")
+        .unwrap_err();
+        assert!(e.reason.contains("unknown column `p.ProductID`"), "{e}");
+        let sub = t("SELECT ProductName FROM Products WHERE UnitPrice > (SELECT avg(UnitPrice) FROM Products)")
+            .unwrap();
+        assert!(
+            sub.contains("> (SELECT avg(CAST(\"Products\".\"UnitPrice\" AS double precision))"),
+            "{sub}"
+        );
         let e = t("SELECT * FROM Missing").unwrap_err();
         assert!(e.reason.contains("not migrated"), "{e}");
     }

@@ -83,6 +83,8 @@ pub enum Expr {
         expr: Box<Expr>,
         collation: String,
     },
+    /// `(SELECT …)`, read only when parsing a SELECT (views).
+    Subquery(Box<super::select::Select>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

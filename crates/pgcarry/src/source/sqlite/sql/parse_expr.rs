@@ -282,6 +282,11 @@ fn primary(c: &mut Cursor) -> Result<Expr, SqlError> {
         }
         Kind::Op if t.is_op("(") => {
             c.next();
+            if c.at_kw("SELECT") && c.keep_qualifiers {
+                let select = super::select::select_at(c)?;
+                c.expect_op(")")?;
+                return Ok(Expr::Subquery(Box::new(select)));
+            }
             if c.at_kw("SELECT") || c.at_kw("WITH") {
                 return Err(c.error("an expression (subqueries are not supported)"));
             }

@@ -130,7 +130,18 @@ pub fn parse_select(sql: &str) -> Result<Select, SqlError> {
     if c.at_kw("WITH") {
         return Err(c.error("SELECT (common table expressions are not supported)"));
     }
-    let first = core(&mut c)?;
+    let select = select_at(&mut c)?;
+    c.eat_op(";");
+    if !c.at_end() {
+        return Err(c.error("the end of the SELECT"));
+    }
+    Ok(select)
+}
+
+/// A SELECT at the cursor, up to the first token that cannot continue it (`)` of a subquery).
+pub(crate) fn select_at(c: &mut Cursor) -> Result<Select, SqlError> {
+    let c = &mut *c;
+    let first = core(c)?;
     let mut compound = Vec::new();
     loop {
         let op = if c.eat_kw("UNION") {
@@ -146,13 +157,13 @@ pub fn parse_select(sql: &str) -> Result<Select, SqlError> {
         } else {
             break;
         };
-        compound.push((op, core(&mut c)?));
+        compound.push((op, core(c)?));
     }
     let mut order_by = Vec::new();
     if c.eat_kw("ORDER") {
         c.expect_kw("BY")?;
         loop {
-            let expr = expr_at_cursor(&mut c)?;
+            let expr = expr_at_cursor(c)?;
             let descending = if c.eat_kw("DESC") {
                 true
             } else {
@@ -180,12 +191,12 @@ pub fn parse_select(sql: &str) -> Result<Select, SqlError> {
         }
     }
     let limit = if c.eat_kw("LIMIT") {
-        let n = expr_at_cursor(&mut c)?;
+        let n = expr_at_cursor(c)?;
         if c.at_op(",") {
             return Err(c.error("OFFSET (`LIMIT m, n` is not supported)"));
         }
         let offset = if c.eat_kw("OFFSET") {
-            Some(expr_at_cursor(&mut c)?)
+            Some(expr_at_cursor(c)?)
         } else {
             None
         };
@@ -193,10 +204,6 @@ pub fn parse_select(sql: &str) -> Result<Select, SqlError> {
     } else {
         None
     };
-    c.eat_op(";");
-    if !c.at_end() {
-        return Err(c.error("the end of the SELECT"));
-    }
     Ok(Select {
         first,
         compound,
@@ -367,7 +374,8 @@ mod tests {
     #[test]
     fn refuses_what_it_does_not_read() {
         assert!(parse_select("SELECT a FROM (SELECT 1 a)").is_err());
-        assert!(parse_select("SELECT a FROM t WHERE a > (SELECT 1)").is_err());
+        assert!(parse_select("SELECT a FROM t WHERE a IN (SELECT 1)").is_err());
+        assert!(parse_select("SELECT a FROM t WHERE a > (SELECT max(b) FROM u)").is_ok());
         assert!(parse_select("WITH x AS (SELECT 1) SELECT * FROM x").is_err());
         assert!(parse_select("SELECT a FROM t NATURAL JOIN u").is_err());
         assert!(parse_select("SELECT row_number() OVER () FROM t").is_err());
