@@ -4,6 +4,7 @@
 
 use super::model::{Skipped, SourceSchema};
 use super::translate::view::{RelColumn, Relation, translate_view};
+use super::types::PgType;
 use super::{Step, StepKind, TablePlan};
 use crate::source::sqlite::sql::{parse_create_view, view_has_column_list};
 use crate::target::postgres::ident::{pg_name, qualified};
@@ -96,7 +97,7 @@ fn relation(name: &str, tables: &[TablePlan], views: &[(String, Relation)]) -> O
                 .map(|c| RelColumn {
                     source: c.source_name.clone(),
                     target: c.name.clone(),
-                    ty: Some(c.pg_type.clone()),
+                    ty: view_type(&c.pg_type, &c.declared_type),
                 })
                 .collect(),
         });
@@ -107,6 +108,32 @@ fn relation(name: &str, tables: &[TablePlan], views: &[(String, Relation)]) -> O
         .map(|(_, r)| r.clone())
 }
 
+/// The type a view sees. A text column whose SQLite affinity is not TEXT (an INTEGER or
+/// untyped column that held text) compares and sorts differently in SQLite (numbers before
+/// text, no conversion of literals): its type is left unknown, so nothing relies on it.
+fn view_type(ty: &PgType, declared: &str) -> Option<PgType> {
+    let upper = declared.to_ascii_uppercase();
+    let text_affinity =
+        !upper.contains("INT") && ["CHAR", "CLOB", "TEXT"].iter().any(|t| upper.contains(t));
+    match ty {
+        PgType::Text | PgType::Varchar { .. } if !text_affinity => None,
+        _ => Some(ty.clone()),
+    }
+}
+
 fn one_line(sql: &str) -> String {
     sql.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_text_affinity_columns_are_text_to_views() {
+        assert_eq!(view_type(&PgType::Text, "VARCHAR(10)"), Some(PgType::Text));
+        assert_eq!(view_type(&PgType::Text, "INTEGER"), None);
+        assert_eq!(view_type(&PgType::Text, ""), None);
+        assert_eq!(view_type(&PgType::BigInt, ""), Some(PgType::BigInt));
+    }
 }
