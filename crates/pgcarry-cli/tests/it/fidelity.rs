@@ -314,6 +314,19 @@ fn views_translate_with_the_same_rows_in_the_same_order() {
     );
     let db = test_db("views");
     migrate(dir.path(), &src, &db.url).success();
+    // Again over the finished migration: the views are replaced, not refused.
+    pgcarry()
+        .current_dir(dir.path())
+        .args([
+            "migrate",
+            src.to_str().unwrap(),
+            "--to",
+            &db.url,
+            "--if-exists",
+            "truncate",
+        ])
+        .assert()
+        .success();
     let mut c = db.client();
     // SQLite sorts by bytes ('Alice' < 'alice' < 'bob') and NULLs first.
     assert_eq!(
@@ -498,6 +511,25 @@ fn fts5_becomes_a_tsvector_column_with_a_gin_index() {
         .unwrap()
         .get(0);
     assert_eq!(gin, 1);
+    // Running again over the finished migration keeps the search column and its index.
+    for again in ["truncate", "drop"] {
+        pgcarry()
+            .current_dir(dir.path())
+            .args([
+                "migrate",
+                src.to_str().unwrap(),
+                "--to",
+                &db.url,
+                "--if-exists",
+                again,
+            ])
+            .assert()
+            .success();
+    }
+    assert_eq!(
+        column_types(&mut c, "posts").last().unwrap().1,
+        "tsvector".to_string()
+    );
     // New rows are indexed by PostgreSQL itself.
     c.execute(
         "INSERT INTO posts (title, body) VALUES ('new', 'words')",
