@@ -259,6 +259,7 @@ pub fn migrate(
         StepKind::Index,
         StepKind::Check,
         StepKind::Default,
+        StepKind::Search,
     ];
     parallel(order.len(), opts.jobs, connect, &|k, client| {
         run_steps(order[k], client, &local)
@@ -267,6 +268,11 @@ pub fn migrate(
         run_steps(order[k], client, &[StepKind::ForeignKey])
     })?;
     report.failed_steps = failures.into_inner().unwrap_or_default();
+    report
+        .failed_steps
+        .extend(crate::target::postgres::views::create_views(
+            &mut admin, plan,
+        ));
 
     // Sequences, then the row counts.
     for (i, tp) in plan.tables.iter().enumerate() {

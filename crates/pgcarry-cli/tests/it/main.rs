@@ -8,6 +8,7 @@ mod support;
 
 mod cli;
 mod corpus;
+mod fidelity;
 mod harness;
 mod rejects;
 mod resume;

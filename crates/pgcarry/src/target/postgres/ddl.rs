@@ -183,7 +183,8 @@ fn check_columns(client: &mut Client, schema: &str, tp: &TablePlan) -> Result<()
         .query(
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
              WHERE a.attrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass \
-             AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+             AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' \
+             ORDER BY a.attnum",
             &[&schema, &tp.name],
         )
         .map_err(server(format!("read the columns of {}", tp.name)))?;

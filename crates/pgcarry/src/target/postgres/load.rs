@@ -6,8 +6,9 @@
 use super::copy::CopyBuffer;
 use super::resume::{self, LoadedTable};
 use crate::convert;
+use crate::plan::TablePlan;
 use crate::plan::model::Table;
-use crate::plan::{TablePlan, types::PgType};
+use crate::plan::types::{PgType, ReadAs};
 use crate::progress::Progress;
 use crate::rejects::{RejectSink, Rejected, value_json};
 use crate::source::sqlite::{Snapshot, SqliteError, read};
@@ -137,7 +138,8 @@ pub fn load_table(
         table: tp.name.clone(),
         message: "more than 32767 columns".into(),
     })?;
-    let types: Vec<&PgType> = tp.columns.iter().map(|c| &c.pg_type).collect();
+    let types: Vec<(&PgType, ReadAs)> =
+        tp.columns.iter().map(|c| (&c.pg_type, c.read_as)).collect();
     let key_cols: Vec<usize> = source
         .primary_key
         .iter()
@@ -155,13 +157,15 @@ pub fn load_table(
     let result = read::for_each_row(snapshot, source, |row| {
         done.rows_read += 1;
         buf.begin_row(fields);
-        for (i, ty) in types.iter().enumerate() {
+        for (i, (ty, read_as)) in types.iter().enumerate() {
             let v = row.get_ref(i).map_err(RowError::Sqlite)?;
             let refusal = if tp.columns[i].not_null && matches!(v, rusqlite::types::ValueRef::Null)
             {
                 Some("NULL in a NOT NULL column".to_string())
             } else {
-                convert::encode(ty, v, buf.out()).err().map(|r| r.0)
+                convert::encode_as(ty, *read_as, v, buf.out())
+                    .err()
+                    .map(|r| r.0)
             };
             if let Some(reason) = refusal {
                 buf.rollback_row();

@@ -9,4 +9,5 @@ pub mod ident;
 pub mod load;
 pub mod resume;
 mod tls;
+pub mod views;
 pub mod wait;
