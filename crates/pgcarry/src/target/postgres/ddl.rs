@@ -68,6 +68,28 @@ fn existing_tables(client: &mut Client, plan: &Plan) -> Result<Vec<String>, DdlE
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
+/// A run that was killed leaves its sessions running until their current statement ends (a
+/// COPY aborts at once, an index build or a foreign-key check goes on and may still commit).
+/// Resuming alongside them would race for the same objects: wait until no other pgcarry
+/// session is active in this database (at most ten minutes).
+fn wait_for_earlier_sessions(client: &mut Client) {
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(600) {
+        let busy: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                 AND application_name = 'pgcarry' AND pid <> pg_backend_pid() AND state <> 'idle'",
+                &[],
+            )
+            .map(|r| r.get(0))
+            .unwrap_or(0);
+        if busy == 0 {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
 /// What the preflight found and did.
 #[derive(Debug, Default)]
 pub struct Preflight {
@@ -87,6 +109,7 @@ pub fn preflight(
     if_exists: IfExists,
     fingerprint: &str,
 ) -> Result<Preflight, DdlError> {
+    wait_for_earlier_sessions(client);
     resume::ensure(client).map_err(|message| DdlError::Server {
         what: "create the pgcarry state schema".into(),
         message,
@@ -288,9 +311,18 @@ pub fn run_step(
     if may_exist && step_exists(client, schema, table, step) {
         return Ok(());
     }
-    client
-        .batch_execute(&step.sql)
-        .map_err(|e| describe_pg_error(&e))
+    match client.batch_execute(&step.sql) {
+        Ok(()) => Ok(()),
+        // Resuming: an earlier run's session may have finished this very step meanwhile.
+        Err(e)
+            if may_exist
+                && e.as_db_error()
+                    .is_some_and(|db| matches!(db.code().code(), "42710" | "42P07" | "42P16")) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(describe_pg_error(&e)),
+    }
 }
 
 /// Sets an identity's sequence past the largest key (and past `sqlite_sequence`); returns the
