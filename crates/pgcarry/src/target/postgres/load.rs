@@ -4,6 +4,7 @@
 //! nothing behind, and COPY may use FREEZE.
 
 use super::copy::CopyBuffer;
+use crate::checksum::{Checksum, TupleHasher};
 use crate::convert;
 use crate::plan::model::Table;
 use crate::plan::{TablePlan, types::PgType};
@@ -23,6 +24,8 @@ pub struct Loaded {
     pub rows_rejected: u64,
     pub bytes: u64,
     pub seconds: f64,
+    /// Content checksum of the rows written, for verification.
+    pub checksum: Checksum,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +117,7 @@ pub fn load_table(
         .filter_map(|k| source.columns.iter().position(|c| &c.name == k))
         .collect();
     let mut buf = CopyBuffer::new();
+    let mut hasher = TupleHasher::for_table(tp);
     let mut done = Loaded::default();
     let mut reported = (0u64, 0u64);
     progress.table_start(&tp.name, tp.rows);
@@ -139,6 +143,9 @@ pub fn load_table(
             }
         }
         done.rows_written += 1;
+        if let Ok(h) = hasher.hash(buf.current_row()) {
+            done.checksum.add(h);
+        }
         buf.maybe_flush(&mut writer).map_err(RowError::Io)?;
         if done.rows_read.is_multiple_of(8192) {
             progress.table_advance(&tp.name, done.rows_read - reported.0, buf.sent - reported.1);

@@ -7,4 +7,6 @@ pub mod copy;
 pub mod ddl;
 pub mod ident;
 pub mod load;
+pub mod structure;
 mod tls;
+pub mod verify;
