@@ -1,0 +1,574 @@
+//! Verification: proof that PostgreSQL holds every row the source should have given it, and
+//! everything else the plan promised.
+//!
+//! Per table, the content checksum of the source rows (computed by the load as it sends them,
+//! or here from the snapshot) is compared with the checksum of the rows read back from
+//! PostgreSQL. A table that differs is then located: for a single-column integer key, key
+//! ranges are bisected with range checksums on both sides (as reladiff does) down to a few
+//! rows, which are compared row by row, listing up to [`MAX_DIFFERENCES`] missing, extra and
+//! changed keys with the columns that differ. Other tables compare as multisets (checksum and
+//! counts only). Keys, indexes, NOT NULL, foreign keys and sequences are checked in the
+//! catalog (`target::postgres::structure`).
+//!
+//! Tables are verified in parallel, one connection per worker; memory is constant per table.
+
+use crate::checksum::{self, Checksum, KeyRange, TupleHasher};
+use crate::migrate::Connect;
+use crate::plan::model::{SourceSchema, Table};
+use crate::plan::{Plan, TablePlan};
+use crate::progress::Progress;
+use crate::report::{Report, RowDifference, StructureProblem, TableReport};
+use crate::source::sqlite::{Snapshot, checksum as source};
+use crate::target::postgres::ident::{qualified, quote_literal};
+use crate::target::postgres::{structure, verify as target};
+use postgres::Client;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Rows listed per differing table.
+pub const MAX_DIFFERENCES: usize = 20;
+/// Bisection stops at ranges holding at most this many rows on either side.
+const LEAF_ROWS: u64 = 64;
+
+/// What verification needs from the run.
+pub struct Inputs<'a> {
+    pub plan: &'a Plan,
+    pub model: &'a SourceSchema,
+    pub snapshot: &'a Snapshot,
+    pub connect: Connect<'a>,
+    pub jobs: usize,
+}
+
+/// The verdict on one table's content.
+#[derive(Debug, Clone, Default)]
+struct TableCheck {
+    source: Option<Checksum>,
+    /// Rows skipped as unrepresentable, when the source was read here (not by the load).
+    skipped: Option<u64>,
+    target: Option<Checksum>,
+    difference: Option<String>,
+    rows: Vec<RowDifference>,
+    error: Option<String>,
+}
+
+/// Verifies the tables of `report` marked in `which` (by plan index) and the structure the
+/// plan promised, filling in checksums, differences and `verified`. `source_sums[i]` is the
+/// checksum the load computed for table `i`, when it did; otherwise the snapshot is read.
+pub fn verify_into(
+    report: &mut Report,
+    inputs: &Inputs<'_>,
+    which: &[bool],
+    source_sums: &[Option<Checksum>],
+    progress: &dyn Progress,
+) {
+    let plan = inputs.plan;
+    let tables: Vec<usize> = (0..plan.tables.len()).filter(|&i| which[i]).collect();
+    // Source and target checksums as separate tasks, so two cores work on one table at once.
+    let tasks: Vec<(usize, bool)> = tables
+        .iter()
+        .flat_map(|&i| {
+            let src = source_sums.get(i).and_then(|s| s.as_ref()).is_none();
+            [(i, false)].into_iter().chain(src.then_some((i, true)))
+        })
+        .collect();
+    for &i in &tables {
+        progress.table_start(&plan.tables[i].name, plan.tables[i].rows);
+    }
+    let results = parallel(tasks.len(), inputs.jobs, inputs.connect, &|k, client| {
+        let (i, is_source) = tasks[k];
+        let tp = &plan.tables[i];
+        let r = if is_source {
+            source::table_checksum(inputs.snapshot, source_table(inputs.model, tp), tp, None)
+                .map_err(|e| format!("{e:#}"))
+        } else {
+            client.and_then(|c| target_checksum(c, &plan.schema, tp).map(|c| (c, 0)))
+        };
+        if !is_source {
+            progress.table_done(&tp.name);
+        }
+        r
+    });
+    let mut checks: Vec<TableCheck> = vec![TableCheck::default(); plan.tables.len()];
+    for (i, sum) in source_sums.iter().enumerate() {
+        checks[i].source = *sum;
+    }
+    for (k, r) in results.into_iter().enumerate() {
+        let (i, is_source) = tasks[k];
+        match (r, is_source) {
+            (Ok((c, skipped)), true) => {
+                checks[i].source = Some(c);
+                checks[i].skipped = Some(skipped);
+            }
+            (Ok((c, _)), false) => checks[i].target = Some(c),
+            (Err(e), _) => checks[i].error = Some(e),
+        }
+    }
+
+    // Locate what differs, table by table in parallel.
+    let differing: Vec<usize> = tables
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let c = &checks[i];
+            c.error.is_none() && c.source != c.target
+        })
+        .collect();
+    let located = parallel(
+        differing.len(),
+        inputs.jobs,
+        inputs.connect,
+        &|k, client| {
+            let i = differing[k];
+            let tp = &plan.tables[i];
+            let c = &checks[i];
+            let (s, t) = (c.source.unwrap_or_default(), c.target.unwrap_or_default());
+            let mut sentence = format!(
+                "{} rows expected in PostgreSQL, {} found; content checksums differ",
+                s.rows, t.rows
+            );
+            let rows = match (key_column(inputs.model, tp), client) {
+                (Some(key), Ok(client)) => {
+                    let source = source_table(inputs.model, tp);
+                    match locate(inputs.snapshot, source, tp, &plan.schema, client, key) {
+                        Ok(rows) => rows,
+                        Err(e) => {
+                            let _ = write!(sentence, " (could not locate the rows: {e})");
+                            Vec::new()
+                        }
+                    }
+                }
+                (None, _) => {
+                    sentence.push_str(" (no single integer key: compared as a multiset)");
+                    Vec::new()
+                }
+                (Some(_), Err(e)) => {
+                    let _ = write!(sentence, " (could not locate the rows: {e})");
+                    Vec::new()
+                }
+            };
+            if !rows.is_empty() {
+                let count = |kind: &str| rows.iter().filter(|r| r.kind == kind).count();
+                let _ = write!(
+                    sentence,
+                    "; located {} missing, {} extra, {} changed{}",
+                    count("missing"),
+                    count("extra"),
+                    count("changed"),
+                    if rows.len() >= MAX_DIFFERENCES {
+                        " (listing stops there)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            (sentence, rows)
+        },
+    );
+    for (k, (sentence, rows)) in located.into_iter().enumerate() {
+        let c = &mut checks[differing[k]];
+        c.difference = Some(sentence);
+        c.rows = rows;
+    }
+
+    // What the plan promised besides rows.
+    let problems = parallel(tables.len(), inputs.jobs, inputs.connect, &|k, client| {
+        let tp = &plan.tables[tables[k]];
+        match client {
+            Ok(c) => structure::check_table(c, &plan.schema, tp),
+            Err(e) => vec![StructureProblem {
+                table: tp.name.clone(),
+                what: "table".into(),
+                name: tp.name.clone(),
+                detail: format!("could not check: {e}"),
+            }],
+        }
+    });
+    report
+        .structure_problems
+        .extend(problems.into_iter().flatten());
+
+    for &i in &tables {
+        let tp = &plan.tables[i];
+        let Some(t) = report.tables.iter_mut().find(|t| t.name == tp.name) else {
+            continue;
+        };
+        apply(t, std::mem::take(&mut checks[i]));
+    }
+    report.verified = report.tables.iter().all(|t| t.verified == Some(true));
+}
+
+fn apply(t: &mut TableReport, c: TableCheck) {
+    if let Some(e) = c.error {
+        t.verified = Some(false);
+        t.difference = Some(e);
+        return;
+    }
+    t.source_checksum = c.source.map(|s| s.hex());
+    t.target_checksum = c.target.map(|s| s.hex());
+    if let (Some(s), Some(skipped)) = (c.source, c.skipped) {
+        // Verification without a load: the source rows are the ones read, rejects included.
+        t.source_rows = s.rows + skipped;
+        t.rows_rejected = skipped;
+    }
+    if let Some(tc) = c.target {
+        t.target_rows = Some(tc.rows);
+    }
+    let same = c.source.is_some() && c.source == c.target;
+    t.verified = Some(same && t.verified != Some(false));
+    if !same {
+        t.difference = c.difference;
+        t.differing_rows = c.rows;
+    }
+}
+
+/// The target checksum, or a clear sentence when the table is not there at all.
+fn target_checksum(client: &mut Client, schema: &str, tp: &TablePlan) -> Result<Checksum, String> {
+    let exists: bool = client
+        .query_one(
+            &format!(
+                "SELECT to_regclass({}) IS NOT NULL",
+                quote_literal(&qualified(schema, &tp.name))
+            ),
+            &[],
+        )
+        .map(|r| r.get(0))
+        .map_err(|e| crate::target::postgres::load::describe_pg_error(&e))?;
+    if !exists {
+        return Err(format!(
+            "table {schema}.{} is missing in PostgreSQL",
+            tp.name
+        ));
+    }
+    target::table_checksum(client, schema, tp, None)
+}
+
+fn source_table<'a>(model: &'a SourceSchema, tp: &TablePlan) -> &'a Table {
+    model
+        .tables
+        .iter()
+        .find(|t| t.name == tp.source_name)
+        .expect("plan tables come from the schema")
+}
+
+/// The position of the table's key column when the key is one integer column.
+fn key_column(model: &SourceSchema, tp: &TablePlan) -> Option<usize> {
+    let source = source_table(model, tp);
+    let [key] = source.primary_key.as_slice() else {
+        return None;
+    };
+    let i = tp
+        .columns
+        .iter()
+        .position(|c| c.source_name.eq_ignore_ascii_case(key))?;
+    tp.columns[i].pg_type.is_integer().then_some(i)
+}
+
+/// Bisects key ranges until they are small, then compares rows. Returns up to
+/// [`MAX_DIFFERENCES`] rows, in key order.
+fn locate(
+    snapshot: &Snapshot,
+    source: &Table,
+    tp: &TablePlan,
+    schema: &str,
+    client: &mut Client,
+    key: usize,
+) -> Result<Vec<RowDifference>, String> {
+    let err = |e: crate::source::sqlite::SqliteError| format!("{e:#}");
+    let bounds = [
+        source::key_bounds(snapshot, source, key).map_err(err)?,
+        target::key_bounds(client, schema, tp, key)?,
+    ];
+    let Some((lo, hi)) = bounds
+        .iter()
+        .flatten()
+        .copied()
+        .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
+    else {
+        return Ok(Vec::new());
+    };
+    let mut found = Vec::new();
+    // Depth first, lower half first: differences come out in key order.
+    let mut stack = vec![(
+        KeyRange {
+            column: key,
+            lo,
+            hi,
+        },
+        true,
+    )];
+    while let Some((r, known_different)) = stack.pop() {
+        if found.len() >= MAX_DIFFERENCES {
+            break;
+        }
+        let (rows_s, rows_t) = if known_different {
+            (u64::MAX, u64::MAX)
+        } else {
+            let (s, _) = source::table_checksum(snapshot, source, tp, Some(&r)).map_err(err)?;
+            let t = target::table_checksum(client, schema, tp, Some(&r))?;
+            if s == t {
+                continue;
+            }
+            (s.rows, t.rows)
+        };
+        if rows_s.max(rows_t) <= LEAF_ROWS || r.lo == r.hi {
+            compare_rows(snapshot, source, tp, schema, client, &r, &mut found)?;
+            continue;
+        }
+        let mid =
+            i64::try_from((i128::from(r.lo) + i128::from(r.hi)).div_euclid(2)).unwrap_or(r.lo);
+        stack.push((KeyRange { lo: mid + 1, ..r }, false));
+        stack.push((KeyRange { hi: mid, ..r }, false));
+    }
+    found.truncate(MAX_DIFFERENCES);
+    Ok(found)
+}
+
+/// The integer key of a canonical tuple.
+fn tuple_key(tuple: &[u8], key: usize) -> Option<i64> {
+    let field = checksum::fields(tuple).ok()?.nth(key)?.ok()??;
+    Some(match field.len() {
+        2 => i64::from(i16::from_be_bytes(field.try_into().ok()?)),
+        4 => i64::from(i32::from_be_bytes(field.try_into().ok()?)),
+        8 => i64::from_be_bytes(field.try_into().ok()?),
+        _ => return None,
+    })
+}
+
+/// Compares the rows of one small range on both sides, by key.
+fn compare_rows(
+    snapshot: &Snapshot,
+    source: &Table,
+    tp: &TablePlan,
+    schema: &str,
+    client: &mut Client,
+    r: &KeyRange,
+    found: &mut Vec<RowDifference>,
+) -> Result<(), String> {
+    type Rows = BTreeMap<i64, Vec<Vec<u8>>>;
+    let mut hasher = TupleHasher::for_table(tp);
+    let mut collect = |rows: &mut Rows, t: &[u8]| {
+        if let (Some(k), Ok(c)) = (tuple_key(t, r.column), hasher.canonical(t)) {
+            rows.entry(k).or_default().push(c.to_vec());
+        }
+    };
+    let mut src = Rows::new();
+    source::for_each_tuple(snapshot, source, tp, Some(r), |t| collect(&mut src, t))
+        .map_err(|e| format!("{e:#}"))?;
+    let mut dst = Rows::new();
+    target::for_each_tuple(client, schema, tp, Some(r), |t| collect(&mut dst, t))?;
+    let keys: std::collections::BTreeSet<i64> = src.keys().chain(dst.keys()).copied().collect();
+    let key_name = &tp.columns[r.column].name;
+    for k in keys {
+        let (s, t) = (src.get(&k), dst.get(&k));
+        let kind_cols = match (s, t) {
+            (Some(s), Some(t)) if s == t => continue,
+            (Some(_), None) => ("missing", Vec::new()),
+            (None, Some(_)) => ("extra", Vec::new()),
+            (Some(s), Some(t)) if s.len() != t.len() => (
+                if s.len() > t.len() {
+                    "missing"
+                } else {
+                    "extra"
+                },
+                Vec::new(),
+            ),
+            (Some(s), Some(t)) => ("changed", differing_columns(tp, &s[0], &t[0])),
+            (None, None) => continue,
+        };
+        let mut key = Map::new();
+        key.insert(key_name.clone(), Value::from(k));
+        found.push(RowDifference {
+            key,
+            kind: kind_cols.0.into(),
+            columns: kind_cols.1,
+        });
+    }
+    Ok(())
+}
+
+fn differing_columns(tp: &TablePlan, a: &[u8], b: &[u8]) -> Vec<String> {
+    let (Ok(fa), Ok(fb)) = (checksum::fields(a), checksum::fields(b)) else {
+        return Vec::new();
+    };
+    fa.zip(fb)
+        .zip(&tp.columns)
+        .filter(|((x, y), _)| x != y)
+        .map(|(_, c)| c.name.clone())
+        .collect()
+}
+
+/// Runs `work(i, client)` for every index below `n` on `jobs` threads, each with a connection
+/// of its own opened on first use.
+fn parallel<T: Send>(
+    n: usize,
+    jobs: usize,
+    connect: Connect<'_>,
+    work: &(dyn Fn(usize, Result<&mut Client, String>) -> T + Sync),
+) -> Vec<T> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..n).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..jobs.clamp(1, n.max(1)) {
+            s.spawn(|| {
+                let mut client: Option<Result<Client, String>> = None;
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= n {
+                        break;
+                    }
+                    let c = client.get_or_insert_with(connect);
+                    let r = work(i, c.as_mut().map_err(|e| e.clone()));
+                    if let Ok(mut v) = results.lock() {
+                        v[i] = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| r.expect("every task ran"))
+        .collect()
+}
+
+/// The lines of the human summary for a table that differs.
+pub fn render_table_difference(o: &mut String, t: &TableReport) {
+    let _ = writeln!(
+        o,
+        "\ndifference: table {}: {}",
+        t.name,
+        t.difference.as_deref().unwrap_or("differs")
+    );
+    for r in &t.differing_rows {
+        let key: Vec<String> = r.key.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let cols = if r.columns.is_empty() {
+            String::new()
+        } else {
+            format!(" (column {})", r.columns.join(", "))
+        };
+        let what = match r.kind.as_str() {
+            "missing" => "missing in PostgreSQL",
+            "extra" => "only in PostgreSQL",
+            _ => "changed",
+        };
+        let _ = writeln!(o, "  {} {}: {what}{cols}", t.name, key.join(", "));
+    }
+}
+
+/// The lines of the human summary for structure the plan promised but PostgreSQL lacks.
+pub fn render_structure_problems(o: &mut String, problems: &[StructureProblem]) {
+    for p in problems {
+        let _ = writeln!(
+            o,
+            "\ndifference: {} {} on {}: {}",
+            p.what, p.name, p.table, p.detail
+        );
+    }
+}
+
+/// The summary `pgcarry verify` prints: per table rows and checksums of both sides, then what
+/// differs.
+pub fn render(report: &Report) -> String {
+    let mut o = String::new();
+    let w = report
+        .tables
+        .iter()
+        .map(|t| t.name.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let _ = writeln!(
+        o,
+        "{:w$}  {:>10}  {:>10}  {:32}  verified",
+        "table", "source", "target", "checksum (source)"
+    );
+    for t in &report.tables {
+        let verdict = match t.verified {
+            Some(true) => "yes",
+            Some(false) => "NO",
+            None => "not verified",
+        };
+        let _ = writeln!(
+            o,
+            "{:w$}  {:>10}  {:>10}  {:32}  {verdict}",
+            t.name,
+            t.source_rows - t.rows_rejected,
+            t.target_rows.map_or("-".into(), |n| n.to_string()),
+            t.source_checksum.as_deref().unwrap_or("-"),
+        );
+    }
+    for t in report.tables.iter().filter(|t| t.verified != Some(true)) {
+        render_table_difference(&mut o, t);
+    }
+    render_structure_problems(&mut o, &report.structure_problems);
+    let rejected: u64 = report.tables.iter().map(|t| t.rows_rejected).sum();
+    if rejected > 0 {
+        let _ = writeln!(
+            o,
+            "\n{rejected} source row(s) cannot be represented and are not expected in PostgreSQL \
+             (`pgcarry plan` lists them)"
+        );
+    }
+    let differs = report.tables.iter().any(|t| t.verified != Some(true))
+        || !report.structure_problems.is_empty();
+    let _ = writeln!(
+        o,
+        "\n{}: {}",
+        report.target,
+        if differs {
+            "DIFFERS from the source (exit 3)"
+        } else {
+            "identical to the source"
+        }
+    );
+    o
+}
+
+/// The executor's last step: full verification of the loaded tables (`verify` is
+/// `Some((loaded, source checksums))`), or, with `--no-verify`, marking the tables whose row
+/// counts matched as not verified.
+pub fn after_load(
+    report: &mut Report,
+    inputs: &Inputs<'_>,
+    verify: Option<(&[bool], &[Option<Checksum>])>,
+    progress: &dyn Progress,
+) {
+    match verify {
+        Some((loaded, sums)) => verify_into(report, inputs, loaded, sums, progress),
+        None => {
+            for t in &mut report.tables {
+                if t.verified == Some(true) {
+                    t.verified = None;
+                }
+            }
+            report.verified = false;
+        }
+    }
+}
+
+/// `pgcarry verify`: the verification alone, against tables migrated earlier. The source is
+/// read again from its snapshot; nothing is written anywhere.
+pub fn verify_existing(inputs: &Inputs<'_>, target: String, progress: &dyn Progress) -> Report {
+    let plan = inputs.plan;
+    let mut report = Report::new(plan, target);
+    let started = std::time::Instant::now();
+    report.tables = plan
+        .tables
+        .iter()
+        .map(|t| TableReport {
+            name: t.name.clone(),
+            source_rows: t.rows,
+            ..Default::default()
+        })
+        .collect();
+    progress.phase("verify");
+    let all = vec![true; plan.tables.len()];
+    verify_into(&mut report, inputs, &all, &[], progress);
+    report.seconds = started.elapsed().as_secs_f64();
+    report
+}
