@@ -65,7 +65,9 @@ pub fn verify_into(
     progress: &dyn Progress,
 ) {
     let plan = inputs.plan;
-    let tables: Vec<usize> = (0..plan.tables.len()).filter(|&i| which[i]).collect();
+    // Largest tables first, so the last task to finish is a small one.
+    let mut tables: Vec<usize> = (0..plan.tables.len()).filter(|&i| which[i]).collect();
+    tables.sort_by_key(|&i| std::cmp::Reverse(plan.tables[i].rows));
     // Source and target checksums as separate tasks, so two cores work on one table at once.
     let tasks: Vec<(usize, bool)> = tables
         .iter()
@@ -514,18 +516,18 @@ pub fn render(report: &Report) -> String {
              (`pgcarry plan` lists them)"
         );
     }
-    let differs = report.tables.iter().any(|t| t.verified != Some(true))
-        || !report.structure_problems.is_empty();
-    let _ = writeln!(
-        o,
-        "\n{}: {}",
-        report.target,
-        if differs {
-            "DIFFERS from the source (exit 3)"
-        } else {
-            "identical to the source"
+    let verdict = match report.outcome() {
+        crate::report::Outcome::Success => "identical to the source",
+        crate::report::Outcome::Differences
+            if report.tables.iter().all(|t| t.verified == Some(true))
+                && report.structure_problems.is_empty() =>
+        {
+            "identical to the source, except the rows that cannot be represented (exit 3)"
         }
-    );
+        crate::report::Outcome::Differences => "DIFFERS from the source (exit 3)",
+        crate::report::Outcome::Failed => "could not be verified (exit 1)",
+    };
+    let _ = writeln!(o, "\n{}: {verdict}", report.target);
     o
 }
 

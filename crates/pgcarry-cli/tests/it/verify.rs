@@ -20,7 +20,13 @@ CREATE TABLE items (
     amount NUMERIC(10,2),
     exact DECIMAL,
     uid UUID,
-    pic BLOB
+    pic BLOB,
+    at_tz TIMESTAMP,
+    alarm TIME,
+    dup JSON,
+    big INTEGER,
+    small SMALLINT,
+    code VARCHAR(12)
 );
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
 INSERT INTO items
@@ -33,7 +39,13 @@ SELECT i, 'item ' || i, i * 0.1 + 1e-9,
        i * 1.25,
        '123.4500' || i,
        printf('%08x-0000-4000-8000-%012x', i, i * 7),
-       randomblob(8)
+       randomblob(8),
+       '2024-03-01T12:00:00.5+0' || (i % 10) || ':30',
+       time('08:00:00', '+' || i || ' seconds'),
+       '{"k": ' || i || ', "k": [1.0, {"y": 1, "x": 2}]}',
+       5000000000 + i,
+       i - 150,
+       'code-' || i
 FROM n;
 CREATE TABLE log (at TEXT, msg TEXT);
 INSERT INTO log VALUES ('2024-01-01', 'same'), ('2024-01-01', 'same'), ('2024-01-02', NULL),
@@ -239,5 +251,49 @@ fn missing_structure_is_found() {
     assert!(
         out.contains("tags_item_id_fkey on tags: NOT VALID"),
         "{out}"
+    );
+}
+
+#[test]
+fn a_dropped_table_is_a_difference() {
+    let out = tampered("verify_dropped", |c| {
+        c.batch_execute("DROP TABLE log").unwrap();
+    });
+    assert!(
+        out.contains("table public.log is missing in PostgreSQL"),
+        "{out}"
+    );
+}
+
+#[test]
+fn rows_that_cannot_be_represented_are_not_expected_but_still_exit_3() {
+    // The load rejected them: the target matches every other row, and verify says why it
+    // still exits 3 (those source rows are not in PostgreSQL).
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(
+        dir.path(),
+        "bad.db",
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);
+         INSERT INTO notes VALUES (1, 'fine'), (2, 'nul' || char(0) || 'byte'), (3, 'fine too');",
+    );
+    let db = test_db("verify_rejects");
+    pgcarry()
+        .current_dir(dir.path())
+        .args(["migrate", src.to_str().unwrap(), "--to", &db.url])
+        .assert()
+        .code(3);
+    let out = pgcarry()
+        .current_dir(dir.path())
+        .args(["verify", src.to_str().unwrap(), "--to", &db.url])
+        .assert()
+        .code(3);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("except the rows that cannot be represented"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 source row(s) cannot be represented"),
+        "{stdout}"
     );
 }
