@@ -304,7 +304,8 @@ impl Report {
             );
         }
         let verdict = match self.outcome() {
-            Outcome::Success => "migrated and verified",
+            Outcome::Success if self.verified => "migrated and verified",
+            Outcome::Success => "migrated, not verified (--no-verify)",
             Outcome::Differences => "finished with differences (exit 3)",
             Outcome::Failed => "FAILED (exit 1)",
         };

@@ -86,7 +86,7 @@ pub fn verify_into(
             source::table_checksum(inputs.snapshot, source_table(inputs.model, tp), tp, None)
                 .map_err(|e| format!("{e:#}"))
         } else {
-            client.and_then(|c| target_checksum(c, &plan.schema, tp).map(|c| (c, 0)))
+            client.and_then(|c| target_checksum(c, &plan.schema, tp, progress).map(|c| (c, 0)))
         };
         if !is_source {
             progress.table_done(&tp.name);
@@ -227,7 +227,12 @@ fn apply(t: &mut TableReport, c: TableCheck) {
 }
 
 /// The target checksum, or a clear sentence when the table is not there at all.
-fn target_checksum(client: &mut Client, schema: &str, tp: &TablePlan) -> Result<Checksum, String> {
+fn target_checksum(
+    client: &mut Client,
+    schema: &str,
+    tp: &TablePlan,
+    progress: &dyn Progress,
+) -> Result<Checksum, String> {
     let exists: bool = client
         .query_one(
             &format!(
@@ -244,7 +249,26 @@ fn target_checksum(client: &mut Client, schema: &str, tp: &TablePlan) -> Result<
             tp.name
         ));
     }
-    target::table_checksum(client, schema, tp, None)
+    let mut hasher = TupleHasher::for_table(tp);
+    let mut sum = Checksum::default();
+    let mut bad = None;
+    let mut pending = 0u64;
+    target::for_each_tuple(client, schema, tp, None, |t| {
+        match hasher.hash(t) {
+            Ok(h) => sum.add(h),
+            Err(e) => bad = Some(e.to_string()),
+        }
+        pending += 1;
+        if pending == 8192 {
+            progress.table_advance(&tp.name, pending, 0);
+            pending = 0;
+        }
+    })?;
+    progress.table_advance(&tp.name, pending, 0);
+    match bad {
+        Some(e) => Err(format!("table {}: {e}", tp.name)),
+        None => Ok(sum),
+    }
 }
 
 fn source_table<'a>(model: &'a SourceSchema, tp: &TablePlan) -> &'a Table {
@@ -541,7 +565,17 @@ pub fn after_load(
     progress: &dyn Progress,
 ) {
     match verify {
-        Some((loaded, sums)) => verify_into(report, inputs, loaded, sums, progress),
+        Some((loaded, sums)) => {
+            verify_into(report, inputs, loaded, sums, progress);
+            // A step that failed is already reported with its error: say it once.
+            let failed = std::mem::take(&mut report.failed_steps);
+            report.structure_problems.retain(|p| {
+                !failed
+                    .iter()
+                    .any(|f| f.table == p.table && f.name == p.name)
+            });
+            report.failed_steps = failed;
+        }
         None => {
             for t in &mut report.tables {
                 if t.verified == Some(true) {

@@ -141,6 +141,7 @@ fn migrate_without_verification_says_so() {
         .code(0);
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(stdout.contains("not verified"), "{stdout}");
+    assert!(!stdout.contains("migrated and verified"), "{stdout}");
 }
 
 /// Tampers with the target after a clean migration; `verify` must exit 3 and name the table,
