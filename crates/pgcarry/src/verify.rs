@@ -12,7 +12,7 @@
 //!
 //! Tables are verified in parallel, one connection per worker; memory is constant per table.
 
-use crate::checksum::{self, Checksum, KeyRange, TupleHasher};
+use crate::checksum::{Checksum, TupleHasher};
 use crate::migrate::Connect;
 use crate::plan::model::{SourceSchema, Table};
 use crate::plan::{Plan, TablePlan};
@@ -22,16 +22,15 @@ use crate::source::sqlite::{Snapshot, checksum as source};
 use crate::target::postgres::ident::{qualified, quote_literal};
 use crate::target::postgres::{structure, verify as target};
 use postgres::Client;
-use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Rows listed per differing table.
-pub const MAX_DIFFERENCES: usize = 20;
-/// Bisection stops at ranges holding at most this many rows on either side.
-const LEAF_ROWS: u64 = 64;
+pub mod locate;
+mod render;
+
+pub use locate::MAX_DIFFERENCES;
+pub use render::{render, render_structure_problems, render_table_difference};
 
 /// What verification needs from the run.
 pub struct Inputs<'a> {
@@ -131,10 +130,16 @@ pub fn verify_into(
                 "{} rows expected in PostgreSQL, {} found; content checksums differ",
                 s.rows, t.rows
             );
-            let rows = match (key_column(inputs.model, tp), client) {
+            let source = source_table(inputs.model, tp);
+            let rows = match (locate::key_columns(source, tp), client) {
                 (Some(key), Ok(client)) => {
-                    let source = source_table(inputs.model, tp);
-                    match locate(inputs.snapshot, source, tp, &plan.schema, client, key) {
+                    let sides = locate::Sides {
+                        snapshot: inputs.snapshot,
+                        source,
+                        tp,
+                        schema: &plan.schema,
+                    };
+                    match locate::locate(&sides, client, &key) {
                         Ok(rows) => rows,
                         Err(e) => {
                             let _ = write!(sentence, " (could not locate the rows: {e})");
@@ -143,7 +148,7 @@ pub fn verify_into(
                     }
                 }
                 (None, _) => {
-                    sentence.push_str(" (no single integer key: compared as a multiset)");
+                    sentence.push_str(" (no primary key: compared as a multiset)");
                     Vec::new()
                 }
                 (Some(_), Err(e)) => {
@@ -279,153 +284,6 @@ fn source_table<'a>(model: &'a SourceSchema, tp: &TablePlan) -> &'a Table {
         .expect("plan tables come from the schema")
 }
 
-/// The position of the table's key column when the key is one integer column.
-fn key_column(model: &SourceSchema, tp: &TablePlan) -> Option<usize> {
-    let source = source_table(model, tp);
-    let [key] = source.primary_key.as_slice() else {
-        return None;
-    };
-    let i = tp
-        .columns
-        .iter()
-        .position(|c| c.source_name.eq_ignore_ascii_case(key))?;
-    tp.columns[i].pg_type.is_integer().then_some(i)
-}
-
-/// Bisects key ranges until they are small, then compares rows. Returns up to
-/// [`MAX_DIFFERENCES`] rows, in key order.
-fn locate(
-    snapshot: &Snapshot,
-    source: &Table,
-    tp: &TablePlan,
-    schema: &str,
-    client: &mut Client,
-    key: usize,
-) -> Result<Vec<RowDifference>, String> {
-    let err = |e: crate::source::sqlite::SqliteError| format!("{e:#}");
-    let bounds = [
-        source::key_bounds(snapshot, source, key).map_err(err)?,
-        target::key_bounds(client, schema, tp, key)?,
-    ];
-    let Some((lo, hi)) = bounds
-        .iter()
-        .flatten()
-        .copied()
-        .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
-    else {
-        return Ok(Vec::new());
-    };
-    let mut found = Vec::new();
-    // Depth first, lower half first: differences come out in key order.
-    let mut stack = vec![(
-        KeyRange {
-            column: key,
-            lo,
-            hi,
-        },
-        true,
-    )];
-    while let Some((r, known_different)) = stack.pop() {
-        if found.len() >= MAX_DIFFERENCES {
-            break;
-        }
-        let (rows_s, rows_t) = if known_different {
-            (u64::MAX, u64::MAX)
-        } else {
-            let (s, _) = source::table_checksum(snapshot, source, tp, Some(&r)).map_err(err)?;
-            let t = target::table_checksum(client, schema, tp, Some(&r))?;
-            if s == t {
-                continue;
-            }
-            (s.rows, t.rows)
-        };
-        if rows_s.max(rows_t) <= LEAF_ROWS || r.lo == r.hi {
-            compare_rows(snapshot, source, tp, schema, client, &r, &mut found)?;
-            continue;
-        }
-        let mid =
-            i64::try_from((i128::from(r.lo) + i128::from(r.hi)).div_euclid(2)).unwrap_or(r.lo);
-        stack.push((KeyRange { lo: mid + 1, ..r }, false));
-        stack.push((KeyRange { hi: mid, ..r }, false));
-    }
-    found.truncate(MAX_DIFFERENCES);
-    Ok(found)
-}
-
-/// The integer key of a canonical tuple.
-fn tuple_key(tuple: &[u8], key: usize) -> Option<i64> {
-    let field = checksum::fields(tuple).ok()?.nth(key)?.ok()??;
-    Some(match field.len() {
-        2 => i64::from(i16::from_be_bytes(field.try_into().ok()?)),
-        4 => i64::from(i32::from_be_bytes(field.try_into().ok()?)),
-        8 => i64::from_be_bytes(field.try_into().ok()?),
-        _ => return None,
-    })
-}
-
-/// Compares the rows of one small range on both sides, by key.
-fn compare_rows(
-    snapshot: &Snapshot,
-    source: &Table,
-    tp: &TablePlan,
-    schema: &str,
-    client: &mut Client,
-    r: &KeyRange,
-    found: &mut Vec<RowDifference>,
-) -> Result<(), String> {
-    type Rows = BTreeMap<i64, Vec<Vec<u8>>>;
-    let mut hasher = TupleHasher::for_table(tp);
-    let mut collect = |rows: &mut Rows, t: &[u8]| {
-        if let (Some(k), Ok(c)) = (tuple_key(t, r.column), hasher.canonical(t)) {
-            rows.entry(k).or_default().push(c.to_vec());
-        }
-    };
-    let mut src = Rows::new();
-    source::for_each_tuple(snapshot, source, tp, Some(r), |t| collect(&mut src, t))
-        .map_err(|e| format!("{e:#}"))?;
-    let mut dst = Rows::new();
-    target::for_each_tuple(client, schema, tp, Some(r), |t| collect(&mut dst, t))?;
-    let keys: std::collections::BTreeSet<i64> = src.keys().chain(dst.keys()).copied().collect();
-    let key_name = &tp.columns[r.column].name;
-    for k in keys {
-        let (s, t) = (src.get(&k), dst.get(&k));
-        let kind_cols = match (s, t) {
-            (Some(s), Some(t)) if s == t => continue,
-            (Some(_), None) => ("missing", Vec::new()),
-            (None, Some(_)) => ("extra", Vec::new()),
-            (Some(s), Some(t)) if s.len() != t.len() => (
-                if s.len() > t.len() {
-                    "missing"
-                } else {
-                    "extra"
-                },
-                Vec::new(),
-            ),
-            (Some(s), Some(t)) => ("changed", differing_columns(tp, &s[0], &t[0])),
-            (None, None) => continue,
-        };
-        let mut key = Map::new();
-        key.insert(key_name.clone(), Value::from(k));
-        found.push(RowDifference {
-            key,
-            kind: kind_cols.0.into(),
-            columns: kind_cols.1,
-        });
-    }
-    Ok(())
-}
-
-fn differing_columns(tp: &TablePlan, a: &[u8], b: &[u8]) -> Vec<String> {
-    let (Ok(fa), Ok(fb)) = (checksum::fields(a), checksum::fields(b)) else {
-        return Vec::new();
-    };
-    fa.zip(fb)
-        .zip(&tp.columns)
-        .filter(|((x, y), _)| x != y)
-        .map(|(_, c)| c.name.clone())
-        .collect()
-}
-
 /// Runs `work(i, client)` for every index below `n` on `jobs` threads, each with a connection
 /// of its own opened on first use.
 fn parallel<T: Send>(
@@ -460,99 +318,6 @@ fn parallel<T: Send>(
         .into_iter()
         .map(|r| r.expect("every task ran"))
         .collect()
-}
-
-/// The lines of the human summary for a table that differs.
-pub fn render_table_difference(o: &mut String, t: &TableReport) {
-    let _ = writeln!(
-        o,
-        "\ndifference: table {}: {}",
-        t.name,
-        t.difference.as_deref().unwrap_or("differs")
-    );
-    for r in &t.differing_rows {
-        let key: Vec<String> = r.key.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let cols = if r.columns.is_empty() {
-            String::new()
-        } else {
-            format!(" (column {})", r.columns.join(", "))
-        };
-        let what = match r.kind.as_str() {
-            "missing" => "missing in PostgreSQL",
-            "extra" => "only in PostgreSQL",
-            _ => "changed",
-        };
-        let _ = writeln!(o, "  {} {}: {what}{cols}", t.name, key.join(", "));
-    }
-}
-
-/// The lines of the human summary for structure the plan promised but PostgreSQL lacks.
-pub fn render_structure_problems(o: &mut String, problems: &[StructureProblem]) {
-    for p in problems {
-        let _ = writeln!(
-            o,
-            "\ndifference: {} {} on {}: {}",
-            p.what, p.name, p.table, p.detail
-        );
-    }
-}
-
-/// The summary `pgcarry verify` prints: per table rows and checksums of both sides, then what
-/// differs.
-pub fn render(report: &Report) -> String {
-    let mut o = String::new();
-    let w = report
-        .tables
-        .iter()
-        .map(|t| t.name.chars().count())
-        .max()
-        .unwrap_or(5)
-        .max(5);
-    let _ = writeln!(
-        o,
-        "{:w$}  {:>10}  {:>10}  {:32}  verified",
-        "table", "source", "target", "checksum (source)"
-    );
-    for t in &report.tables {
-        let verdict = match t.verified {
-            Some(true) => "yes",
-            Some(false) => "NO",
-            None => "not verified",
-        };
-        let _ = writeln!(
-            o,
-            "{:w$}  {:>10}  {:>10}  {:32}  {verdict}",
-            t.name,
-            t.source_rows - t.rows_rejected,
-            t.target_rows.map_or("-".into(), |n| n.to_string()),
-            t.source_checksum.as_deref().unwrap_or("-"),
-        );
-    }
-    for t in report.tables.iter().filter(|t| t.verified != Some(true)) {
-        render_table_difference(&mut o, t);
-    }
-    render_structure_problems(&mut o, &report.structure_problems);
-    let rejected: u64 = report.tables.iter().map(|t| t.rows_rejected).sum();
-    if rejected > 0 {
-        let _ = writeln!(
-            o,
-            "\n{rejected} source row(s) cannot be represented and are not expected in PostgreSQL \
-             (`pgcarry plan` lists them)"
-        );
-    }
-    let verdict = match report.outcome() {
-        crate::report::Outcome::Success => "identical to the source",
-        crate::report::Outcome::Differences
-            if report.tables.iter().all(|t| t.verified == Some(true))
-                && report.structure_problems.is_empty() =>
-        {
-            "identical to the source, except the rows that cannot be represented (exit 3)"
-        }
-        crate::report::Outcome::Differences => "DIFFERS from the source (exit 3)",
-        crate::report::Outcome::Failed => "could not be verified (exit 1)",
-    };
-    let _ = writeln!(o, "\n{}: {verdict}", report.target);
-    o
 }
 
 /// The executor's last step: full verification of the loaded tables (`verify` is

@@ -52,6 +52,9 @@ INSERT INTO log VALUES ('2024-01-01', 'same'), ('2024-01-01', 'same'), ('2024-01
                        ('2024-01-02', '');
 CREATE TABLE tags (id INTEGER PRIMARY KEY, item_id INTEGER REFERENCES items(id), tag TEXT UNIQUE);
 INSERT INTO tags VALUES (1, 1, 'red'), (2, 2, 'blue'), (3, 2, 'green');
+CREATE TABLE prefs (user_id INTEGER, name TEXT, value TEXT, PRIMARY KEY (user_id, name));
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
+INSERT INTO prefs SELECT i, k, k || '-' || i FROM n, (SELECT 'theme' AS k UNION ALL SELECT 'lang');
 "#;
 
 struct Migrated {
@@ -214,6 +217,25 @@ fn null_turned_into_empty_text_is_found() {
             .unwrap();
     });
     assert!(out.contains("items id=30: changed (column note)"), "{out}");
+}
+
+#[test]
+fn a_change_under_a_composite_key_is_found() {
+    let out = tampered("verify_composite", |c| {
+        c.batch_execute(
+            "UPDATE prefs SET value = 'dark' WHERE user_id = 42 AND name = 'theme';
+             DELETE FROM prefs WHERE user_id = 7 AND name = 'lang'",
+        )
+        .unwrap();
+    });
+    assert!(
+        out.contains(r#"prefs user_id=42, name="theme": changed (column value)"#),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#"prefs user_id=7, name="lang": missing in PostgreSQL"#),
+        "{out}"
+    );
 }
 
 #[test]
