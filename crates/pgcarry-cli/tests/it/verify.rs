@@ -32,7 +32,7 @@ WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
 INSERT INTO items
 SELECT i, 'item ' || i, i * 0.1 + 1e-9,
        CASE WHEN i % 10 = 0 THEN NULL ELSE 'note ' || i END,
-       '{"zeta": ' || i || ', "a": {"bb": [1, 2.50, 1e2, -0], "b": null}, "mid": "x\u00e9"}',
+       '{"zeta": ' || i || ', "a": {"bb": [1, 2.50, 1e2, -0], "b": null}, "mid": "x\u00e9", "emoji": "\ud83d\ude00\n", "tiny": 1.5E-7, "e": {}, "big": 1e30}',
        i % 2,
        date('2024-01-01', '+' || i || ' days'),
        datetime('2024-01-01 10:00:00', '+' || i || ' minutes') || '.125',
@@ -113,7 +113,7 @@ fn an_untouched_migration_verifies() {
         .unwrap()
         .get(0);
     assert!(
-        doc.starts_with(r#"{"a": {"b": null, "bb": [1, 2.50, 100, 0]}, "mid""#),
+        doc.starts_with(r#"{"a": {"b": null, "bb": [1, 2.50, 100, 0]}, "e": {}, "big": 1000"#),
         "{doc}"
     );
     let ty: String = c
