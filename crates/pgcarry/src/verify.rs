@@ -292,10 +292,13 @@ fn parallel<T: Send>(
     connect: Connect<'_>,
     work: &(dyn Fn(usize, Result<&mut Client, String>) -> T + Sync),
 ) -> Vec<T> {
+    if n == 0 {
+        return Vec::new();
+    }
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<T>>> = Mutex::new((0..n).map(|_| None).collect());
     std::thread::scope(|s| {
-        for _ in 0..jobs.clamp(1, n.max(1)) {
+        for _ in 0..jobs.clamp(1, n) {
             s.spawn(|| {
                 let mut client: Option<Result<Client, String>> = None;
                 loop {
