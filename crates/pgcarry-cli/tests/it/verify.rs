@@ -320,3 +320,86 @@ fn rows_that_cannot_be_represented_are_not_expected_but_still_exit_3() {
         "{stdout}"
     );
 }
+
+#[test]
+fn many_differences_are_listed_up_to_twenty_and_in_the_json_report() {
+    let m = migrated("verify_many");
+    m.db.client()
+        .batch_execute("UPDATE items SET name = name || '!' WHERE id BETWEEN 101 AND 150")
+        .unwrap();
+    let report = m.src.with_file_name("verify.json");
+    let out = pgcarry()
+        .args([
+            "verify",
+            m.src.to_str().unwrap(),
+            "--to",
+            &m.db.url,
+            "--report",
+        ])
+        .arg(&report)
+        .assert()
+        .code(3);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("located 0 missing, 0 extra, 20 changed (listing stops there)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("items id=101: changed (column name)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("items id=120: changed (column name)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("items id=121:"), "{stdout}");
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let items = r["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "items")
+        .unwrap();
+    assert_eq!(items["verified"], false);
+    assert_ne!(items["source_checksum"], items["target_checksum"]);
+    let rows = items["differing_rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 20);
+    assert_eq!(rows[0]["key"]["id"], 101);
+    assert_eq!(rows[0]["kind"], "changed");
+    assert_eq!(rows[0]["columns"][0], "name");
+}
+
+#[test]
+fn verify_reads_the_schema_it_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(dir.path(), "app.db", FIXTURE);
+    let db = test_db("verify_schema");
+    db.client().batch_execute("CREATE SCHEMA legacy").unwrap();
+    pgcarry()
+        .args([
+            "migrate",
+            src.to_str().unwrap(),
+            "--to",
+            &db.url,
+            "--schema",
+            "legacy",
+        ])
+        .assert()
+        .code(0);
+    pgcarry()
+        .args([
+            "verify",
+            src.to_str().unwrap(),
+            "--to",
+            &db.url,
+            "--schema",
+            "legacy",
+        ])
+        .assert()
+        .code(0);
+    // The same tables looked for in public are missing.
+    pgcarry()
+        .args(["verify", src.to_str().unwrap(), "--to", &db.url])
+        .assert()
+        .code(3);
+}

@@ -327,3 +327,53 @@ fn differing_columns(tp: &TablePlan, a: &[u8], b: &[u8]) -> Vec<String> {
         .map(|(_, c)| c.name.clone())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_values_read_as_people_write_them() {
+        assert_eq!(
+            field_json(&PgType::Integer, Some(&(-7i32).to_be_bytes())),
+            Value::from(-7)
+        );
+        assert_eq!(
+            field_json(&PgType::BigInt, Some(&5_000_000_000i64.to_be_bytes())),
+            Value::from(5_000_000_000i64)
+        );
+        assert_eq!(
+            field_json(&PgType::Text, Some(b"theme")),
+            Value::from("theme")
+        );
+        assert_eq!(
+            field_json(&PgType::Uuid, Some(&[0x12; 16])),
+            Value::from("12121212-1212-1212-1212-121212121212")
+        );
+        assert_eq!(
+            field_json(&PgType::Bytea, Some(b"\xff")),
+            base64_json(b"\xff")
+        );
+        assert_eq!(field_json(&PgType::Text, None), Value::Null);
+    }
+
+    #[test]
+    fn key_bytes_frame_each_field() {
+        let tuple = |a: &[u8], b: &[u8]| {
+            let mut t = 2i16.to_be_bytes().to_vec();
+            for f in [a, b] {
+                t.extend_from_slice(&i32::try_from(f.len()).unwrap().to_be_bytes());
+                t.extend_from_slice(f);
+            }
+            t
+        };
+        assert_ne!(
+            key_bytes(&tuple(b"ab", b"c"), &[0, 1]),
+            key_bytes(&tuple(b"a", b"bc"), &[0, 1])
+        );
+        assert_eq!(
+            key_bytes(&tuple(b"ab", b"c"), &[0]),
+            key_bytes(&tuple(b"ab", b"zz"), &[0])
+        );
+    }
+}
