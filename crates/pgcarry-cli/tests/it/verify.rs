@@ -52,6 +52,12 @@ INSERT INTO log VALUES ('2024-01-01', 'same'), ('2024-01-01', 'same'), ('2024-01
                        ('2024-01-02', '');
 CREATE TABLE tags (id INTEGER PRIMARY KEY, item_id INTEGER REFERENCES items(id), tag TEXT UNIQUE);
 INSERT INTO tags VALUES (1, 1, 'red'), (2, 2, 'blue'), (3, 2, 'green');
+CREATE TABLE nums (id INTEGER PRIMARY KEY, n DECIMAL, m NUMERIC(20,6));
+INSERT INTO nums VALUES (1, '0', 0), (2, '0.0', '0.000001'), (3, '-0.00', -1), (4, '10000', 10000),
+    (5, '100000000', '99999999.5'), (6, '0.0001', '0.0001'), (7, '0.00001', '-0.00001'),
+    (8, '-12345.6789', '-12345.6789'), (9, '1e-20', 1.5), (10, '9999.9999', 3),
+    (11, '12345678901234567890.000000001', '12345678901234.000000'), (12, 1.5, 0.1), (13, 3, 1e6),
+    (14, '1E+5', '-99999999999999.999999'), (15, 0.1, NULL);
 CREATE TABLE prefs (user_id INTEGER, name TEXT, value TEXT, PRIMARY KEY (user_id, name));
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
 INSERT INTO prefs SELECT i, k, k || '-' || i FROM n, (SELECT 'theme' AS k UNION ALL SELECT 'lang');
