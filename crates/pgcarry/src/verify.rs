@@ -41,6 +41,19 @@ pub struct Inputs<'a> {
     pub jobs: usize,
 }
 
+/// One unit of parallel work.
+#[derive(Debug, Clone, Copy)]
+enum Task {
+    Target(usize),
+    Source(usize),
+    Structure(usize),
+}
+
+enum Done {
+    Sum(Result<(Checksum, u64), String>),
+    Problems(Vec<StructureProblem>),
+}
+
 /// The verdict on one table's content.
 #[derive(Debug, Clone, Default)]
 struct TableCheck {
@@ -67,44 +80,73 @@ pub fn verify_into(
     // Largest tables first, so the last task to finish is a small one.
     let mut tables: Vec<usize> = (0..plan.tables.len()).filter(|&i| which[i]).collect();
     tables.sort_by_key(|&i| std::cmp::Reverse(plan.tables[i].rows));
-    // Source and target checksums as separate tasks, so two cores work on one table at once.
-    let tasks: Vec<(usize, bool)> = tables
+    // Source and target checksums as separate tasks, so two cores work on one table at once;
+    // the catalog checks last, while the largest table is still being read.
+    let mut tasks: Vec<Task> = tables
         .iter()
         .flat_map(|&i| {
             let src = source_sums.get(i).and_then(|s| s.as_ref()).is_none();
-            [(i, false)].into_iter().chain(src.then_some((i, true)))
+            [Task::Target(i)]
+                .into_iter()
+                .chain(src.then_some(Task::Source(i)))
         })
         .collect();
+    tasks.extend(tables.iter().map(|&i| Task::Structure(i)));
     for &i in &tables {
         progress.table_start(&plan.tables[i].name, plan.tables[i].rows);
     }
-    let results = parallel(tasks.len(), inputs.jobs, inputs.connect, &|k, client| {
-        let (i, is_source) = tasks[k];
-        let tp = &plan.tables[i];
-        let r = if is_source {
-            source::table_checksum(inputs.snapshot, source_table(inputs.model, tp), tp, None)
-                .map_err(|e| format!("{e:#}"))
-        } else {
-            client.and_then(|c| target_checksum(c, &plan.schema, tp, progress).map(|c| (c, 0)))
-        };
-        if !is_source {
-            progress.table_done(&tp.name);
-        }
-        r
-    });
+    let results = parallel(
+        tasks.len(),
+        inputs.jobs,
+        inputs.connect,
+        &|k, client| match tasks[k] {
+            Task::Source(i) => {
+                let tp = &plan.tables[i];
+                Done::Sum(
+                    source::table_checksum(
+                        inputs.snapshot,
+                        source_table(inputs.model, tp),
+                        tp,
+                        None,
+                    )
+                    .map_err(|e| format!("{e:#}")),
+                )
+            }
+            Task::Target(i) => {
+                let tp = &plan.tables[i];
+                let r = client
+                    .and_then(|c| target_checksum(c, &plan.schema, tp, progress).map(|c| (c, 0)));
+                progress.table_done(&tp.name);
+                Done::Sum(r)
+            }
+            Task::Structure(i) => {
+                let tp = &plan.tables[i];
+                Done::Problems(match client {
+                    Ok(c) => structure::check_table(c, &plan.schema, tp),
+                    Err(e) => vec![StructureProblem {
+                        table: tp.name.clone(),
+                        what: "table".into(),
+                        name: tp.name.clone(),
+                        detail: format!("could not check: {e}"),
+                    }],
+                })
+            }
+        },
+    );
     let mut checks: Vec<TableCheck> = vec![TableCheck::default(); plan.tables.len()];
     for (i, sum) in source_sums.iter().enumerate() {
         checks[i].source = *sum;
     }
     for (k, r) in results.into_iter().enumerate() {
-        let (i, is_source) = tasks[k];
-        match (r, is_source) {
-            (Ok((c, skipped)), true) => {
+        match (tasks[k], r) {
+            (Task::Source(i), Done::Sum(Ok((c, skipped)))) => {
                 checks[i].source = Some(c);
                 checks[i].skipped = Some(skipped);
             }
-            (Ok((c, _)), false) => checks[i].target = Some(c),
-            (Err(e), _) => checks[i].error = Some(e),
+            (Task::Target(i), Done::Sum(Ok((c, _)))) => checks[i].target = Some(c),
+            (Task::Source(i) | Task::Target(i), Done::Sum(Err(e))) => checks[i].error = Some(e),
+            (_, Done::Problems(p)) => report.structure_problems.extend(p),
+            (Task::Structure(_), Done::Sum(_)) => {}
         }
     }
 
@@ -179,23 +221,6 @@ pub fn verify_into(
         c.difference = Some(sentence);
         c.rows = rows;
     }
-
-    // What the plan promised besides rows.
-    let problems = parallel(tables.len(), inputs.jobs, inputs.connect, &|k, client| {
-        let tp = &plan.tables[tables[k]];
-        match client {
-            Ok(c) => structure::check_table(c, &plan.schema, tp),
-            Err(e) => vec![StructureProblem {
-                table: tp.name.clone(),
-                what: "table".into(),
-                name: tp.name.clone(),
-                detail: format!("could not check: {e}"),
-            }],
-        }
-    });
-    report
-        .structure_problems
-        .extend(problems.into_iter().flatten());
 
     for &i in &tables {
         let tp = &plan.tables[i];
