@@ -55,6 +55,13 @@ pub enum Command {
         Exit codes: 0 identical; 3 something differs (the tables, keys and columns are listed);\n\
         1 the check itself failed; 2 usage error.")]
     Verify(VerifyArgs),
+    /// Block until the server accepts a real query, with exponential backoff and jitter; for
+    /// container entrypoints and deploy scripts. Exits non-zero with the last error at the
+    /// timeout.
+    #[command(after_help = "Examples:\n  \
+        pgcarry wait \"$DATABASE_URL\" --timeout 60s && exec ./app\n  \
+        pgcarry wait --timeout 2m          # DATABASE_URL, .env or PGHOST/PGPORT/...")]
+    Wait(WaitArgs),
     /// Write the built-in sample application database (an IELTS practice bot's SQLite file,
     /// as SQLAlchemy writes it) — the demo and the benchmark workload.
     #[command(
@@ -157,6 +164,18 @@ pub struct RehearseArgs {
     pub common: CommonArgs,
     #[command(flatten)]
     pub load: LoadArgs,
+}
+
+#[derive(Args)]
+pub struct WaitArgs {
+    /// The server: a postgresql:// URL or key=value string (else DATABASE_URL, .env, PG*).
+    pub url: Option<String>,
+    /// How long to keep trying: 60s, 2m, 500ms.
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    pub timeout: String,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Args)]

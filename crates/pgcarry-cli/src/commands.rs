@@ -2,7 +2,7 @@
 
 use crate::cli::{
     Cli, Command, CommonArgs, IfExistsArg, LoadArgs, MigrateArgs, PlanArgs, RehearseArgs,
-    SampleArgs, VerifyArgs,
+    SampleArgs, VerifyArgs, WaitArgs,
 };
 use crate::progress::Terminal;
 use anyhow::Context;
@@ -19,6 +19,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Rehearse(a) => rehearse(a),
         Command::Sample(a) => sample(a),
         Command::Verify(a) => verify(a),
+        Command::Wait(a) => wait(a),
     }
 }
 
@@ -168,5 +169,29 @@ fn sample(a: SampleArgs) -> anyhow::Result<u8> {
         summary.path.display(),
         summary.bytes as f64 / 1e6
     );
+    Ok(0)
+}
+
+fn wait(a: WaitArgs) -> anyhow::Result<u8> {
+    use pgcarry::target::postgres::wait;
+    let timeout = wait::parse_duration(&a.timeout).map_err(RunError::Usage)?;
+    let target =
+        ConnSettings::resolve(a.url.as_deref()).map_err(|e| RunError::Usage(e.to_string()))?;
+    let quiet = a.quiet;
+    let mut report = |n: u32, error: &str, delay: std::time::Duration| {
+        if !quiet {
+            eprintln!("attempt {n}: {error}; next in {:.1} s", delay.as_secs_f64());
+        }
+    };
+    let ready = wait::wait(&target, timeout, &mut report)?;
+    if !a.quiet {
+        eprintln!(
+            "{} is ready after {} attempt(s), {:.1} s: {}",
+            target.redacted(),
+            ready.attempts,
+            ready.elapsed.as_secs_f64(),
+            ready.server_version
+        );
+    }
     Ok(0)
 }

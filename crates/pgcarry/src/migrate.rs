@@ -13,11 +13,15 @@ use crate::report::{Report, SequenceReport, StepFailure, TableReport};
 use crate::source::sqlite::Snapshot;
 use crate::target::postgres::ddl::{self, DdlError, IfExists};
 use crate::target::postgres::load::{self, describe_pg_error};
+use crate::target::postgres::{resume, wait};
 use postgres::Client;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
+
+/// Loads retried after a lost connection, per table.
+const MAX_RETRIES: u32 = 5;
 
 /// Opens a new connection to the target.
 pub type Connect<'a> = &'a (dyn Fn() -> Result<Client, String> + Sync);
@@ -104,11 +108,16 @@ pub fn migrate(
     let started = Instant::now();
     let mut report = Report::new(plan, opts.target.clone());
     let mut admin = connect().map_err(MigrateError::Connect)?;
-    let truncated = ddl::preflight(&mut admin, plan, opts.if_exists)?;
-    let rejects = RejectSink::new(&opts.rejects);
+    let fingerprint = resume::fingerprint(plan);
+    let pre = ddl::preflight(&mut admin, plan, opts.if_exists, &fingerprint)?;
+    let truncated = pre.truncated;
+    let done_before = pre.already_loaded;
+    let rejects = RejectSink::new(&opts.rejects, !done_before.is_empty());
 
     // Largest tables first, so the last one to finish is a small one.
-    let mut order: Vec<usize> = (0..plan.tables.len()).collect();
+    let mut order: Vec<usize> = (0..plan.tables.len())
+        .filter(|&i| !done_before.contains_key(&plan.tables[i].name))
+        .collect();
     order.sort_by_key(|&i| std::cmp::Reverse(plan.tables[i].rows));
     progress.phase("load");
     let loads = parallel(order.len(), opts.jobs, connect, &|k, client| {
@@ -120,16 +129,38 @@ pub fn migrate(
             .find(|t| t.name == tp.source_name)
             .expect("plan tables come from the schema");
         let create = !truncated.contains(&tp.name);
-        load::load_table(
-            client,
-            snapshot,
-            source,
-            tp,
-            &plan.schema,
-            create,
-            &rejects,
-            progress,
-        )
+        // A lost connection rolled the table's transaction back: reconnect (backing off) and
+        // load it again. Anything else is final.
+        let mut attempt = 0;
+        loop {
+            let r = load::load_table(
+                client,
+                snapshot,
+                source,
+                tp,
+                &plan.schema,
+                create,
+                &fingerprint,
+                &rejects,
+                progress,
+            );
+            match r {
+                Err(load::LoadError::Connection { message, .. }) if attempt < MAX_RETRIES => {
+                    attempt += 1;
+                    let delay = wait::backoff(attempt);
+                    progress.message(&format!(
+                        "table {}: connection lost ({message}); retry {attempt} of {MAX_RETRIES} in {:.1} s",
+                        tp.name,
+                        delay.as_secs_f64()
+                    ));
+                    std::thread::sleep(delay);
+                    if let Ok(c) = connect() {
+                        *client = c;
+                    }
+                }
+                r => break r,
+            }
+        }
     })?;
     let mut loaded_ok = vec![false; plan.tables.len()];
     let mut source_sums = vec![None; plan.tables.len()];
@@ -142,6 +173,25 @@ pub fn migrate(
             ..Default::default()
         })
         .collect();
+    for (i, tp) in plan.tables.iter().enumerate() {
+        if let Some(s) = done_before.get(&tp.name) {
+            let t = &mut tables[i];
+            t.source_rows = s.rows_read;
+            t.rows_written = s.rows_written;
+            t.rows_rejected = s.rows_rejected;
+            t.bytes = s.bytes;
+            loaded_ok[i] = true;
+        }
+    }
+    if !done_before.is_empty() {
+        let mut names: Vec<&str> = done_before.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        progress.message(&format!(
+            "resuming: {} table(s) were loaded by an earlier run of this plan and are kept: {}",
+            names.len(),
+            names.join(", ")
+        ));
+    }
     for (k, r) in loads.into_iter().enumerate() {
         let i = order[k];
         match r {
@@ -170,7 +220,7 @@ pub fn migrate(
     // Keys, indexes, checks and defaults per table, then foreign keys.
     progress.phase("constraints");
     let failures: Mutex<Vec<StepFailure>> = Mutex::new(Vec::new());
-    let may_exist = !truncated.is_empty();
+    let may_exist = !truncated.is_empty() || !done_before.is_empty();
     let run_steps = |i: usize, client: &mut Client, kinds: &[StepKind]| {
         let tp = &plan.tables[i];
         if !loaded_ok[i] {
@@ -182,8 +232,19 @@ pub fn migrate(
             .chain(&tp.foreign_keys)
             .filter(|s| kinds.contains(&s.kind));
         for step in steps {
-            let exists_ok = may_exist && truncated.contains(&tp.name);
-            if let Err(error) = ddl::run_step(client, &plan.schema, &tp.name, step, exists_ok)
+            let exists_ok =
+                may_exist && (truncated.contains(&tp.name) || done_before.contains_key(&tp.name));
+            let mut result = ddl::run_step(client, &plan.schema, &tp.name, step, exists_ok);
+            // A lost connection: reconnect and try once more (a step is one statement, so it
+            // either happened or did not; an existing object is then skipped).
+            if result.is_err()
+                && client.is_closed()
+                && let Ok(c) = connect()
+            {
+                *client = c;
+                result = ddl::run_step(client, &plan.schema, &tp.name, step, true);
+            }
+            if let Err(error) = result
                 && let Ok(mut f) = failures.lock()
             {
                 f.push(StepFailure {
@@ -202,6 +263,7 @@ pub fn migrate(
         StepKind::Index,
         StepKind::Check,
         StepKind::Default,
+        StepKind::Search,
     ];
     parallel(order.len(), opts.jobs, connect, &|k, client| {
         run_steps(order[k], client, &local)
@@ -210,6 +272,11 @@ pub fn migrate(
         run_steps(order[k], client, &[StepKind::ForeignKey])
     })?;
     report.failed_steps = failures.into_inner().unwrap_or_default();
+    report
+        .failed_steps
+        .extend(crate::target::postgres::views::create_views(
+            &mut admin, plan,
+        ));
 
     // Sequences, then the row counts.
     for (i, tp) in plan.tables.iter().enumerate() {

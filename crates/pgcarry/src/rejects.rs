@@ -13,6 +13,8 @@ use std::sync::Mutex;
 
 pub struct RejectSink {
     path: PathBuf,
+    /// Resuming: earlier runs' rejects stay, new ones are appended.
+    append: bool,
     file: Mutex<Option<BufWriter<File>>>,
 }
 
@@ -45,10 +47,81 @@ pub fn value_json(v: ValueRef<'_>) -> Value {
     }
 }
 
+/// One table's rejects, kept aside until the table's transaction commits: a load that is
+/// retried (after a dropped connection) must not leave the rejects of its failed attempt.
+pub struct Spool {
+    file: BufWriter<File>,
+    lines: u64,
+}
+
+fn line(r: &Rejected<'_>) -> Value {
+    json!({
+        "table": r.table,
+        "key": r.key,
+        "column": r.column,
+        "value": r.value,
+        "reason": r.reason,
+        "row": r.row,
+    })
+}
+
+impl Spool {
+    pub fn write(&mut self, r: &Rejected<'_>) -> std::io::Result<()> {
+        serde_json::to_writer(&mut self.file, &line(r))?;
+        self.file.write_all(b"\n")?;
+        self.lines += 1;
+        Ok(())
+    }
+}
+
 impl RejectSink {
-    pub fn new(path: &Path) -> RejectSink {
+    /// A spool for one table's rejects (an anonymous temporary file).
+    pub fn spool(&self) -> std::io::Result<Spool> {
+        Ok(Spool {
+            file: BufWriter::new(tempfile::tempfile()?),
+            lines: 0,
+        })
+    }
+
+    /// Appends a committed table's rejects to the rejects file.
+    pub fn commit(&self, spool: Spool) -> std::io::Result<()> {
+        if spool.lines == 0 {
+            return Ok(());
+        }
+        let mut file = spool.file.into_inner().map_err(|e| e.into_error())?;
+        use std::io::Seek;
+        file.seek(std::io::SeekFrom::Start(0))?;
+        let mut guard = self
+            .file
+            .lock()
+            .map_err(|_| std::io::Error::other("rejects file lock poisoned"))?;
+        let out = self.open(&mut guard)?;
+        std::io::copy(&mut file, out)?;
+        Ok(())
+    }
+
+    fn open<'g>(
+        &self,
+        guard: &'g mut Option<BufWriter<File>>,
+    ) -> std::io::Result<&'g mut BufWriter<File>> {
+        if guard.is_none() {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(self.append)
+                .truncate(!self.append)
+                .open(&self.path)?;
+            *guard = Some(BufWriter::new(file));
+        }
+        guard
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("rejects file not open"))
+    }
+
+    pub fn new(path: &Path, append: bool) -> RejectSink {
         RejectSink {
             path: path.to_path_buf(),
+            append,
             file: Mutex::new(None),
         }
     }
@@ -59,26 +132,16 @@ impl RejectSink {
 
     /// Appends one line; creates the file on first use.
     pub fn write(&self, r: &Rejected<'_>) -> std::io::Result<()> {
-        let line = json!({
-            "table": r.table,
-            "key": r.key,
-            "column": r.column,
-            "value": r.value,
-            "reason": r.reason,
-            "row": r.row,
-        });
         let mut guard = self
             .file
             .lock()
             .map_err(|_| std::io::Error::other("rejects file lock poisoned"))?;
-        if guard.is_none() {
-            *guard = Some(BufWriter::new(File::create(&self.path)?));
-        }
-        if let Some(f) = guard.as_mut() {
-            serde_json::to_writer(&mut *f, &line)?;
-            f.write_all(b"\n")?;
-        }
-        Ok(())
+        let f = self.open(&mut guard)?;
+        serde_json::to_writer(&mut *f, &line(r))?;
+        f.write_all(
+            b"
+",
+        )
     }
 
     /// Flushes to disk; true when anything was written.
@@ -122,7 +185,7 @@ mod tests {
     fn file_appears_with_the_first_reject() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.ndjson");
-        let sink = RejectSink::new(&path);
+        let sink = RejectSink::new(&path, false);
         assert!(!sink.finish().unwrap());
         assert!(!path.exists());
         sink.write(&Rejected {

@@ -322,5 +322,7 @@ pub fn kind_name(k: StepKind) -> &'static str {
         StepKind::Check => "check constraint",
         StepKind::Default => "default",
         StepKind::ForeignKey => "foreign key",
+        StepKind::View => "view",
+        StepKind::Search => "full-text search",
     }
 }

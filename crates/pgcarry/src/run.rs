@@ -42,6 +42,7 @@ impl RunError {
             RunError::Usage(_)
                 | RunError::Migrate(MigrateError::Ddl(
                     crate::target::postgres::ddl::DdlError::TablesExist { .. }
+                        | crate::target::postgres::ddl::DdlError::PlanChanged { .. }
                 ))
         )
     }

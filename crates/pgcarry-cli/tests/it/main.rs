@@ -6,7 +6,15 @@
 
 mod support;
 
+mod cli;
+mod corpus;
+mod fidelity;
 mod harness;
 mod rejects;
+mod resume;
+mod sample;
+mod sqlite_schema;
 mod sqlite_types;
+mod tls;
 mod verify;
+mod wait;

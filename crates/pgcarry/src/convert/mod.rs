@@ -6,10 +6,11 @@
 //! file. Nothing here rounds, truncates, strips or guesses.
 
 pub mod datetime;
+pub mod epoch;
 pub mod json;
 pub mod numeric;
 
-use crate::plan::types::PgType;
+use crate::plan::types::{PgType, ReadAs};
 use numeric::{Decimal, Numeric};
 use rusqlite::types::ValueRef;
 
@@ -41,7 +42,10 @@ pub fn check_text(bytes: &[u8]) -> Result<&str, Refusal> {
             ));
         }
     };
-    if let Some(p) = memchr(0, bytes) {
+    // `contains` on bytes is memchr underneath; find the position only when there is one.
+    if bytes.contains(&0)
+        && let Some(p) = memchr(0, bytes)
+    {
         return refuse(format!(
             "text contains a NUL byte (at byte {p}); PostgreSQL text cannot hold it"
         ));
@@ -108,6 +112,54 @@ pub fn encode(ty: &PgType, v: ValueRef<'_>, out: &mut Vec<u8>) -> Result<(), Ref
     let len = i32::try_from(out.len() - len_at - 4)
         .or_else(|_| refuse("value larger than PostgreSQL's 1 GB field limit"))?;
     out[len_at..len_at + 4].copy_from_slice(&len.to_be_bytes());
+    Ok(())
+}
+
+/// Like [`encode`], for a column the plan reads in a particular way (numbers as dates).
+pub fn encode_as(
+    ty: &PgType,
+    read_as: ReadAs,
+    v: ValueRef<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), Refusal> {
+    if read_as.is_value() || matches!(v, ValueRef::Null) {
+        return encode(ty, v, out);
+    }
+    let micros = match (read_as, v) {
+        (ReadAs::UnixSeconds, ValueRef::Integer(i)) => epoch::unix_seconds(i).ok_or_else(|| {
+            Refusal(format!(
+                "{i} is not Unix seconds between 1980 and 2100, as the rest of the column"
+            ))
+        })?,
+        (ReadAs::UnixMillis, ValueRef::Integer(i)) => epoch::unix_millis(i).ok_or_else(|| {
+            Refusal(format!(
+                "{i} is not Unix milliseconds between 1980 and 2100, as the rest of the column"
+            ))
+        })?,
+        (ReadAs::JulianDay, ValueRef::Integer(i)) => epoch::julian_day_int(i).ok_or_else(|| {
+            Refusal(format!("{i} is not a Julian day between 2400000 and 2500000"))
+        })?,
+        (ReadAs::JulianDay, ValueRef::Real(f)) => epoch::julian_day(f).ok_or_else(|| {
+            Refusal(format!(
+                "{f:?} is not a Julian day SQLite writes for a whole millisecond (2400000..2500000); \
+                 converting it would round"
+            ))
+        })?,
+        (how, other) => {
+            return refuse(format!(
+                "{} in a column read as {how:?} dates",
+                describe(other)
+            ));
+        }
+    };
+    if !matches!(ty, PgType::Timestamp | PgType::Timestamptz) {
+        return refuse(format!(
+            "{how:?} dates need a timestamp column, not {ty}",
+            how = read_as
+        ));
+    }
+    out.extend_from_slice(&8i32.to_be_bytes());
+    out.extend_from_slice(&micros.to_be_bytes());
     Ok(())
 }
 
@@ -324,6 +376,46 @@ mod tests {
         assert!(field(ty.clone(), ValueRef::Real(0.99)).is_ok());
         assert!(field(ty.clone(), ValueRef::Real(0.999)).is_err());
         assert!(field(ty, ValueRef::Real(f64::NAN)).is_err());
+    }
+
+    #[test]
+    fn numbers_read_as_dates_convert_exactly() {
+        let mut out = Vec::new();
+        encode_as(
+            &PgType::Timestamptz,
+            ReadAs::UnixMillis,
+            ValueRef::Integer(946_684_800_001),
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(out[..4], 8i32.to_be_bytes());
+        assert_eq!(out[4..], 1000i64.to_be_bytes());
+        let mut out = Vec::new();
+        assert!(
+            encode_as(
+                &PgType::Timestamptz,
+                ReadAs::UnixSeconds,
+                ValueRef::Integer(5),
+                &mut out
+            )
+            .is_err()
+        );
+        assert!(
+            encode_as(
+                &PgType::Timestamp,
+                ReadAs::JulianDay,
+                ValueRef::Real(2_451_545.000_000_001),
+                &mut out
+            )
+            .is_err()
+        );
+        encode_as(
+            &PgType::Timestamp,
+            ReadAs::JulianDay,
+            ValueRef::Null,
+            &mut out,
+        )
+        .unwrap();
     }
 
     #[test]

@@ -43,33 +43,20 @@ pub fn build(schema: &SourceSchema, stats: &[TableStats], opts: &PlanOptions) ->
         }
     }
     let mut skipped = schema.skipped.clone();
-    for v in &schema.views {
-        skipped.push(model::Skipped {
-            name: v.name.clone(),
-            reason: format!("view not migrated yet; its SQL: {}", one_line(&v.sql)),
-        });
-    }
-    for t in &schema.triggers {
-        skipped.push(model::Skipped {
-            name: t.name.clone(),
-            reason: format!(
-                "trigger on {} not migrated (SQLite trigger bodies do not translate); its SQL: {}",
-                t.table,
-                one_line(&t.sql)
-            ),
-        });
-    }
+    skipped.extend(super::fts::plan_fts(schema, &mut tables, &opts.schema));
+    let (views, not_translated) = super::views::plan_views(schema, &tables, &opts.schema);
+    skipped.extend(not_translated);
+    let (triggers, replacements) = super::triggers::plan_triggers(schema, &tables, &opts.schema);
+    skipped.extend(triggers);
+    warnings.extend(replacements);
     Plan {
         source: opts.source.clone(),
         schema: opts.schema.clone(),
         tables,
+        views,
         skipped,
         warnings,
     }
-}
-
-fn one_line(sql: &str) -> String {
-    sql.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Constraint and index names are unique per schema in PostgreSQL: made unique here.
@@ -135,10 +122,17 @@ fn table_plan(
         if let Some(coll) = &c.collation
             && !coll.eq_ignore_ascii_case("BINARY")
         {
+            let kept = if coll.eq_ignore_ascii_case("NOCASE") {
+                "; its primary key, unique constraints and indexes stay case-insensitive through \
+                 indexes on lower() of the column"
+            } else {
+                ""
+            };
             warn(
                 Some(&c.name),
                 format!(
-                    "COLLATE {coll} not carried over: comparisons in PostgreSQL are case-sensitive"
+                    "COLLATE {coll} not carried over: comparisons (=, ORDER BY, GROUP BY) in PostgreSQL \
+                     are case-sensitive{kept}"
                 ),
             );
         }
@@ -160,6 +154,7 @@ fn table_plan(
             identity,
             reason: decision.reason,
             rejects: decision.rejects,
+            read_as: decision.read_as,
         });
     }
     let defs: Vec<String> = columns
@@ -204,9 +199,34 @@ fn table_plan(
                 cols.join(", ")
             ),
         });
+        // A NOCASE key refused 'ALICE' next to 'alice' in SQLite: so must PostgreSQL.
+        let folded: Vec<String> = t
+            .primary_key
+            .iter()
+            .zip(&cols)
+            .map(|(src, q)| nocase_fold(src, q, t, s, &lookup).unwrap_or_else(|| q.clone()))
+            .collect();
+        if folded != cols {
+            let iname = names.claim(&format!("{name}_pkey_nocase"));
+            post.push(Step {
+                kind: StepKind::Unique,
+                name: iname.clone(),
+                sql: format!(
+                    "CREATE UNIQUE INDEX {} ON {qname} ({})",
+                    quote_ident(&iname),
+                    folded.join(", ")
+                ),
+            });
+        }
     }
+    let non_ascii = |src: &str| {
+        t.columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(src))
+            .is_some_and(|i| s.columns[i].text_non_ascii > 0)
+    };
     for idx in &t.indexes {
-        match index_step(idx, &name, &qname, &ctx, names) {
+        match index_step(idx, &name, &qname, &ctx, &non_ascii, names) {
             Ok(step) => post.push(step),
             Err(msg) => warn(None, format!("index {} not created: {msg}", idx.name)),
         }
@@ -267,20 +287,74 @@ fn table_plan(
     }
 }
 
+/// The case fold of a primary-key column declared `COLLATE NOCASE` holding text, if it is one.
+fn nocase_fold(
+    src: &str,
+    quoted: &str,
+    t: &Table,
+    s: &TableStats,
+    lookup: &dyn Fn(&str) -> Option<(String, PgType)>,
+) -> Option<String> {
+    let i = t
+        .columns
+        .iter()
+        .position(|c| c.name.eq_ignore_ascii_case(src))?;
+    let nocase = t.columns[i]
+        .collation
+        .as_deref()
+        .is_some_and(|c| c.eq_ignore_ascii_case("NOCASE"));
+    let (_, ty) = lookup(src)?;
+    (nocase && is_text(&ty)).then(|| fold_case(quoted, s.columns[i].text_non_ascii > 0))
+}
+
+fn is_text(ty: &PgType) -> bool {
+    matches!(ty, PgType::Text | PgType::Varchar { .. })
+}
+
+/// SQLite's NOCASE folds ASCII letters only. `lower()` folds the same when every value is
+/// ASCII (and folds more, never less, for values written later: it can only refuse more); a
+/// column already holding other letters gets SQLite's exact ASCII fold, so that 'É' and 'é',
+/// which SQLite kept apart, do not collide.
+fn fold_case(quoted: &str, non_ascii: bool) -> String {
+    if non_ascii {
+        format!("translate({quoted}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')")
+    } else {
+        format!("lower({quoted})")
+    }
+}
+
 fn index_step(
     idx: &model::Index,
     table: &str,
     qname: &str,
     ctx: &ExprContext<'_>,
+    non_ascii: &dyn Fn(&str) -> bool,
     names: &mut NameSet,
 ) -> Result<Step, String> {
     let mut terms = Vec::new();
     let mut plain = Vec::new();
+    let mut key_names = Vec::new();
     for c in &idx.columns {
+        let nocase = c
+            .collation
+            .as_deref()
+            .is_some_and(|n| n.eq_ignore_ascii_case("NOCASE"));
         let mut term = match (&c.column, &c.expr) {
+            (Some(col), _) if nocase => {
+                let (n, ty) = (ctx.columns)(col).ok_or_else(|| format!("unknown column {col}"))?;
+                key_names.push(n.clone());
+                if is_text(&ty) {
+                    fold_case(&quote_ident(&n), non_ascii(col))
+                } else {
+                    // Collations only order text: numbers and blobs compare the same way.
+                    plain.push(n.clone());
+                    quote_ident(&n)
+                }
+            }
             (Some(col), _) => {
                 let (n, _) = (ctx.columns)(col).ok_or_else(|| format!("unknown column {col}"))?;
                 plain.push(n.clone());
+                key_names.push(n.clone());
                 quote_ident(&n)
             }
             (None, Some(expr)) => {
@@ -293,6 +367,7 @@ fn index_step(
         };
         if let Some(coll) = &c.collation
             && !coll.eq_ignore_ascii_case("BINARY")
+            && !(nocase && c.column.is_some())
         {
             return Err(format!(
                 "COLLATE {coll} has no PostgreSQL equivalent yet (a case-sensitive index would accept \
@@ -323,7 +398,11 @@ fn index_step(
             ),
         });
     }
-    let iname = names.claim(&idx.name);
+    let iname = if idx.from_constraint {
+        names.claim(&format!("{table}_{}_key", key_names.join("_")))
+    } else {
+        names.claim(&idx.name)
+    };
     Ok(Step {
         kind: if idx.unique {
             StepKind::Unique
@@ -419,4 +498,15 @@ pub fn column_type<'a>(t: &'a TablePlan, name: &str) -> Option<&'a PgType> {
         .iter()
         .find(|c| c.name == name)
         .map(|c| &c.pg_type)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nocase_folds_ascii_like_sqlite() {
+        assert_eq!(fold_case("\"e\"", false), "lower(\"e\")");
+        assert!(fold_case("\"e\"", true).starts_with("translate(\"e\", 'ABC"));
+    }
 }

@@ -5,7 +5,8 @@
 //! value exactly, and says why. A value that still cannot be held (NUL bytes, invalid UTF-8 in
 //! a text column) is left to the rejects file, and the decision says so.
 
-use crate::plan::types::PgType;
+use crate::convert::epoch;
+use crate::plan::types::{PgType, ReadAs};
 use crate::source::sqlite::scan::{ColumnStats, Probe};
 
 /// What the declared type says the application meant.
@@ -34,6 +35,8 @@ pub struct Decision {
     pub reason: String,
     /// Rows that will be rejected in this column, and why (known from the scan).
     pub rejects: Option<String>,
+    /// How values are read: numbers as dates when the column says so.
+    pub read_as: ReadAs,
 }
 
 fn size_args(upper: &str) -> Vec<u32> {
@@ -133,6 +136,7 @@ fn d(pg_type: PgType, reason: impl Into<String>) -> Decision {
         pg_type,
         reason: reason.into(),
         rejects: None,
+        read_as: ReadAs::Value,
     }
 }
 
@@ -369,14 +373,7 @@ fn decide_inner(h: &Hint, declared: &str, s: &ColumnStats) -> Decision {
         }
         Hint::Date | Hint::DateTime => {
             if s.texts == 0 {
-                return d(
-                    int_type_for(s.int_min, s.int_max, &PgType::BigInt),
-                    format!(
-                        "{declared}, but it holds numbers ({}), not text: kept as numbers (not read as Unix time)",
-                        classes(s)
-                    ),
-                )
-                .numbers_only(s);
+                return numbers_as_dates(declared, s);
             }
             if s.ints + s.reals > 0 {
                 return d(
@@ -502,6 +499,67 @@ fn decide_inner(h: &Hint, declared: &str, s: &ColumnStats) -> Decision {
             }
         }
     }
+}
+
+/// A date column holding only numbers: Unix seconds, Unix milliseconds or Julian days when
+/// every value falls in one of the (disjoint) ranges of `convert::epoch`; numbers otherwise.
+fn numbers_as_dates(declared: &str, s: &ColumnStats) -> Decision {
+    let ints_in = |r: &std::ops::RangeInclusive<i64>| {
+        s.ints > 0 && r.contains(&s.int_min) && r.contains(&s.int_max)
+    };
+    if s.reals == 0 && ints_in(&epoch::UNIX_SECONDS) {
+        return Decision {
+            read_as: ReadAs::UnixSeconds,
+            ..d(
+                PgType::Timestamptz,
+                format!(
+                    "{declared}, holding integers {}..{}: every one is Unix seconds between 1980 and 2100, \
+                     read as UTC instants (timestamptz)",
+                    s.int_min, s.int_max
+                ),
+            )
+        };
+    }
+    if s.reals == 0 && ints_in(&epoch::UNIX_MILLIS) {
+        return Decision {
+            read_as: ReadAs::UnixMillis,
+            ..d(
+                PgType::Timestamptz,
+                format!(
+                    "{declared}, holding integers {}..{}: every one is Unix milliseconds between 1980 and \
+                     2100, read as UTC instants (timestamptz), exact to the millisecond",
+                    s.int_min, s.int_max
+                ),
+            )
+        };
+    }
+    if s.reals > 0 && s.julian_ok == s.ints + s.reals {
+        return Decision {
+            read_as: ReadAs::JulianDay,
+            ..d(
+                PgType::Timestamp,
+                format!(
+                    "{declared}, holding {}: every one is a Julian day (2400000..2500000) that SQLite \
+                     writes for a whole millisecond, read as timestamp",
+                    classes(s)
+                ),
+            )
+        };
+    }
+    let why = if s.reals > 0 {
+        format!(
+            "{declared}, but it holds numbers ({}) that are not all Julian days SQLite writes for a whole \
+             millisecond (2400000..2500000): kept as numbers",
+            classes(s)
+        )
+    } else {
+        format!(
+            "{declared}, but its integers {}..{} are not all Unix seconds or all Unix milliseconds between \
+             1980 and 2100: ambiguous, kept as numbers (not read as dates)",
+            s.int_min, s.int_max
+        )
+    };
+    d(int_type_for(s.int_min, s.int_max, &PgType::BigInt), why).numbers_only(s)
 }
 
 impl Decision {
@@ -637,6 +695,51 @@ mod tests {
         };
         assert_eq!(decide("DATETIME", &mixed).pg_type, PgType::Text);
         assert_eq!(decide("DATETIME", &texts(3, 2)).pg_type, PgType::Text);
+    }
+
+    #[test]
+    fn numbers_in_date_columns() {
+        let secs = ints(1_600_000_000, 1_700_000_000);
+        let dec = decide("DATETIME", &secs);
+        assert_eq!(
+            (dec.pg_type, dec.read_as),
+            (PgType::Timestamptz, ReadAs::UnixSeconds)
+        );
+        let ms = ints(1_600_000_000_000, 1_700_000_000_000);
+        let dec = decide("TIMESTAMP", &ms);
+        assert_eq!(
+            (dec.pg_type, dec.read_as),
+            (PgType::Timestamptz, ReadAs::UnixMillis)
+        );
+        // Seconds and milliseconds mixed: ambiguous, kept as numbers.
+        let mixed = ints(1_600_000_000, 1_700_000_000_000);
+        let dec = decide("DATETIME", &mixed);
+        assert_eq!((dec.pg_type, dec.read_as), (PgType::BigInt, ReadAs::Value));
+        assert!(dec.reason.contains("ambiguous"), "{}", dec.reason);
+        // Before 1980: not read as a date.
+        assert_eq!(
+            decide("DATE", &ints(0, 1_700_000_000)).read_as,
+            ReadAs::Value
+        );
+        let julian = ColumnStats {
+            reals: 2,
+            julian_ok: 2,
+            ..Default::default()
+        };
+        let dec = decide("DATETIME", &julian);
+        assert_eq!(
+            (dec.pg_type, dec.read_as),
+            (PgType::Timestamp, ReadAs::JulianDay)
+        );
+        let inexact = ColumnStats {
+            julian_ok: 1,
+            ..julian
+        };
+        let dec = decide("DATETIME", &inexact);
+        assert_eq!(
+            (dec.pg_type, dec.read_as),
+            (PgType::DoublePrecision, ReadAs::Value)
+        );
     }
 
     #[test]

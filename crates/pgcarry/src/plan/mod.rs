@@ -6,13 +6,16 @@
 
 pub mod build;
 pub mod decide;
+pub mod fts;
 pub mod model;
 pub mod print;
 pub mod translate;
+pub mod triggers;
 pub mod types;
+pub mod views;
 
 use serde::{Deserialize, Serialize};
-use types::PgType;
+use types::{PgType, ReadAs};
 
 /// Everything `migrate` will do, decided.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -22,6 +25,9 @@ pub struct Plan {
     /// The PostgreSQL schema tables go into.
     pub schema: String,
     pub tables: Vec<TablePlan>,
+    /// `CREATE VIEW` steps, after every table's foreign keys, each after the views it reads.
+    #[serde(default)]
+    pub views: Vec<Step>,
     /// Source objects not migrated, with the reason (views, triggers, virtual tables…).
     pub skipped: Vec<model::Skipped>,
     pub warnings: Vec<Warning>,
@@ -56,6 +62,10 @@ pub struct ColumnPlan {
     pub reason: String,
     /// Rows the scan already knows will be rejected for this column, and why.
     pub rejects: Option<String>,
+    /// How source values are read before encoding (numbers as dates); encode with
+    /// `convert::encode_as(&pg_type, read_as, …)`.
+    #[serde(default, skip_serializing_if = "ReadAs::is_value")]
+    pub read_as: ReadAs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +77,9 @@ pub enum StepKind {
     Check,
     Default,
     ForeignKey,
+    View,
+    /// A full-text search column (tsvector) or its GIN index, for an FTS5 table.
+    Search,
 }
 
 /// One DDL statement run after the load.

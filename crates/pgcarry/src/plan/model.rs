@@ -13,6 +13,21 @@ pub struct SourceSchema {
     pub triggers: Vec<Trigger>,
     /// Objects deliberately not migrated (internal tables, FTS shadow tables), with the reason.
     pub skipped: Vec<Skipped>,
+    /// FTS5 tables: not copied; their content table gets a tsvector column and a GIN index.
+    #[serde(default)]
+    pub fts: Vec<Fts>,
+}
+
+/// An FTS5 virtual table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Fts {
+    pub name: String,
+    /// The indexed columns.
+    pub columns: Vec<String>,
+    /// The external content table; `Some("")` when contentless, `None` when the FTS table
+    /// keeps its own copy of the text.
+    pub content: Option<String>,
+    pub sql: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

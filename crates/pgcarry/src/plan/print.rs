@@ -51,6 +51,8 @@ pub fn render(plan: &Plan, sql: bool) -> String {
                 StepKind::Check => "check",
                 StepKind::Default => "default",
                 StepKind::ForeignKey => "foreign key",
+                StepKind::View => "view",
+                StepKind::Search => "search",
             };
             let _ = writeln!(o, "  {kind:<12} {}", s.name);
         }
@@ -64,6 +66,15 @@ pub fn render(plan: &Plan, sql: bool) -> String {
             let _ = writeln!(o, "\n  {};", t.create_sql.replace('\n', "\n  "));
             for s in t.post_load.iter().chain(&t.foreign_keys) {
                 let _ = writeln!(o, "  {};", s.sql);
+            }
+        }
+    }
+    if !plan.views.is_empty() {
+        let _ = writeln!(o, "\nViews ({}):", plan.views.len());
+        for v in &plan.views {
+            let _ = writeln!(o, "  {}", v.name);
+            if sql {
+                let _ = writeln!(o, "  {};", v.sql.replace('\n', "\n  "));
             }
         }
     }
@@ -81,7 +92,14 @@ pub fn render(plan: &Plan, sql: bool) -> String {
     if !plan.skipped.is_empty() {
         let _ = writeln!(o, "\nNot migrated:");
         for s in &plan.skipped {
-            let _ = writeln!(o, "  - {}: {}", s.name, s.reason);
+            // Long SQL is cut here; `--json` has it whole.
+            let reason: String = s.reason.chars().take(200).collect();
+            let cut = if reason.len() < s.reason.len() {
+                "…"
+            } else {
+                ""
+            };
+            let _ = writeln!(o, "  - {}: {reason}{cut}", s.name);
         }
     }
     let rejects: Vec<_> = plan

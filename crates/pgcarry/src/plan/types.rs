@@ -65,6 +65,27 @@ impl PgType {
     }
 }
 
+/// How a source value is read before it is encoded: as itself, or as a number that stands for
+/// a point in time (the plan decides, from the column's declared type and all its values).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadAs {
+    #[default]
+    Value,
+    /// Integers are Unix seconds (UTC).
+    UnixSeconds,
+    /// Integers are Unix milliseconds (UTC), as Prisma writes them.
+    UnixMillis,
+    /// Reals (and integers) are Julian day numbers, as SQLite's `julianday()` writes them.
+    JulianDay,
+}
+
+impl ReadAs {
+    pub fn is_value(&self) -> bool {
+        *self == ReadAs::Value
+    }
+}
+
 impl fmt::Display for PgType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.sql())

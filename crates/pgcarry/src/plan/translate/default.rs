@@ -50,7 +50,11 @@ fn generic(expr: &Expr) -> Result<String, Untranslatable> {
         columns: &no_columns,
     };
     // PostgreSQL's DEFAULT takes a restricted expression (no AND, IS NULL, IN …) unparenthesised.
-    Render { ctx: &ctx }.operand(expr)
+    Render {
+        ctx: &ctx,
+        scope: None,
+    }
+    .operand(expr)
 }
 
 fn negate(n: &str) -> String {

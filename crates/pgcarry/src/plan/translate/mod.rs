@@ -10,6 +10,7 @@
 mod calls;
 mod default;
 mod now;
+pub mod view;
 
 pub use default::translate_default;
 
@@ -40,22 +41,42 @@ fn refuse<T>(reason: impl Into<String>) -> Result<T, Untranslatable> {
 /// `sqlite_expr` (SQLite source text) as PostgreSQL SQL.
 pub fn translate_expr(sqlite_expr: &str, ctx: &ExprContext) -> Result<String, Untranslatable> {
     let expr = parse(sqlite_expr)?;
-    Render { ctx }.expr(&expr)
+    Render { ctx, scope: None }.expr(&expr)
+}
+
+/// SQLite's "now" (`CURRENT_TIMESTAMP`, `datetime('now')`, `strftime('%s','now')` …) for a
+/// column of type `ty`; `None` when `expr` is not "now".
+pub fn translate_now(expr: &Expr, ty: &PgType) -> Option<Result<String, Untranslatable>> {
+    now::as_now(expr).map(|n| now::render_now(&n, Some(ty)))
 }
 
 fn parse(sqlite_expr: &str) -> Result<Expr, Untranslatable> {
     parse_expr(sqlite_expr).or_else(|e| refuse(format!("cannot read `{sqlite_expr}`: {e}")))
 }
 
+/// Where the names of a SELECT come from (its FROM clause): a column reference, qualified or
+/// not, as rendered SQL and with its type when known.
+pub(crate) trait Scope {
+    fn resolve(&self, table: Option<&str>, column: &str) -> Option<(String, Option<PgType>)>;
+    /// A scalar subquery, rendered without its parentheses.
+    fn subquery(
+        &self,
+        select: &crate::source::sqlite::sql::select::Select,
+    ) -> Result<String, Untranslatable>;
+}
+
 struct Render<'c, 'a> {
     ctx: &'c ExprContext<'a>,
+    /// In a view: names resolve through the FROM clause, aggregates are allowed.
+    scope: Option<&'c dyn Scope>,
 }
 
 /// What is statically known of an operand's type.
 fn known_type(e: &Expr, r: &Render) -> Option<PgType> {
     match e {
-        Expr::Column(name) => (r.ctx.columns)(name).map(|(_, t)| t),
-        Expr::DoubleQuoted(name) => Some((r.ctx.columns)(name).map_or(PgType::Text, |(_, t)| t)),
+        Expr::Column(name) => r.lookup(None, name).and_then(|(_, t)| t),
+        Expr::Qualified { table, column } => r.lookup(Some(table), column).and_then(|(_, t)| t),
+        Expr::DoubleQuoted(name) => r.lookup(None, name).map_or(Some(PgType::Text), |(_, t)| t),
         Expr::Number(n) if is_integer_literal(n) => Some(PgType::BigInt),
         Expr::Number(_) => Some(PgType::DoublePrecision),
         Expr::Unary(UnaryOp::Neg | UnaryOp::Plus, inner) => known_type(inner, r),
@@ -68,6 +89,14 @@ fn is_integer_literal(n: &str) -> bool {
     n.bytes().all(|b| b.is_ascii_digit()) || n.starts_with("0x") || n.starts_with("0X")
 }
 
+fn is_number(e: &Expr) -> bool {
+    match e {
+        Expr::Number(_) => true,
+        Expr::Unary(UnaryOp::Neg | UnaryOp::Plus, inner) => is_number(inner),
+        _ => false,
+    }
+}
+
 fn is_text(t: Option<&PgType>) -> bool {
     matches!(t, Some(PgType::Text | PgType::Varchar { .. }))
 }
@@ -78,10 +107,11 @@ impl Render<'_, '_> {
             return now::render_now(&now, None);
         }
         Ok(match e {
-            Expr::Column(name) => quote_ident(&self.column(name)?.0),
+            Expr::Column(name) => self.column(None, name)?,
+            Expr::Qualified { table, column } => self.column(Some(table), column)?,
             // SQLite reads an unknown double-quoted name as a string.
-            Expr::DoubleQuoted(name) => match (self.ctx.columns)(name) {
-                Some((target, _)) => quote_ident(&target),
+            Expr::DoubleQuoted(name) => match self.lookup(None, name) {
+                Some((rendered, _)) => rendered,
                 None => quote_literal(name),
             },
             Expr::Str(s) => quote_literal(s),
@@ -165,11 +195,18 @@ impl Render<'_, '_> {
                 distinct,
                 star,
             } => {
-                if *distinct || *star {
+                if let Some(sql) = self.aggregate(name, args, *distinct, *star)? {
+                    sql
+                } else if *distinct || *star {
                     return refuse(format!("aggregate call {name}(…) in an expression"));
+                } else {
+                    self.function(name, args)?
                 }
-                self.function(name, args)?
             }
+            Expr::Subquery(select) => match self.scope {
+                Some(scope) => format!("({})", scope.subquery(select)?),
+                None => return refuse("a subquery in a schema expression"),
+            },
             Expr::Collate { expr, collation } => {
                 if !collation.eq_ignore_ascii_case("BINARY") {
                     return refuse(format!(
@@ -184,8 +221,8 @@ impl Render<'_, '_> {
     /// True for a name that resolves to a column.
     fn is_column(&self, e: &Expr) -> bool {
         match e {
-            Expr::Column(_) => true,
-            Expr::DoubleQuoted(name) => (self.ctx.columns)(name).is_some(),
+            Expr::Column(_) | Expr::Qualified { .. } => true,
+            Expr::DoubleQuoted(name) => self.lookup(None, name).is_some(),
             _ => false,
         }
     }
@@ -194,8 +231,22 @@ impl Render<'_, '_> {
         self.is_column(e) && is_text(known_type(e, self).as_ref())
     }
 
-    fn column(&self, name: &str) -> Result<(String, PgType), Untranslatable> {
-        (self.ctx.columns)(name).map_or_else(|| refuse(format!("unknown column `{name}`")), Ok)
+    /// A column reference: rendered SQL and its type when known.
+    fn lookup(&self, table: Option<&str>, name: &str) -> Option<(String, Option<PgType>)> {
+        match self.scope {
+            Some(scope) => scope.resolve(table, name),
+            None => (self.ctx.columns)(name).map(|(n, t)| (quote_ident(&n), Some(t))),
+        }
+    }
+
+    fn column(&self, table: Option<&str>, name: &str) -> Result<String, Untranslatable> {
+        match self.lookup(table, name) {
+            Some((rendered, _)) => Ok(rendered),
+            None => match table {
+                Some(t) => refuse(format!("unknown column `{t}.{name}`")),
+                None => refuse(format!("unknown column `{name}`")),
+            },
+        }
     }
 
     /// An operand of an operator: parenthesised unless it is atomic.
@@ -223,6 +274,18 @@ impl Render<'_, '_> {
         let rt = known_type(right, self);
         let side = |e: &Expr, other: Option<&PgType>| match other {
             Some(PgType::Boolean) if !self.is_column(e) => self.boolean_operand(e),
+            // SQLite gives the number the text column's affinity: it compares as text.
+            Some(PgType::Text | PgType::Varchar { .. }) if matches!(e, Expr::Number(_)) => {
+                match e {
+                    Expr::Number(n) if n.bytes().all(|b| b.is_ascii_digit()) => {
+                        Ok(quote_literal(n))
+                    }
+                    _ => refuse(format!(
+                        "compares a text column with the number {}, which SQLite compares as its text",
+                        self.expr(e).unwrap_or_default()
+                    )),
+                }
+            }
             Some(t) => match now::as_now(e) {
                 Some(now) => now::render_now(&now, Some(t)),
                 None => self.operand(e),
@@ -280,10 +343,29 @@ impl Render<'_, '_> {
         };
         let types = [known_type(l, self), known_type(r, self)];
         let any = |f: &dyn Fn(&PgType) -> bool| types.iter().flatten().any(f);
+        let arithmetic = matches!(
+            op,
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem
+        );
+        if arithmetic && any(&|t| is_text(Some(t))) {
+            return refuse(format!(
+                "{symbol} on text: SQLite converts the text to a number (text that is not one \
+                 counts as 0), PostgreSQL does not"
+            ));
+        }
         match op {
             BinaryOp::Eq | BinaryOp::Ne => {
                 let (l, r) = self.compared(l, r)?;
                 return Ok(format!("{l} {symbol} {r}"));
+            }
+            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+                if (self.is_text_column(l) && is_number(r))
+                    || (self.is_text_column(r) && is_number(l)) =>
+            {
+                return refuse(
+                    "orders a text column against a number: SQLite's answer depends on the \
+                     column's affinity (numbers or text), PostgreSQL's would compare text",
+                );
             }
             BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
                 // SQLite orders text by bytes; the database's default collation may not.

@@ -27,7 +27,9 @@ pub fn encode_row(
         let refusal = if c.not_null && matches!(v, ValueRef::Null) {
             Some("NULL in a NOT NULL column".to_string())
         } else {
-            convert::encode(&c.pg_type, v, out).err().map(|r| r.0)
+            convert::encode_as(&c.pg_type, c.read_as, v, out)
+                .err()
+                .map(|r| r.0)
         };
         if let Some(reason) = refusal {
             out.truncate(start);

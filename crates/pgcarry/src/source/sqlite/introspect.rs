@@ -72,10 +72,24 @@ pub fn introspect(conn: &Connection, path: &Path) -> Result<SourceSchema, Sqlite
                 continue;
             }
             "virtual" => {
-                schema.skipped.push(Skipped {
-                    name,
-                    reason: "virtual table (FTS/R-tree): not migrated as a table".into(),
-                });
+                let sql = sqls
+                    .get(&("table".to_string(), name.clone()))
+                    .cloned()
+                    .unwrap_or_default();
+                match sql::fts::parse_fts5(&sql) {
+                    Ok(Some(f)) => schema.fts.push(Fts {
+                        name,
+                        columns: f.columns,
+                        content: f.content,
+                        sql,
+                    }),
+                    _ => schema.skipped.push(Skipped {
+                        name,
+                        reason: format!(
+                            "virtual table (FTS/R-tree): not migrated as a table; its SQL: {sql}"
+                        ),
+                    }),
+                }
                 continue;
             }
             other => {

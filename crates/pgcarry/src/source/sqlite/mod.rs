@@ -42,10 +42,32 @@ pub enum SqliteError {
     },
     #[error("{path}: could not pin a consistent WAL snapshot (SQLite code {code})")]
     Snapshot { path: PathBuf, code: i32 },
+    #[error(
+        "{path} is corrupt or truncated (SQLite: {detail}, while trying to {what}); nothing was \
+         migrated. Check it with `sqlite3 {path} 'PRAGMA integrity_check'`, or recover it with \
+         `sqlite3 {path} .recover`"
+    )]
+    Corrupt {
+        path: PathBuf,
+        what: String,
+        detail: String,
+    },
 }
 
 impl SqliteError {
     pub(crate) fn query(path: &Path, what: impl Into<String>, source: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(f, msg) = &source
+            && matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
+            )
+        {
+            return SqliteError::Corrupt {
+                path: path.to_path_buf(),
+                what: what.into(),
+                detail: msg.clone().unwrap_or_else(|| f.to_string()),
+            };
+        }
         SqliteError::Query {
             path: path.to_path_buf(),
             what: what.into(),

@@ -3,7 +3,7 @@
 //! type. One pass per table, tables in parallel, constant memory.
 
 use super::{Snapshot, SqliteError, quote_sqlite_ident};
-use crate::convert::{self, datetime, json, numeric};
+use crate::convert::{self, datetime, epoch, json, numeric};
 use crate::plan::model::Table;
 use rusqlite::types::ValueRef;
 use serde::{Deserialize, Serialize};
@@ -49,6 +49,12 @@ pub struct ColumnStats {
     pub offsets: u64,
     pub json_duplicate_keys: u64,
     pub json_nul: u64,
+    /// In date columns: numbers that are Julian days SQLite writes exactly (see `convert::epoch`).
+    #[serde(default)]
+    pub julian_ok: u64,
+    /// Texts with a character beyond ASCII (where SQLite's NOCASE and PostgreSQL's lower() differ).
+    #[serde(default)]
+    pub text_non_ascii: u64,
 }
 
 impl ColumnStats {
@@ -90,6 +96,9 @@ fn observe(stats: &mut ColumnStats, probe: Probe, v: ValueRef<'_>) {
             if i != 0 && i != 1 {
                 stats.ints_not_bool += 1;
             }
+            if probe == Probe::DateTime && epoch::julian_day_int(i).is_some() {
+                stats.julian_ok += 1;
+            }
             if probe == Probe::Decimal {
                 let d = numeric::Decimal::from_i64(i);
                 note_decimal(stats, &d);
@@ -101,6 +110,9 @@ fn observe(stats: &mut ColumnStats, probe: Probe, v: ValueRef<'_>) {
                 stats.reals_non_finite += 1;
             } else if f.fract() != 0.0 {
                 stats.reals_fractional += 1;
+            }
+            if probe == Probe::DateTime && epoch::julian_day(f).is_some() {
+                stats.julian_ok += 1;
             }
             if probe == Probe::Decimal
                 && let numeric::Numeric::Finite(d) = numeric::Numeric::from_f64(f)
@@ -121,6 +133,7 @@ fn observe(stats: &mut ColumnStats, probe: Probe, v: ValueRef<'_>) {
                     let chars = if t.is_ascii() {
                         t.len()
                     } else {
+                        stats.text_non_ascii += 1;
                         text.chars().count()
                     };
                     stats.text_max_chars = stats.text_max_chars.max(chars as u64);

@@ -47,20 +47,26 @@ pub(crate) fn open_read_only(path: &Path) -> Result<Connection, SqliteError> {
     Ok(conn)
 }
 
+/// True when the file header says WAL mode (bytes 18 and 19 are 2). Read from the header
+/// rather than with `PRAGMA journal_mode`, which would disturb the snapshot taken next.
+fn is_wal_file(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 20];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && head[18] == 2
+        && head[19] == 2
+}
+
 impl Snapshot {
     /// Opens the database and pins its current committed state.
     pub fn pin(path: &Path) -> Result<Snapshot, SqliteError> {
+        let wal_mode = is_wal_file(path);
         let pin = open_read_only(path)?;
-        let mode: String = pin
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .map_err(|e| SqliteError::query(path, "read the journal mode", e))?;
         pin.execute_batch("BEGIN")
             .map_err(|e| SqliteError::query(path, "begin a read transaction", e))?;
-        // The first read takes the shared lock (rollback mode) or the WAL read mark.
-        let _: i64 = pin
-            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
-            .map_err(|e| SqliteError::query(path, "read sqlite_schema", e))?;
-        let wal = if mode.eq_ignore_ascii_case("wal") {
+        let wal = if wal_mode {
             let mut snap: *mut ffi::sqlite3_snapshot = std::ptr::null_mut();
             // SAFETY: the handle is valid for the connection's life and in a read transaction.
             let rc =
@@ -75,6 +81,11 @@ impl Snapshot {
         } else {
             None
         };
+        // The first read takes the shared lock (rollback mode); in WAL mode the snapshot
+        // above already opened the read transaction.
+        let _: i64 = pin
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+            .map_err(|e| SqliteError::query(path, "read sqlite_schema", e))?;
         Ok(Snapshot {
             path: path.to_path_buf(),
             pin: std::sync::Mutex::new(pin),
@@ -99,7 +110,13 @@ impl Snapshot {
         conn.execute_batch("BEGIN")
             .map_err(|e| SqliteError::query(&self.path, "begin a read transaction", e))?;
         if let Some(snap) = &self.wal {
-            // SAFETY: valid handle, in a transaction that has not read yet; the snapshot is
+            // SQLite opens the WAL lazily with the first read: read once (at the newest
+            // state), then sqlite3_snapshot_open checks the snapshot is still available, ends
+            // that read and reopens the transaction exactly on the pinned snapshot.
+            let _: i64 = conn
+                .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+                .map_err(|e| SqliteError::query(&self.path, "read sqlite_schema", e))?;
+            // SAFETY: valid handle, in a transaction with no active statement; the snapshot is
             // kept alive by `self` (the pin still holds its read transaction, so no checkpoint
             // can reset the WAL underneath it).
             let rc = unsafe { ffi::sqlite3_snapshot_open(conn.handle(), c"main".as_ptr(), snap.0) };
@@ -111,5 +128,32 @@ impl Snapshot {
             }
         }
         Ok(conn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readers_see_the_pinned_wal_snapshot_not_later_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let app = Connection::open(&path).unwrap();
+        app.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;
+             CREATE TABLE t (x); INSERT INTO t VALUES (1), (2);",
+        )
+        .unwrap();
+        let snap = Snapshot::pin(&path).unwrap();
+        app.execute("INSERT INTO t VALUES (3)", []).unwrap();
+        let reader = snap.reader().unwrap();
+        let n: i64 = reader
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            n, 2,
+            "a reader opened after a commit still sees the pinned snapshot"
+        );
     }
 }

@@ -388,6 +388,13 @@ impl ConnSettings {
         self.connect_timeout
     }
 
+    /// The same settings with a connect timeout (for `wait`, which bounds every attempt).
+    pub fn with_connect_timeout(&self, timeout: Duration) -> ConnSettings {
+        let mut s = self.clone();
+        s.connect_timeout = Some(timeout);
+        s
+    }
+
     pub fn with_dbname(&self, dbname: &str) -> ConnSettings {
         ConnSettings {
             dbname: dbname.to_string(),

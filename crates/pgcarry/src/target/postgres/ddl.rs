@@ -3,8 +3,10 @@
 
 use super::ident::{qualified, quote_ident, quote_literal};
 use super::load::describe_pg_error;
+use super::resume::{self, LoadedTable};
 use crate::plan::{Identity, Plan, Step, StepKind, TablePlan};
 use postgres::Client;
+use std::collections::HashMap;
 
 /// What to do with tables that already exist in the target schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -34,6 +36,13 @@ pub enum DdlError {
          the existing definition, so it must match: use --if-exists drop"
     )]
     Mismatch { table: String, detail: String },
+    #[error(
+        "the source or the plan changed since an earlier run loaded {} into schema {schema:?} (the \
+         plan's fingerprint differs), so pgcarry will not mix the two: use --if-exists drop to \
+         start over, or --schema to migrate elsewhere",
+        .tables.join(", ")
+    )]
+    PlanChanged { schema: String, tables: Vec<String> },
     #[error("{what}: {message}")]
     Server { what: String, message: String },
 }
@@ -59,17 +68,55 @@ fn existing_tables(client: &mut Client, plan: &Plan) -> Result<Vec<String>, DdlE
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-/// Creates the schema and deals with existing tables. Returns the tables that exist (and were
-/// emptied) under `Truncate`; those are loaded without CREATE.
+/// What the preflight found and did.
+#[derive(Debug, Default)]
+pub struct Preflight {
+    /// Existing tables emptied under `--if-exists truncate`: loaded without CREATE.
+    pub truncated: Vec<String>,
+    /// Tables an earlier run of the same plan loaded (it was interrupted, or it finished):
+    /// not loaded again.
+    pub already_loaded: HashMap<String, LoadedTable>,
+}
+
+/// Creates the schema and the resume state, and deals with existing tables: those an earlier
+/// run of this same plan loaded are kept (resume); others are refused, emptied or dropped as
+/// `if_exists` says. Nothing is written when it refuses.
 pub fn preflight(
     client: &mut Client,
     plan: &Plan,
     if_exists: IfExists,
-) -> Result<Vec<String>, DdlError> {
+    fingerprint: &str,
+) -> Result<Preflight, DdlError> {
+    resume::ensure(client).map_err(|message| DdlError::Server {
+        what: "create the pgcarry state schema".into(),
+        message,
+    })?;
     let existing = existing_tables(client, plan)?;
-    if !existing.is_empty() && if_exists == IfExists::Fail {
+    let state = resume::loaded(client, &plan.schema).map_err(|message| DdlError::Server {
+        what: "read the resume state".into(),
+        message,
+    })?;
+    let mut out = Preflight::default();
+    let mut foreign = Vec::new();
+    let mut changed = Vec::new();
+    for t in &existing {
+        match state.get(t) {
+            Some(s) if if_exists != IfExists::Drop && s.fingerprint == fingerprint => {
+                out.already_loaded.insert(t.clone(), s.clone());
+            }
+            Some(_) if if_exists == IfExists::Fail => changed.push(t.clone()),
+            _ => foreign.push(t.clone()),
+        }
+    }
+    if !changed.is_empty() {
+        return Err(DdlError::PlanChanged {
+            schema: plan.schema.clone(),
+            tables: changed,
+        });
+    }
+    if !foreign.is_empty() && if_exists == IfExists::Fail {
         let mut described = Vec::new();
-        for t in &existing {
+        for t in &foreign {
             let n: i64 = client
                 .query_one(
                     &format!("SELECT count(*) FROM {}", qualified(&plan.schema, t)),
@@ -89,7 +136,7 @@ pub fn preflight(
         });
     }
     if if_exists == IfExists::Truncate {
-        for t in &existing {
+        for t in &foreign {
             if let Some(tp) = plan.table(t) {
                 check_columns(client, &plan.schema, tp)?;
             }
@@ -101,11 +148,19 @@ pub fn preflight(
         quote_ident(&plan.schema)
     ))
     .map_err(server(format!("create schema {}", plan.schema)))?;
-    if !existing.is_empty() {
-        let list: Vec<String> = existing
-            .iter()
-            .map(|t| qualified(&plan.schema, t))
-            .collect();
+    // Whatever is not kept is loaded again: forget it.
+    let all: Vec<String> = plan
+        .tables
+        .iter()
+        .map(|t| t.name.clone())
+        .filter(|t| !out.already_loaded.contains_key(t))
+        .collect();
+    resume::forget(&mut tx, &plan.schema, &all).map_err(|message| DdlError::Server {
+        what: "reset the resume state".into(),
+        message,
+    })?;
+    if !foreign.is_empty() {
+        let list: Vec<String> = foreign.iter().map(|t| qualified(&plan.schema, t)).collect();
         let sql = match if_exists {
             IfExists::Drop => format!("DROP TABLE {} CASCADE", list.join(", ")),
             _ => format!("TRUNCATE {}", list.join(", ")),
@@ -115,15 +170,12 @@ pub fn preflight(
         if if_exists == IfExists::Truncate {
             // Foreign keys among them would check rows during the parallel load: they are
             // recreated by the plan's steps afterwards.
-            drop_foreign_keys(&mut tx, plan, &existing)?;
+            drop_foreign_keys(&mut tx, plan, &foreign)?;
+            out.truncated = foreign;
         }
     }
     tx.commit().map_err(server("commit the preflight"))?;
-    Ok(if if_exists == IfExists::Truncate {
-        existing
-    } else {
-        Vec::new()
-    })
+    Ok(out)
 }
 
 fn check_columns(client: &mut Client, schema: &str, tp: &TablePlan) -> Result<(), DdlError> {
@@ -131,7 +183,8 @@ fn check_columns(client: &mut Client, schema: &str, tp: &TablePlan) -> Result<()
         .query(
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
              WHERE a.attrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass \
-             AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+             AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' \
+             ORDER BY a.attnum",
             &[&schema, &tp.name],
         )
         .map_err(server(format!("read the columns of {}", tp.name)))?;

@@ -4,10 +4,12 @@
 //! nothing behind, and COPY may use FREEZE.
 
 use super::copy::CopyBuffer;
+use super::resume::{self, LoadedTable};
 use crate::checksum::{Checksum, TupleHasher};
 use crate::convert;
+use crate::plan::TablePlan;
 use crate::plan::model::Table;
-use crate::plan::{TablePlan, types::PgType};
+use crate::plan::types::{PgType, ReadAs};
 use crate::progress::Progress;
 use crate::rejects::{RejectSink, Rejected, value_json};
 use crate::source::sqlite::{Snapshot, SqliteError, read};
@@ -34,6 +36,10 @@ pub enum LoadError {
     Source(#[from] SqliteError),
     #[error("table {table}: PostgreSQL refused the data: {message}")]
     Server { table: String, message: String },
+    /// The connection was lost (terminated backend, restarted server, network): the table's
+    /// transaction rolled back, so loading it again is safe.
+    #[error("table {table}: the connection to PostgreSQL was lost: {message}")]
+    Connection { table: String, message: String },
     #[error("table {table}: could not write the rejects file")]
     Rejects {
         table: String,
@@ -42,6 +48,25 @@ pub enum LoadError {
     },
     #[error("table {table}: {message}")]
     Other { table: String, message: String },
+}
+
+/// True when `e` means the connection is gone rather than that the data was refused.
+pub fn is_connection_error(e: &postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    if let Some(db) = e.as_db_error() {
+        let code = db.code().code();
+        return code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03");
+    }
+    let mut src = std::error::Error::source(e);
+    while let Some(inner) = src {
+        if inner.is::<std::io::Error>() {
+            return true;
+        }
+        src = inner.source();
+    }
+    false
 }
 
 /// Describes a server error with its detail and where (COPY line) it happened.
@@ -85,13 +110,19 @@ pub fn load_table(
     tp: &TablePlan,
     schema: &str,
     create: bool,
+    fingerprint: &str,
     rejects: &RejectSink,
     progress: &dyn Progress,
 ) -> Result<Loaded, LoadError> {
     let started = Instant::now();
-    let server = |e: postgres::Error| LoadError::Server {
-        table: tp.name.clone(),
-        message: describe_pg_error(&e),
+    let server = |e: postgres::Error| {
+        let message = describe_pg_error(&e);
+        let table = tp.name.clone();
+        if is_connection_error(&e) {
+            LoadError::Connection { table, message }
+        } else {
+            LoadError::Server { table, message }
+        }
     };
     let mut tx = client.transaction().map_err(server)?;
     let qname = qualified(schema, &tp.name);
@@ -110,12 +141,17 @@ pub fn load_table(
         table: tp.name.clone(),
         message: "more than 32767 columns".into(),
     })?;
-    let types: Vec<&PgType> = tp.columns.iter().map(|c| &c.pg_type).collect();
+    let types: Vec<(&PgType, ReadAs)> =
+        tp.columns.iter().map(|c| (&c.pg_type, c.read_as)).collect();
     let key_cols: Vec<usize> = source
         .primary_key
         .iter()
         .filter_map(|k| source.columns.iter().position(|c| &c.name == k))
         .collect();
+    let mut spool = rejects.spool().map_err(|e| LoadError::Rejects {
+        table: tp.name.clone(),
+        source: e,
+    })?;
     let mut buf = CopyBuffer::new();
     let mut hasher = TupleHasher::for_table(tp);
     let mut done = Loaded::default();
@@ -125,20 +161,22 @@ pub fn load_table(
     let result = read::for_each_row(snapshot, source, |row| {
         done.rows_read += 1;
         buf.begin_row(fields);
-        for (i, ty) in types.iter().enumerate() {
+        for (i, (ty, read_as)) in types.iter().enumerate() {
             let v = row.get_ref(i).map_err(RowError::Sqlite)?;
             let refusal = if tp.columns[i].not_null && matches!(v, rusqlite::types::ValueRef::Null)
             {
                 Some("NULL in a NOT NULL column".to_string())
             } else {
-                convert::encode(ty, v, buf.out()).err().map(|r| r.0)
+                convert::encode_as(ty, *read_as, v, buf.out())
+                    .err()
+                    .map(|r| r.0)
             };
             if let Some(reason) = refusal {
                 buf.rollback_row();
                 done.rows_rejected += 1;
                 let record = reject_record(row, source, tp, &key_cols, i, done.rows_read, &reason)
                     .map_err(RowError::Sqlite)?;
-                rejects.write(&record).map_err(RowError::Rejects)?;
+                spool.write(&record).map_err(RowError::Rejects)?;
                 return Ok(());
             }
         }
@@ -171,20 +209,19 @@ pub fn load_table(
         }
         Err(RowError::Io(io)) => {
             // The server ended the COPY: its error arrives with finish().
-            let e = writer.finish().err();
-            return Err(LoadError::Server {
-                table: tp.name.clone(),
-                message: e.map_or_else(
-                    || format!("the connection failed during COPY: {io}"),
-                    |e| describe_pg_error(&e),
-                ),
+            return Err(match writer.finish() {
+                Err(e) => server(e),
+                Ok(_) => LoadError::Connection {
+                    table: tp.name.clone(),
+                    message: format!("sending COPY data failed: {io}"),
+                },
             });
         }
     }
     let flushed = buf.finish(&mut writer);
     let copied = writer.finish().map_err(server)?;
     if let Err(e) = flushed {
-        return Err(LoadError::Other {
+        return Err(LoadError::Connection {
             table: tp.name.clone(),
             message: format!("sending COPY data failed: {e}"),
         });
@@ -198,7 +235,20 @@ pub fn load_table(
             ),
         });
     }
+    done.bytes = buf.sent;
+    let state = LoadedTable {
+        fingerprint: fingerprint.to_string(),
+        rows_read: done.rows_read,
+        rows_written: done.rows_written,
+        rows_rejected: done.rows_rejected,
+        bytes: done.bytes,
+    };
+    resume::record(&mut tx, schema, &tp.name, fingerprint, &state).map_err(server)?;
     tx.commit().map_err(server)?;
+    rejects.commit(spool).map_err(|e| LoadError::Rejects {
+        table: tp.name.clone(),
+        source: e,
+    })?;
     progress.table_advance(&tp.name, done.rows_read - reported.0, buf.sent - reported.1);
     progress.table_done(&tp.name);
     done.bytes = buf.sent;

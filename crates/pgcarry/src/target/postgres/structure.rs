@@ -108,6 +108,10 @@ fn check(
             StepKind::Check => !checks.contains(name),
             StepKind::Default => columns.get(name).is_none_or(|c| !c.1),
             StepKind::ForeignKey => !fkeys.contains(name),
+            // The tsvector column, or its GIN index.
+            StepKind::Search => !columns.contains_key(name) && !indexes.contains_key(name),
+            // Views are checked with the views, not with a table.
+            StepKind::View => false,
         };
         let what = crate::report::kind_name(step.kind);
         if missing {

@@ -102,6 +102,14 @@ pub fn parse_create_view(sql: &str) -> Result<(String, String), SqlError> {
     Ok((name, select.to_string()))
 }
 
+/// True when a view names its columns: `CREATE VIEW v(a, b) AS …`.
+pub fn view_has_column_list(sql: &str) -> Result<bool, SqlError> {
+    let mut c = Cursor::new(sql)?;
+    header(&mut c, "VIEW", false)?;
+    c.qualified_name("a view name")?;
+    Ok(c.at_op("("))
+}
+
 /// `CREATE [TEMP] [UNIQUE] <object> [IF NOT EXISTS]`; returns whether UNIQUE was there.
 fn header(c: &mut Cursor, object: &str, unique_allowed: bool) -> Result<bool, SqlError> {
     c.expect_kw("CREATE")?;

@@ -10,6 +10,11 @@ pub use super::parse_expr::parse_expr;
 pub enum Expr {
     /// A column, unquoted; a `table.` or `schema.table.` prefix is dropped.
     Column(String),
+    /// `table.column` (also `schema.table.column`), kept only when parsing a SELECT.
+    Qualified {
+        table: String,
+        column: String,
+    },
     /// A lone `"name"`: a column, or (SQLite's legacy fallback for double quotes) the string
     /// `'name'` when no column has that name.
     DoubleQuoted(String),
@@ -78,6 +83,8 @@ pub enum Expr {
         expr: Box<Expr>,
         collation: String,
     },
+    /// `(SELECT …)`, read only when parsing a SELECT (views).
+    Subquery(Box<super::select::Select>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,10 +8,13 @@
 
 mod create;
 pub mod expr;
+pub mod fts;
 mod parse_expr;
+pub mod select;
 pub(crate) mod tokenize;
+pub mod trigger;
 
-pub use create::{parse_create_index, parse_create_table, parse_create_view};
+pub use create::{parse_create_index, parse_create_table, parse_create_view, view_has_column_list};
 
 /// A parsed `CREATE TABLE`.
 #[derive(Debug, Clone, PartialEq, Eq)]

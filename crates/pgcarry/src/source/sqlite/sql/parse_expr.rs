@@ -5,6 +5,11 @@ use super::SqlError;
 use super::expr::{BinaryOp, Expr, LikeOp, NowKind, UnaryOp};
 use super::tokenize::{Cursor, Kind, Token};
 
+/// Parses one expression at the cursor, stopping before the first token that cannot continue it.
+pub(crate) fn expr_at_cursor(c: &mut Cursor) -> Result<Expr, SqlError> {
+    expr(c, 0)
+}
+
 /// Parses one SQLite expression (the whole text).
 pub fn parse_expr(sql: &str) -> Result<Expr, SqlError> {
     let mut c = Cursor::new(sql)?;
@@ -277,6 +282,11 @@ fn primary(c: &mut Cursor) -> Result<Expr, SqlError> {
         }
         Kind::Op if t.is_op("(") => {
             c.next();
+            if c.at_kw("SELECT") && c.keep_qualifiers {
+                let select = super::select::select_at(c)?;
+                c.expect_op(")")?;
+                return Ok(Expr::Subquery(Box::new(select)));
+            }
             if c.at_kw("SELECT") || c.at_kw("WITH") {
                 return Err(c.error("an expression (subqueries are not supported)"));
             }
@@ -347,10 +357,18 @@ fn primary(c: &mut Cursor) -> Result<Expr, SqlError> {
         return Ok(Expr::DoubleQuoted(t.text));
     }
     let mut name = t.text;
+    let mut qualifier = None;
     while c.eat_op(".") {
+        qualifier = Some(name);
         name = c.name("a column name")?;
     }
-    Ok(Expr::Column(name))
+    match qualifier {
+        Some(table) if c.keep_qualifiers => Ok(Expr::Qualified {
+            table,
+            column: name,
+        }),
+        _ => Ok(Expr::Column(name)),
+    }
 }
 
 fn case(c: &mut Cursor) -> Result<Expr, SqlError> {

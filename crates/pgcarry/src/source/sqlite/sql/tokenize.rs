@@ -226,6 +226,8 @@ pub(crate) struct Cursor<'s> {
     pub pos: usize,
     /// How deeply the expression parser has recursed (bounded, like SQLite's own parser).
     pub depth: usize,
+    /// Keep `table.column` qualifiers as `Expr::Qualified` (in SELECTs, where they matter).
+    pub keep_qualifiers: bool,
 }
 
 impl<'s> Cursor<'s> {
@@ -235,6 +237,7 @@ impl<'s> Cursor<'s> {
             tokens: tokenize(sql)?,
             pos: 0,
             depth: 0,
+            keep_qualifiers: false,
         })
     }
 

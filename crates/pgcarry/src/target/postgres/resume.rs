@@ -1,0 +1,139 @@
+//! Resume state, kept in the target itself (schema `pgcarry`): which tables of which plan are
+//! loaded, written in the same transaction as the table's data, so the two can never disagree.
+//! A run that was killed continues with the tables it had not committed; a run on a finished
+//! migration loads nothing. A plan that changed since (another source, other rows, other
+//! types) is detected by its fingerprint and refused.
+
+use super::ident::quote_literal;
+use super::load::describe_pg_error;
+use crate::plan::Plan;
+use postgres::{Client, GenericClient};
+use std::collections::HashMap;
+
+/// What an earlier run recorded for one table.
+#[derive(Debug, Clone)]
+pub struct LoadedTable {
+    pub fingerprint: String,
+    pub rows_read: u64,
+    pub rows_written: u64,
+    pub rows_rejected: u64,
+    pub bytes: u64,
+}
+
+/// A stable fingerprint of everything the plan decided (names, types, SQL, scanned row counts).
+pub fn fingerprint(plan: &Plan) -> String {
+    let json = serde_json::to_string(&plan.tables).unwrap_or_default();
+    let h = |seed: u64| {
+        json.bytes().fold(seed, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    };
+    format!(
+        "{:016x}{:016x}",
+        h(0xcbf2_9ce4_8422_2325),
+        h(0x8422_2325_cbf2_9ce4)
+    )
+}
+
+const SETUP: &str = "CREATE SCHEMA IF NOT EXISTS pgcarry;
+CREATE TABLE IF NOT EXISTS pgcarry.loaded_tables (
+    target_schema text NOT NULL,
+    table_name text NOT NULL,
+    fingerprint text NOT NULL,
+    rows_read bigint NOT NULL,
+    rows_written bigint NOT NULL,
+    rows_rejected bigint NOT NULL,
+    bytes bigint NOT NULL,
+    loaded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (target_schema, table_name)
+)";
+
+/// Creates the state tables when missing.
+pub fn ensure(client: &mut Client) -> Result<(), String> {
+    // Two runs may start at once: the first one's CREATE wins, the other's IF NOT EXISTS
+    // can still race on the catalog; a retry settles it.
+    match client.batch_execute(SETUP) {
+        Ok(()) => Ok(()),
+        Err(_) => client
+            .batch_execute(SETUP)
+            .map_err(|e| describe_pg_error(&e)),
+    }
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// The tables an earlier run loaded into `schema`.
+pub fn loaded(client: &mut Client, schema: &str) -> Result<HashMap<String, LoadedTable>, String> {
+    let rows = client
+        .query(
+            "SELECT table_name, fingerprint, rows_read, rows_written, rows_rejected, bytes \
+             FROM pgcarry.loaded_tables WHERE target_schema = $1",
+            &[&schema],
+        )
+        .map_err(|e| describe_pg_error(&e))?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                r.get(0),
+                LoadedTable {
+                    fingerprint: r.get(1),
+                    rows_read: to_u64(r.get(2)),
+                    rows_written: to_u64(r.get(3)),
+                    rows_rejected: to_u64(r.get(4)),
+                    bytes: to_u64(r.get(5)),
+                },
+            )
+        })
+        .collect())
+}
+
+/// Records a loaded table; called inside the transaction that loaded it.
+pub fn record(
+    tx: &mut impl GenericClient,
+    schema: &str,
+    table: &str,
+    fingerprint: &str,
+    t: &LoadedTable,
+) -> Result<(), postgres::Error> {
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    tx.execute(
+        "INSERT INTO pgcarry.loaded_tables \
+         (target_schema, table_name, fingerprint, rows_read, rows_written, rows_rejected, bytes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (target_schema, table_name) DO UPDATE SET fingerprint = excluded.fingerprint, \
+         rows_read = excluded.rows_read, rows_written = excluded.rows_written, \
+         rows_rejected = excluded.rows_rejected, bytes = excluded.bytes, loaded_at = now()",
+        &[
+            &schema,
+            &table,
+            &fingerprint,
+            &n(t.rows_read),
+            &n(t.rows_written),
+            &n(t.rows_rejected),
+            &n(t.bytes),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Forgets what was recorded for `tables` of `schema` (they are being dropped or emptied).
+pub fn forget(
+    client: &mut impl GenericClient,
+    schema: &str,
+    tables: &[String],
+) -> Result<(), String> {
+    if tables.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = tables.iter().map(|t| quote_literal(t)).collect();
+    client
+        .batch_execute(&format!(
+            "DELETE FROM pgcarry.loaded_tables WHERE target_schema = {} AND table_name IN ({})",
+            quote_literal(schema),
+            list.join(", ")
+        ))
+        .map_err(|e| describe_pg_error(&e))
+}
