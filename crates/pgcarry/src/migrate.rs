@@ -265,11 +265,15 @@ pub fn migrate(
         StepKind::Default,
         StepKind::Search,
     ];
-    parallel(order.len(), opts.jobs, connect, &|k, client| {
-        run_steps(order[k], client, &local)
+    // Every table, resumed ones included: a run killed during this phase left them loaded but
+    // without all their keys (verification found it), and a step that exists is skipped.
+    let mut all: Vec<usize> = (0..plan.tables.len()).collect();
+    all.sort_by_key(|&i| std::cmp::Reverse(plan.tables[i].rows));
+    parallel(all.len(), opts.jobs, connect, &|k, client| {
+        run_steps(all[k], client, &local)
     })?;
-    parallel(order.len(), opts.jobs, connect, &|k, client| {
-        run_steps(order[k], client, &[StepKind::ForeignKey])
+    parallel(all.len(), opts.jobs, connect, &|k, client| {
+        run_steps(all[k], client, &[StepKind::ForeignKey])
     })?;
     report.failed_steps = failures.into_inner().unwrap_or_default();
     report
