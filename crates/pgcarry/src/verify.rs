@@ -3,12 +3,13 @@
 //!
 //! Per table, the content checksum of the source rows (computed by the load as it sends them,
 //! or here from the snapshot) is compared with the checksum of the rows read back from
-//! PostgreSQL. A table that differs is then located: for a single-column integer key, key
-//! ranges are bisected with range checksums on both sides (as reladiff does) down to a few
-//! rows, which are compared row by row, listing up to [`MAX_DIFFERENCES`] missing, extra and
-//! changed keys with the columns that differ. Other tables compare as multisets (checksum and
-//! counts only). Keys, indexes, NOT NULL, foreign keys and sequences are checked in the
-//! catalog (`target::postgres::structure`).
+//! PostgreSQL. A table that differs is then located ([`locate`]): a single-column integer key
+//! is bisected by key range with range checksums on both sides (as reladiff does), any other
+//! primary key by buckets of its hash, down to a few rows compared row by row, listing up to
+//! [`MAX_DIFFERENCES`] missing, extra and changed keys with the columns that differ. Tables
+//! without a primary key compare as multisets (checksum and counts only). Keys, indexes,
+//! NOT NULL, foreign keys and sequences are checked in the catalog
+//! (`target::postgres::structure`).
 //!
 //! Tables are verified in parallel, one connection per worker; memory is constant per table.
 
