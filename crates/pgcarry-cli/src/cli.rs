@@ -47,6 +47,14 @@ pub enum Command {
         pgcarry rehearse --sample --sample-scale 20   # about 527 MB, 500,000 rows\n  \
         pgcarry rehearse data/app.db --keep           # leave the server running to look around")]
     Rehearse(RehearseArgs),
+    /// Verify an existing migration against its source: every row's content checksum on both
+    /// sides, row counts, keys, indexes, NOT NULL, foreign keys and sequences. Writes nothing.
+    #[command(after_help = "Examples:\n  \
+        pgcarry verify data/app.db --to \"$DATABASE_URL\"\n  \
+        pgcarry verify data/app.db --to postgresql://app@localhost/app --schema legacy --report v.json\n\n\
+        Exit codes: 0 identical; 3 something differs (the tables, keys and columns are listed);\n\
+        1 the check itself failed; 2 usage error.")]
+    Verify(VerifyArgs),
     /// Block until the server accepts a real query, with exponential backoff and jitter; for
     /// container entrypoints and deploy scripts. Exits non-zero with the last error at the
     /// timeout.
@@ -89,6 +97,24 @@ pub struct LoadArgs {
     pub rejects: PathBuf,
     /// Also write the report as JSON: per table rows, checksums, time, bytes; every type
     /// decision and warning.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+    /// Skip the verification after the load (content checksums of both sides, keys,
+    /// sequences); the report then says "not verified".
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// The PostgreSQL holding the migration: a postgresql:// URL or a libpq key=value string.
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Also write the result as JSON (per table rows and checksums of both sides, differences).
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
 }

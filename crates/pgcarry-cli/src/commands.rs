@@ -2,7 +2,7 @@
 
 use crate::cli::{
     Cli, Command, CommonArgs, IfExistsArg, LoadArgs, MigrateArgs, PlanArgs, RehearseArgs,
-    SampleArgs, WaitArgs,
+    SampleArgs, VerifyArgs, WaitArgs,
 };
 use crate::progress::Terminal;
 use anyhow::Context;
@@ -18,6 +18,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Migrate(a) => migrate(a),
         Command::Rehearse(a) => rehearse(a),
         Command::Sample(a) => sample(a),
+        Command::Verify(a) => verify(a),
         Command::Wait(a) => wait(a),
     }
 }
@@ -53,6 +54,7 @@ fn request(common: &CommonArgs, load: &LoadArgs) -> MigrateRequest {
             IfExistsArg::Drop => IfExists::Drop,
         },
         rejects: load.rejects.clone(),
+        verify: !load.no_verify,
     }
 }
 
@@ -83,6 +85,26 @@ fn migrate(a: MigrateArgs) -> anyhow::Result<u8> {
     )?;
     let report = run::migrate(&prepared, &target, &request(&a.common, &a.load), &progress)?;
     finish(&report, &a.load)
+}
+
+fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
+    let target =
+        ConnSettings::resolve(a.to.as_deref()).map_err(|e| RunError::Usage(e.to_string()))?;
+    let progress = Terminal::new(false);
+    let jobs = jobs(&a.common);
+    let prepared = run::prepare(&a.source.source, &a.common.schema, jobs, &progress)?;
+    let report = run::verify(&prepared, &target, jobs, &progress)?;
+    print!("{}", pgcarry::verify::render(&report));
+    if let Some(path) = &a.report {
+        let json = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, json)
+            .with_context(|| format!("could not write the report {}", path.display()))?;
+    }
+    Ok(match report.outcome() {
+        Outcome::Success => 0,
+        Outcome::Differences => 3,
+        Outcome::Failed => 1,
+    })
 }
 
 fn rehearse(a: RehearseArgs) -> anyhow::Result<u8> {

@@ -12,6 +12,7 @@
 //!
 //! The command-line crate (`pgcarry-cli`) only parses flags and calls into this library.
 
+pub mod checksum;
 pub mod cluster;
 pub mod convert;
 pub mod migrate;
@@ -23,3 +24,4 @@ pub mod run;
 pub mod sample;
 pub mod source;
 pub mod target;
+pub mod verify;

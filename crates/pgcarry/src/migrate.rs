@@ -32,6 +32,8 @@ pub struct MigrateOptions {
     pub rejects: PathBuf,
     /// The target, password redacted, for the report.
     pub target: String,
+    /// Verify content, keys and sequences after the load (`--no-verify` turns it off).
+    pub verify: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -161,6 +163,7 @@ pub fn migrate(
         }
     })?;
     let mut loaded_ok = vec![false; plan.tables.len()];
+    let mut source_sums = vec![None; plan.tables.len()];
     let mut tables: Vec<TableReport> = plan
         .tables
         .iter()
@@ -199,6 +202,7 @@ pub fn migrate(
                 t.rows_rejected = l.rows_rejected;
                 t.bytes = l.bytes;
                 t.seconds = l.seconds;
+                source_sums[i] = Some(l.checksum);
                 loaded_ok[i] = true;
             }
             Some(Err(e)) => tables[i].error = Some(format!("{e:#}")),
@@ -261,7 +265,8 @@ pub fn migrate(
         StepKind::Default,
         StepKind::Search,
     ];
-    // Every table, including those an earlier run loaded: its keys may be what was missing.
+    // Every table, resumed ones included: a run killed during this phase left them loaded but
+    // without all their keys, and a step that exists is skipped.
     let mut all: Vec<usize> = (0..plan.tables.len()).collect();
     all.sort_by_key(|&i| std::cmp::Reverse(plan.tables[i].rows));
     parallel(all.len(), opts.jobs, connect, &|k, client| {
@@ -315,6 +320,18 @@ pub fn migrate(
     }
     report.verified = tables.iter().all(|t| t.verified == Some(true));
     report.tables = tables;
+    crate::verify::after_load(
+        &mut report,
+        &crate::verify::Inputs {
+            plan,
+            model: schema_model,
+            snapshot,
+            connect,
+            jobs: opts.jobs,
+        },
+        opts.verify.then_some((&loaded_ok[..], &source_sums[..])),
+        progress,
+    );
     report.seconds = started.elapsed().as_secs_f64();
     let _ = describe_pg_error; // re-exported for callers
     Ok(report)

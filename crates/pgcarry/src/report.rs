@@ -23,6 +23,10 @@ pub struct Report {
     /// Whether the content was verified after the load.
     pub verified: bool,
     pub sequences: Vec<SequenceReport>,
+    /// What the plan promised besides rows (keys, indexes, NOT NULL, valid foreign keys,
+    /// sequences past the largest key) and verification found missing or wrong.
+    #[serde(default)]
+    pub structure_problems: Vec<StructureProblem>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -36,9 +40,44 @@ pub struct TableReport {
     pub seconds: f64,
     /// Binary COPY bytes sent.
     pub bytes: u64,
-    /// Verified: target rows equal source rows minus rejected rows.
+    /// Verified: target rows equal source rows minus rejected rows, and (unless verification
+    /// was skipped) the content checksums of both sides are equal. `None`: not verified.
     pub verified: Option<bool>,
     pub error: Option<String>,
+    /// Content checksum of the rows PostgreSQL should hold (wrapping sum of xxh3-128 row
+    /// hashes, hex); `None` when not verified.
+    #[serde(default)]
+    pub source_checksum: Option<String>,
+    /// The same checksum over the rows PostgreSQL holds.
+    #[serde(default)]
+    pub target_checksum: Option<String>,
+    /// How the table differs, in a sentence, when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difference: Option<String>,
+    /// Up to 20 rows that differ, located by key (tables with a single integer key).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub differing_rows: Vec<RowDifference>,
+}
+
+/// One row found different by verification.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RowDifference {
+    pub key: serde_json::Map<String, serde_json::Value>,
+    /// `missing` (in PostgreSQL), `extra` (only in PostgreSQL) or `changed`.
+    pub kind: String,
+    /// The columns whose values differ (`changed` only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
+}
+
+/// Something the plan promised that verification did not find in PostgreSQL.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StructureProblem {
+    pub table: String,
+    /// "primary key", "index", "foreign key", "NOT NULL", "sequence", …
+    pub what: String,
+    pub name: String,
+    pub detail: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -106,6 +145,7 @@ impl Report {
             rejects_file: None,
             verified: false,
             sequences: Vec::new(),
+            structure_problems: Vec::new(),
         }
     }
 
@@ -117,6 +157,7 @@ impl Report {
             .iter()
             .any(|t| t.rows_rejected > 0 || t.verified == Some(false))
             || !self.failed_steps.is_empty()
+            || !self.structure_problems.is_empty()
         {
             Outcome::Differences
         } else {
@@ -194,6 +235,8 @@ impl Report {
         for t in &self.tables {
             if let Some(e) = &t.error {
                 let _ = writeln!(o, "\nerror: table {} was not loaded: {e}", t.name);
+            } else if t.verified == Some(false) && t.difference.is_some() {
+                crate::verify::render_table_difference(&mut o, t);
             } else if t.verified == Some(false) {
                 let _ = writeln!(
                     o,
@@ -215,6 +258,7 @@ impl Report {
                 f.sql
             );
         }
+        crate::verify::render_structure_problems(&mut o, &self.structure_problems);
         if totals.rows_rejected > 0 {
             let tables: Vec<String> = self
                 .tables
@@ -260,7 +304,8 @@ impl Report {
             );
         }
         let verdict = match self.outcome() {
-            Outcome::Success => "migrated and verified",
+            Outcome::Success if self.verified => "migrated and verified",
+            Outcome::Success => "migrated, not verified (--no-verify)",
             Outcome::Differences => "finished with differences (exit 3)",
             Outcome::Failed => "FAILED (exit 1)",
         };

@@ -175,6 +175,8 @@ pub struct MigrateRequest {
     pub jobs: usize,
     pub if_exists: IfExists,
     pub rejects: PathBuf,
+    /// Verify after the load (the default); false for `--no-verify`.
+    pub verify: bool,
 }
 
 /// Executes a prepared plan against `target`.
@@ -192,6 +194,7 @@ pub fn migrate(
         if_exists: req.if_exists,
         rejects: req.rejects.clone(),
         target: target.redacted(),
+        verify: req.verify,
     };
     Ok(migrate::migrate(
         &prepared.plan,
@@ -201,6 +204,28 @@ pub fn migrate(
         &opts,
         progress,
     )?)
+}
+
+/// `pgcarry verify`: checks an existing migration in `target` against the prepared source.
+pub fn verify(
+    prepared: &Prepared,
+    target: &ConnSettings,
+    jobs: usize,
+    progress: &dyn Progress,
+) -> Result<Report, RunError> {
+    drop(target.connect()?);
+    let connect = || target.connect().map_err(|e| e.to_string());
+    Ok(crate::verify::verify_existing(
+        &crate::verify::Inputs {
+            plan: &prepared.plan,
+            model: &prepared.model,
+            snapshot: &prepared.snapshot,
+            connect: &connect,
+            jobs,
+        },
+        target.redacted(),
+        progress,
+    ))
 }
 
 /// A throw-away local PostgreSQL for `rehearse`.

@@ -16,4 +16,5 @@ mod sample;
 mod sqlite_schema;
 mod sqlite_types;
 mod tls;
+mod verify;
 mod wait;

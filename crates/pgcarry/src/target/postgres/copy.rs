@@ -49,6 +49,11 @@ impl CopyBuffer {
         &mut self.buf
     }
 
+    /// The tuple begun last, as encoded so far (the bytes the checksum hashes).
+    pub fn current_row(&self) -> &[u8] {
+        &self.buf[self.row_start..]
+    }
+
     /// Drops the tuple begun last.
     pub fn rollback_row(&mut self) {
         self.buf.truncate(self.row_start);

@@ -5,6 +5,7 @@
 
 use super::copy::CopyBuffer;
 use super::resume::{self, LoadedTable};
+use crate::checksum::{Checksum, TupleHasher};
 use crate::convert;
 use crate::plan::TablePlan;
 use crate::plan::model::Table;
@@ -25,6 +26,8 @@ pub struct Loaded {
     pub rows_rejected: u64,
     pub bytes: u64,
     pub seconds: f64,
+    /// Content checksum of the rows written, for verification.
+    pub checksum: Checksum,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +153,7 @@ pub fn load_table(
         source: e,
     })?;
     let mut buf = CopyBuffer::new();
+    let mut hasher = TupleHasher::for_table(tp);
     let mut done = Loaded::default();
     let mut reported = (0u64, 0u64);
     progress.table_start(&tp.name, tp.rows);
@@ -177,6 +181,9 @@ pub fn load_table(
             }
         }
         done.rows_written += 1;
+        if let Ok(h) = hasher.hash(buf.current_row()) {
+            done.checksum.add(h);
+        }
         buf.maybe_flush(&mut writer).map_err(RowError::Io)?;
         if done.rows_read.is_multiple_of(8192) {
             progress.table_advance(&tp.name, done.rows_read - reported.0, buf.sent - reported.1);

@@ -8,6 +8,8 @@ pub mod ddl;
 pub mod ident;
 pub mod load;
 pub mod resume;
+pub mod structure;
 mod tls;
+pub mod verify;
 pub mod views;
 pub mod wait;
