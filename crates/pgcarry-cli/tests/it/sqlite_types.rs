@@ -166,3 +166,42 @@ fn plan_explains_every_decision_and_writes_nothing() {
     let plan: serde_json::Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(plan["tables"][0]["columns"][2]["pg_type"]["type"], "text");
 }
+
+#[test]
+fn infinite_reals_land_as_infinity_in_double_and_numeric() {
+    // SQLite stores NaN as NULL, and an integral -0.0 as the integer 0: those never reach us.
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(
+        dir.path(),
+        "inf.db",
+        "CREATE TABLE m (id INTEGER PRIMARY KEY, r REAL, n NUMERIC(10,2));
+         INSERT INTO m VALUES (1, 9e999, 1.25), (2, -9e999, -9e999), (3, 1e-300, 2);",
+    );
+    let db = test_db("infinity");
+    pgcarry()
+        .current_dir(dir.path())
+        .args(["migrate", src.to_str().unwrap(), "--to", &db.url])
+        .assert()
+        .success();
+    let mut c = db.client();
+    let types = column_types(&mut c, "m");
+    assert_eq!(types[1].1, "double precision");
+    assert_eq!(
+        types[2].1, "numeric",
+        "NUMERIC(10,2) cannot hold -Infinity: unconstrained"
+    );
+    let rows: Vec<(String, String)> = c
+        .query("SELECT r::text, n::text FROM m ORDER BY id", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("Infinity".to_string(), "1.25".to_string()),
+            ("-Infinity".to_string(), "-Infinity".to_string()),
+            ("1e-300".to_string(), "2".to_string()),
+        ]
+    );
+}

@@ -174,8 +174,10 @@ impl Numeric {
         };
         let d = match self {
             Numeric::NaN => return header(out, 0, 0, 0xC000, 0),
-            Numeric::PosInf => return header(out, 0, 0, 0xD000, 0),
-            Numeric::NegInf => return header(out, 0, 0, 0xF000, 0),
+            // PostgreSQL sends infinities with dscale 32: its short-header bits read as a scale.
+            // Written the same way, so the bytes match what it sends back (verification).
+            Numeric::PosInf => return header(out, 0, 0, 0xD000, 0x20),
+            Numeric::NegInf => return header(out, 0, 0, 0xF000, 0x20),
             Numeric::Finite(d) => d,
         };
         let scale = d.scale as usize;
@@ -266,6 +268,14 @@ mod tests {
         assert_eq!(enc("10000"), words(&[1, 1, 0, 0, 1]));
         assert_eq!(enc("0.99"), words(&[1, -1, 0, 2, 9900]));
         assert_eq!(enc("1.5e3"), words(&[1, 0, 0, 0, 1500]));
+        let special = |n: Numeric| {
+            let mut out = Vec::new();
+            n.encode(&mut out);
+            out
+        };
+        assert_eq!(special(Numeric::NegInf), [0, 0, 0, 0, 0xf0, 0, 0, 0x20]);
+        assert_eq!(special(Numeric::PosInf), [0, 0, 0, 0, 0xd0, 0, 0, 0x20]);
+        assert_eq!(special(Numeric::NaN), [0, 0, 0, 0, 0xc0, 0, 0, 0]);
     }
 
     #[test]
