@@ -84,6 +84,26 @@ pub struct CommonArgs {
     /// Tables read, loaded and indexed at once (default: the number of cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+    /// Rows whose foreign key points at no parent row (SQLite never checked them):
+    /// skip-constraint loads every row and leaves that foreign key out (reported, exit 3);
+    /// fail refuses before writing anything.
+    #[arg(long, value_enum, default_value_t = OrphansArg::SkipConstraint)]
+    pub orphans: OrphansArg,
+}
+
+#[derive(Copy, Clone, ValueEnum)]
+pub enum OrphansArg {
+    SkipConstraint,
+    Fail,
+}
+
+impl OrphansArg {
+    pub fn policy(self) -> pgcarry::plan::OrphanPolicy {
+        match self {
+            OrphansArg::SkipConstraint => pgcarry::plan::OrphanPolicy::SkipConstraint,
+            OrphansArg::Fail => pgcarry::plan::OrphanPolicy::Fail,
+        }
+    }
 }
 
 #[derive(Args, Clone)]

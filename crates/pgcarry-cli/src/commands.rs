@@ -35,6 +35,7 @@ fn plan(a: PlanArgs) -> anyhow::Result<u8> {
         &a.source.source,
         &a.common.schema,
         jobs(&a.common),
+        a.common.orphans.policy(),
         &progress,
     )?;
     if a.json {
@@ -81,6 +82,7 @@ fn migrate(a: MigrateArgs) -> anyhow::Result<u8> {
         &a.source.source,
         &a.common.schema,
         jobs(&a.common),
+        a.common.orphans.policy(),
         &progress,
     )?;
     let report = run::migrate(&prepared, &target, &request(&a.common, &a.load), &progress)?;
@@ -92,7 +94,13 @@ fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
         ConnSettings::resolve(a.to.as_deref()).map_err(|e| RunError::Usage(e.to_string()))?;
     let progress = Terminal::new(false);
     let jobs = jobs(&a.common);
-    let prepared = run::prepare(&a.source.source, &a.common.schema, jobs, &progress)?;
+    let prepared = run::prepare(
+        &a.source.source,
+        &a.common.schema,
+        jobs,
+        a.common.orphans.policy(),
+        &progress,
+    )?;
     let report = run::verify(&prepared, &target, jobs, &progress)?;
     print!("{}", pgcarry::verify::render(&report));
     if let Some(path) = &a.report {
@@ -122,7 +130,13 @@ fn rehearse(a: RehearseArgs) -> anyhow::Result<u8> {
         (Some(s), false) => s.clone(),
         (None, false) => return Err(RunError::Usage("give a SOURCE or --sample".into()).into()),
     };
-    let prepared: Prepared = run::prepare(&source, &a.common.schema, jobs(&a.common), &progress)?;
+    let prepared: Prepared = run::prepare(
+        &source,
+        &a.common.schema,
+        jobs(&a.common),
+        a.common.orphans.policy(),
+        &progress,
+    )?;
     progress.phase("start a throw-away PostgreSQL");
     let cluster = run::start_cluster()?;
     let handle = cluster.cleanup_handle();

@@ -27,6 +27,9 @@ pub struct Report {
     /// sequences past the largest key) and verification found missing or wrong.
     #[serde(default)]
     pub structure_problems: Vec<StructureProblem>,
+    /// Foreign keys left out because rows reference missing parents (`--orphans`).
+    #[serde(default)]
+    pub orphans: Vec<crate::plan::OrphanReport>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -146,6 +149,7 @@ impl Report {
             verified: false,
             sequences: Vec::new(),
             structure_problems: Vec::new(),
+            orphans: plan.orphans.clone(),
         }
     }
 
@@ -158,6 +162,7 @@ impl Report {
             .any(|t| t.rows_rejected > 0 || t.verified == Some(false))
             || !self.failed_steps.is_empty()
             || !self.structure_problems.is_empty()
+            || !self.orphans.is_empty()
         {
             Outcome::Differences
         } else {
@@ -259,6 +264,13 @@ impl Report {
             );
         }
         crate::verify::render_structure_problems(&mut o, &self.structure_problems);
+        for orphan in &self.orphans {
+            let _ = writeln!(
+                o,
+                "\nforeign key not created: {} (every row was loaded; --orphans fail refuses instead)",
+                orphan.describe()
+            );
+        }
         if totals.rows_rejected > 0 {
             let tables: Vec<String> = self
                 .tables

@@ -4,10 +4,10 @@
 
 use crate::cluster::{ClusterError, ClusterOptions, LocalCluster};
 use crate::migrate::{self, MigrateError, MigrateOptions};
-use crate::plan::Plan;
 use crate::plan::build::{PlanOptions, build};
 use crate::plan::decide::{hint, probe};
 use crate::plan::model::SourceSchema;
+use crate::plan::{OrphanPolicy, Plan};
 use crate::progress::Progress;
 use crate::report::Report;
 use crate::source::sqlite::{self, Snapshot, SqliteError, introspect, scan};
@@ -93,6 +93,7 @@ pub fn prepare(
     source: &str,
     schema: &str,
     jobs: usize,
+    orphans: OrphanPolicy,
     progress: &dyn Progress,
 ) -> Result<Prepared, RunError> {
     let path = sqlite_path(source)?;
@@ -103,14 +104,36 @@ pub fn prepare(
     };
     progress.phase("scan");
     let stats = scan_all(&snapshot, &model, jobs, progress)?;
+    let mut model = model;
+    for (t, st) in model.tables.iter_mut().zip(&stats) {
+        for (fkid, o) in &st.orphans {
+            if let Some(fk) = t.foreign_keys.iter_mut().find(|f| f.id == *fkid) {
+                fk.orphans = Some(o.clone());
+            }
+        }
+    }
     let plan = build(
         &model,
         &stats,
         &PlanOptions {
             source: source.to_string(),
             schema: schema.to_string(),
+            orphans,
         },
     );
+    if orphans == OrphanPolicy::Fail && !plan.orphans.is_empty() {
+        let list: Vec<String> = plan
+            .orphans
+            .iter()
+            .map(|o| format!("  - {}", o.describe()))
+            .collect();
+        return Err(RunError::Usage(format!(
+            "rows reference missing parents (SQLite never checked them), and --orphans fail \
+             refuses to migrate them; nothing was written:\n{}\nFix them in the source, or use \
+             --orphans skip-constraint to load every row without those foreign keys",
+            list.join("\n")
+        )));
+    }
     Ok(Prepared {
         snapshot,
         model,

@@ -13,11 +13,13 @@ use std::collections::HashSet;
 pub struct PlanOptions {
     pub source: String,
     pub schema: String,
+    pub orphans: super::OrphanPolicy,
 }
 
 /// Decides everything. `stats[i]` belongs to `schema.tables[i]`.
 pub fn build(schema: &SourceSchema, stats: &[TableStats], opts: &PlanOptions) -> Plan {
     let mut warnings = Vec::new();
+    let mut orphans = Vec::new();
     let mut names = NameSet::default();
     let mut tables: Vec<TablePlan> = schema
         .tables
@@ -32,6 +34,31 @@ pub fn build(schema: &SourceSchema, stats: &[TableStats], opts: &PlanOptions) ->
         .collect();
     for (tp, t) in tables.iter_mut().zip(&schema.tables) {
         for fk in &t.foreign_keys {
+            if let Some(o) = &fk.orphans {
+                let report = super::OrphanReport {
+                    table: t.name.clone(),
+                    foreign_key: format!(
+                        "{} ({}) → {} ({})",
+                        t.name,
+                        fk.columns.join(", "),
+                        fk.ref_table,
+                        fk.ref_columns.join(", ")
+                    ),
+                    rows: o.rows,
+                    example_rowids: o.example_rowids.clone(),
+                };
+                warnings.push(Warning {
+                    table: Some(t.name.clone()),
+                    column: None,
+                    message: format!(
+                        "{}: SQLite never checked them; every row is loaded and this foreign key is \
+                         not created (--orphans fail refuses instead)",
+                        report.describe()
+                    ),
+                });
+                orphans.push(report);
+                continue;
+            }
             match fk_step(tp, fk, &targets, &opts.schema, &mut names) {
                 Ok(step) => tp.foreign_keys.push(step),
                 Err(msg) => warnings.push(Warning {
@@ -56,6 +83,7 @@ pub fn build(schema: &SourceSchema, stats: &[TableStats], opts: &PlanOptions) ->
         views,
         skipped,
         warnings,
+        orphans,
     }
 }
 

@@ -31,6 +31,45 @@ pub struct Plan {
     /// Source objects not migrated, with the reason (views, triggers, virtual tables…).
     pub skipped: Vec<model::Skipped>,
     pub warnings: Vec<Warning>,
+    /// Foreign keys not created because rows reference missing parents (`--orphans`).
+    #[serde(default)]
+    pub orphans: Vec<OrphanReport>,
+}
+
+/// What to do with rows whose foreign key has no parent row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OrphanPolicy {
+    /// Load every row, leave that foreign key out, report it (exit 3).
+    #[default]
+    SkipConstraint,
+    /// Refuse before writing anything.
+    Fail,
+}
+
+/// A foreign key that orphan rows keep from being created.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OrphanReport {
+    pub table: String,
+    /// `book (author_id) → author (id)`.
+    pub foreign_key: String,
+    pub rows: u64,
+    pub example_rowids: Vec<i64>,
+}
+
+impl OrphanReport {
+    pub fn describe(&self) -> String {
+        let examples = if self.example_rowids.is_empty() {
+            String::new()
+        } else {
+            let ids: Vec<String> = self.example_rowids.iter().map(i64::to_string).collect();
+            format!(" (rowid {})", ids.join(", "))
+        };
+        format!(
+            "{} row(s) of {} reference a missing parent{examples}",
+            self.rows, self.foreign_key
+        )
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -94,6 +94,8 @@ pub struct IndexColumn {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ForeignKey {
+    /// SQLite's id for it (`foreign_key_list`, `foreign_key_check`).
+    pub id: i64,
     pub columns: Vec<String>,
     pub ref_table: String,
     /// Resolved: `REFERENCES t` without columns means t's primary key.
@@ -101,6 +103,17 @@ pub struct ForeignKey {
     pub on_update: String,
     pub on_delete: String,
     pub deferrable: bool,
+    /// Rows whose key has no parent row (SQLite never checked them), as `foreign_key_check`
+    /// finds them.
+    #[serde(default)]
+    pub orphans: Option<Orphans>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Orphans {
+    pub rows: u64,
+    /// A few rowids of orphan rows (none for WITHOUT ROWID tables).
+    pub example_rowids: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -112,6 +112,55 @@ pub fn introspect(conn: &Connection, path: &Path) -> Result<SourceSchema, Sqlite
     Ok(schema)
 }
 
+/// Rows of `table` whose foreign key points at no parent row, per foreign key id: SQLite
+/// enforces foreign keys only when the application turned them on, so real files have them.
+/// `foreign_key_check` finds them all. A check SQLite cannot run (a key referencing columns
+/// without a unique index) is left to PostgreSQL, which will refuse the constraint and say why.
+/// Called from the scan threads, one table each, on their snapshot readers.
+pub fn orphans_of(conn: &Connection, table: &Table) -> Vec<(i64, Orphans)> {
+    let mut found: Vec<(i64, Orphans)> = Vec::new();
+    if table.foreign_keys.is_empty() {
+        return found;
+    }
+    let sql = format!(
+        "SELECT rowid, fkid FROM pragma_foreign_key_check({})",
+        super::quote_sqlite_literal(&table.name)
+    );
+    let Ok(mut stmt) = conn.prepare(&sql) else {
+        return found;
+    };
+    let Ok(mut rows) = stmt.query([]) else {
+        return found;
+    };
+    while let Ok(Some(r)) = rows.next() {
+        let rowid: Option<i64> = r.get(0).ok().flatten();
+        let Ok(fkid) = r.get::<_, i64>(1) else {
+            continue;
+        };
+        let i = match found.iter().position(|(id, _)| *id == fkid) {
+            Some(i) => i,
+            None => {
+                found.push((
+                    fkid,
+                    Orphans {
+                        rows: 0,
+                        example_rowids: Vec::new(),
+                    },
+                ));
+                found.len() - 1
+            }
+        };
+        let o = &mut found[i].1;
+        o.rows += 1;
+        if o.example_rowids.len() < 5
+            && let Some(id) = rowid
+        {
+            o.example_rowids.push(id);
+        }
+    }
+    found
+}
+
 fn read_sequences(conn: &Connection) -> rusqlite::Result<HashMap<String, i64>> {
     let exists: bool = conn.query_row(
         "SELECT count(*) > 0 FROM sqlite_schema WHERE name = 'sqlite_sequence'",
@@ -323,6 +372,8 @@ fn read_foreign_keys(conn: &Connection, table: &str) -> rusqlite::Result<Vec<For
             None => by_id.push((
                 id,
                 ForeignKey {
+                    id,
+                    orphans: None,
                     columns: vec![from],
                     ref_table,
                     ref_columns: to.into_iter().collect(),

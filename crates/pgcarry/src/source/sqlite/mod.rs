@@ -76,6 +76,11 @@ impl SqliteError {
     }
 }
 
+/// `'text'` quoted as a SQLite string literal.
+pub fn quote_sqlite_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
 /// `"name"` quoted for SQLite.
 pub fn quote_sqlite_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))

@@ -71,6 +71,9 @@ pub struct TableStats {
     pub columns: Vec<ColumnStats>,
     /// Largest rowid-alias key, for sequences.
     pub max_key: Option<i64>,
+    /// Orphan rows per foreign key id (`introspect::orphans_of`).
+    #[serde(default)]
+    pub orphans: Vec<(i64, crate::plan::model::Orphans)>,
 }
 
 fn example(bytes: &[u8]) -> String {
@@ -216,6 +219,7 @@ pub fn scan_table(
         rows: 0,
         columns: vec![ColumnStats::default(); table.columns.len()],
         max_key: None,
+        orphans: Vec::new(),
     };
     if cols.is_empty() {
         return Ok(stats);
@@ -255,5 +259,8 @@ pub fn scan_table(
     {
         stats.max_key = Some(stats.columns[i].int_max);
     }
+    drop(rows);
+    drop(stmt);
+    stats.orphans = super::introspect::orphans_of(&conn, table);
     Ok(stats)
 }
