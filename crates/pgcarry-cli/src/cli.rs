@@ -89,6 +89,10 @@ pub struct CommonArgs {
     /// fail refuses before writing anything.
     #[arg(long, value_enum, default_value_t = OrphansArg::SkipConstraint)]
     pub orphans: OrphansArg,
+    /// Overrides of the plan in TOML: per table `name`, `skip`; per column `type`, `name`
+    /// (see the README).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Copy, Clone, ValueEnum)]

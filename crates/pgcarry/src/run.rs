@@ -5,6 +5,7 @@
 use crate::cluster::{ClusterError, ClusterOptions, LocalCluster};
 use crate::migrate::{self, MigrateError, MigrateOptions};
 use crate::plan::build::{PlanOptions, build};
+use crate::plan::config::Config;
 use crate::plan::decide::{hint, probe};
 use crate::plan::model::SourceSchema;
 use crate::plan::{OrphanPolicy, Plan};
@@ -94,14 +95,48 @@ pub fn prepare(
     schema: &str,
     jobs: usize,
     orphans: OrphanPolicy,
+    config: Option<&Path>,
     progress: &dyn Progress,
 ) -> Result<Prepared, RunError> {
+    let config = match config {
+        Some(p) => Config::load(p).map_err(|e| RunError::Usage(e.to_string()))?,
+        None => Config::default(),
+    };
     let path = sqlite_path(source)?;
     let snapshot = Snapshot::pin(&path)?;
-    let model = {
+    let mut model = {
         let conn = snapshot.connection();
         introspect::introspect(&conn, &path)?
     };
+    let names: Vec<(String, Vec<String>)> = model
+        .tables
+        .iter()
+        .map(|t| {
+            (
+                t.name.clone(),
+                t.columns.iter().map(|c| c.name.clone()).collect(),
+            )
+        })
+        .collect();
+    let unknown = config.unknown_names(&names);
+    if !unknown.is_empty() {
+        return Err(RunError::Usage(format!(
+            "{} names what the source does not have: {}",
+            config.source_name(),
+            unknown.join(", ")
+        )));
+    }
+    // Tables the config skips are neither scanned nor migrated; the plan says so.
+    let (kept, skipped): (Vec<_>, Vec<_>) = std::mem::take(&mut model.tables)
+        .into_iter()
+        .partition(|t| !config.table(&t.name).is_some_and(|c| c.skip));
+    model.tables = kept;
+    model
+        .skipped
+        .extend(skipped.into_iter().map(|t| crate::plan::model::Skipped {
+            name: t.name,
+            reason: format!("skipped by {}", config.source_name()),
+        }));
     progress.phase("scan");
     let stats = scan_all(&snapshot, &model, jobs, progress)?;
     let mut model = model;
@@ -119,6 +154,7 @@ pub fn prepare(
             source: source.to_string(),
             schema: schema.to_string(),
             orphans,
+            config,
         },
     );
     if orphans == OrphanPolicy::Fail && !plan.orphans.is_empty() {

@@ -7,6 +7,7 @@
 mod support;
 
 mod cli;
+mod config;
 mod corpus;
 mod fidelity;
 mod harness;

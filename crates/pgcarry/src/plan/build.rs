@@ -14,6 +14,8 @@ pub struct PlanOptions {
     pub source: String,
     pub schema: String,
     pub orphans: super::OrphanPolicy,
+    /// The user's overrides (`--config`); empty when none.
+    pub config: super::config::Config,
 }
 
 /// Decides everything. `stats[i]` belongs to `schema.tables[i]`.
@@ -25,7 +27,7 @@ pub fn build(schema: &SourceSchema, stats: &[TableStats], opts: &PlanOptions) ->
         .tables
         .iter()
         .zip(stats)
-        .map(|(t, s)| table_plan(t, s, &opts.schema, &mut names, &mut warnings))
+        .map(|(t, s)| table_plan(t, s, &opts.schema, &opts.config, &mut names, &mut warnings))
         .collect();
     // Foreign keys need every table's target names.
     let targets: Vec<(String, String, Vec<ColumnPlan>)> = tables
@@ -107,10 +109,12 @@ fn table_plan(
     t: &Table,
     s: &TableStats,
     schema: &str,
+    config: &super::config::Config,
     names: &mut NameSet,
     warnings: &mut Vec<Warning>,
 ) -> TablePlan {
-    let name = pg_name(&t.name);
+    let cfg = config.table(&t.name);
+    let name = pg_name(cfg.and_then(|c| c.name.as_deref()).unwrap_or(&t.name));
     let qname = qualified(schema, &name);
     let mut warn = |column: Option<&str>, message: String| {
         warnings.push(Warning {
@@ -119,7 +123,7 @@ fn table_plan(
             message,
         })
     };
-    if name != t.name {
+    if name != t.name && cfg.and_then(|c| c.name.as_ref()).is_none() {
         warn(
             None,
             format!("table name longer than 63 bytes: created as {name:?}"),
@@ -127,9 +131,22 @@ fn table_plan(
     }
     let mut columns = Vec::new();
     for (c, cs) in t.columns.iter().zip(&s.columns) {
-        let decision = decide(&c.declared_type, cs);
-        let col_name = pg_name(&c.name);
-        if col_name != c.name {
+        let mut decision = decide(&c.declared_type, cs);
+        let col_cfg = cfg.and_then(|t| t.column(&c.name));
+        if let Some(ty) = col_cfg.and_then(|c| c.pg_type.as_deref())
+            && let Ok(ty) = super::config::parse_type(ty)
+        {
+            decision.reason = format!(
+                "configured in {} (the scan alone would choose {}: {}); values it cannot hold \
+                 exactly go to the rejects file",
+                config.source_name(),
+                decision.pg_type,
+                decision.reason
+            );
+            decision.pg_type = ty;
+        }
+        let col_name = pg_name(col_cfg.and_then(|c| c.name.as_deref()).unwrap_or(&c.name));
+        if col_name != c.name && col_cfg.and_then(|c| c.name.as_ref()).is_none() {
             warn(
                 Some(&c.name),
                 format!("column name longer than 63 bytes: created as {col_name:?}"),

@@ -5,6 +5,7 @@
 //! `pgcarry migrate` does; the executor makes no decision of its own.
 
 pub mod build;
+pub mod config;
 pub mod decide;
 pub mod fts;
 pub mod model;

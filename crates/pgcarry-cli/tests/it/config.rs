@@ -1,0 +1,106 @@
+//! `--config FILE`: a person overrides a type, a name, or skips a table; the plan says so, and a
+//! typo is an error rather than silently ignored.
+
+use crate::support::{pgcarry, sqlite_fixture, test_db};
+
+#[test]
+fn config_overrides_types_and_names_and_skips_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(
+        dir.path(),
+        "app.db",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, flags INTEGER, note TEXT);
+         INSERT INTO users VALUES (1, 0, 'a'), (2, 1, 'b'), (3, 7, 'c');
+         CREATE TABLE cache (k TEXT, v BLOB);
+         INSERT INTO cache VALUES ('x', x'00');",
+    );
+    std::fs::write(
+        dir.path().join("pgcarry.toml"),
+        r#"
+[tables.users]
+name = "app_users"
+
+[tables.users.columns.flags]
+type = "boolean"
+name = "is_admin"
+
+[tables.cache]
+skip = true
+"#,
+    )
+    .unwrap();
+    let plan = pgcarry()
+        .current_dir(dir.path())
+        .args(["plan", src.to_str().unwrap(), "--config", "pgcarry.toml"])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&plan.get_output().stdout).to_string();
+    assert!(
+        text.contains("app_users") && text.contains("configured in pgcarry.toml"),
+        "{text}"
+    );
+    assert!(text.contains("cache: skipped by pgcarry.toml"), "{text}");
+
+    let db = test_db("config");
+    // 7 is not a boolean: that row is rejected, never coerced.
+    pgcarry()
+        .current_dir(dir.path())
+        .args([
+            "migrate",
+            src.to_str().unwrap(),
+            "--to",
+            &db.url,
+            "--config",
+            "pgcarry.toml",
+        ])
+        .assert()
+        .code(3);
+    let mut c = db.client();
+    let rows: Vec<(i32, bool)> = c
+        .query("SELECT id, is_admin FROM app_users ORDER BY id", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(rows, [(1, false), (2, true)]);
+    let cache: bool = c
+        .query_one("SELECT to_regclass('public.cache') IS NOT NULL", &[])
+        .unwrap()
+        .get(0);
+    assert!(!cache);
+    let rejects = std::fs::read_to_string(dir.path().join("pgcarry-rejects.ndjson")).unwrap();
+    assert!(
+        rejects.contains("\"id\":3") && rejects.contains("boolean"),
+        "{rejects}"
+    );
+}
+
+#[test]
+fn a_config_naming_what_does_not_exist_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(
+        dir.path(),
+        "app.db",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);",
+    );
+    std::fs::write(dir.path().join("c.toml"), "[tables.usres]\nname = \"x\"\n").unwrap();
+    let out = pgcarry()
+        .current_dir(dir.path())
+        .args(["plan", src.to_str().unwrap(), "--config", "c.toml"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("\"usres\""), "{err}");
+    std::fs::write(
+        dir.path().join("c.toml"),
+        "[tables.users.columns.id]\ntype = \"real\"\n",
+    )
+    .unwrap();
+    let out = pgcarry()
+        .current_dir(dir.path())
+        .args(["plan", src.to_str().unwrap(), "--config", "c.toml"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("real would round"), "{err}");
+}
