@@ -139,7 +139,6 @@ pub fn prepare(
         }));
     progress.phase("scan");
     let stats = scan_all(&snapshot, &model, jobs, progress)?;
-    let mut model = model;
     for (t, st) in model.tables.iter_mut().zip(&stats) {
         for (fkid, o) in &st.orphans {
             if let Some(fk) = t.foreign_keys.iter_mut().find(|f| f.id == *fkid) {
