@@ -36,6 +36,7 @@ fn plan(a: PlanArgs) -> anyhow::Result<u8> {
         &a.common.schema,
         jobs(&a.common),
         a.common.orphans.policy(),
+        a.common.repair(),
         &progress,
     )?;
     if a.json {
@@ -83,6 +84,7 @@ fn migrate(a: MigrateArgs) -> anyhow::Result<u8> {
         &a.common.schema,
         jobs(&a.common),
         a.common.orphans.policy(),
+        a.common.repair(),
         &progress,
     )?;
     let report = run::migrate(&prepared, &target, &request(&a.common, &a.load), &progress)?;
@@ -99,6 +101,7 @@ fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
         &a.common.schema,
         jobs,
         a.common.orphans.policy(),
+        a.common.repair(),
         &progress,
     )?;
     let report = run::verify(&prepared, &target, jobs, &progress)?;
@@ -135,6 +138,7 @@ fn rehearse(a: RehearseArgs) -> anyhow::Result<u8> {
         &a.common.schema,
         jobs(&a.common),
         a.common.orphans.policy(),
+        a.common.repair(),
         &progress,
     )?;
     progress.phase("start a throw-away PostgreSQL");

@@ -202,6 +202,7 @@ pub fn migrate(
                 t.rows_rejected = l.rows_rejected;
                 t.bytes = l.bytes;
                 t.seconds = l.seconds;
+                t.repaired = l.repaired;
                 source_sums[i] = Some(l.checksum);
                 loaded_ok[i] = true;
             }

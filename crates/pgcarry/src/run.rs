@@ -94,6 +94,7 @@ pub fn prepare(
     schema: &str,
     jobs: usize,
     orphans: OrphanPolicy,
+    repair: crate::plan::Repair,
     progress: &dyn Progress,
 ) -> Result<Prepared, RunError> {
     let path = sqlite_path(source)?;
@@ -119,6 +120,7 @@ pub fn prepare(
             source: source.to_string(),
             schema: schema.to_string(),
             orphans,
+            repair,
         },
     );
     if orphans == OrphanPolicy::Fail && !plan.orphans.is_empty() {
