@@ -180,6 +180,7 @@ pub fn migrate(
             t.rows_written = s.rows_written;
             t.rows_rejected = s.rows_rejected;
             t.bytes = s.bytes;
+            t.repaired = s.repaired.clone();
             loaded_ok[i] = true;
         }
     }

@@ -99,6 +99,21 @@ fn with_flags_every_row_loads_repaired_counted_and_verified() {
     assert_eq!(notes["repaired"][0]["strip_nul"], 1);
     assert_eq!(notes["repaired"][0]["replace_invalid_utf8"], 1);
 
+    // Run again: every table is kept from the first run, and the counts are still reported.
+    let again = pgcarry()
+        .current_dir(dir.path())
+        .args(["migrate", src, "--to", &db.url])
+        .args(FLAGS)
+        .assert()
+        .code(0);
+    let stdout = String::from_utf8_lossy(&again.get_output().stdout).to_string();
+    let stderr = String::from_utf8_lossy(&again.get_output().stderr).to_string();
+    assert!(stderr.contains("resuming"), "{stderr}");
+    assert!(
+        stdout.contains("changed by --strip-nul: notes.body 1 value"),
+        "{stdout}"
+    );
+
     // The verification's source side hashes the repaired values: with the flags it passes.
     pgcarry()
         .current_dir(dir.path())

@@ -254,24 +254,6 @@ pub fn load_table(
             ),
         });
     }
-    done.bytes = buf.sent;
-    let state = LoadedTable {
-        fingerprint: fingerprint.to_string(),
-        rows_read: done.rows_read,
-        rows_written: done.rows_written,
-        rows_rejected: done.rows_rejected,
-        bytes: done.bytes,
-    };
-    resume::record(&mut tx, schema, &tp.name, fingerprint, &state).map_err(server)?;
-    tx.commit().map_err(server)?;
-    rejects.commit(spool).map_err(|e| LoadError::Rejects {
-        table: tp.name.clone(),
-        source: e,
-    })?;
-    progress.table_advance(&tp.name, done.rows_read - reported.0, buf.sent - reported.1);
-    progress.table_done(&tp.name);
-    done.bytes = buf.sent;
-    done.seconds = started.elapsed().as_secs_f64();
     done.repaired = tp
         .columns
         .iter()
@@ -283,6 +265,26 @@ pub fn load_table(
             replace_invalid_utf8: u,
         })
         .collect();
+    done.bytes = buf.sent;
+    let state = LoadedTable {
+        fingerprint: fingerprint.to_string(),
+        rows_read: done.rows_read,
+        rows_written: done.rows_written,
+        rows_rejected: done.rows_rejected,
+        bytes: done.bytes,
+        repaired: done.repaired.clone(),
+    };
+    resume::record(&mut tx, schema, &tp.name, fingerprint, &state).map_err(server)?;
+    tx.commit().map_err(server)?;
+    rejects.commit(spool).map_err(|e| LoadError::Rejects {
+        table: tp.name.clone(),
+        source: e,
+    })?;
+    progress.table_advance(&tp.name, done.rows_read - reported.0, buf.sent - reported.1);
+    progress.table_done(&tp.name);
+    done.bytes = buf.sent;
+    done.seconds = started.elapsed().as_secs_f64();
+
     Ok(done)
 }
 
