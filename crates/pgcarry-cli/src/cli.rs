@@ -93,6 +93,23 @@ pub struct CommonArgs {
     /// (see the README).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Remove NUL bytes from text PostgreSQL cannot hold otherwise (every other byte kept);
+    /// the report counts the values changed. Without it, such rows go to the rejects file.
+    #[arg(long)]
+    pub strip_nul: bool,
+    /// Replace each invalid UTF-8 sequence in text with U+FFFD; the report counts the values
+    /// changed. Without it, such rows go to the rejects file.
+    #[arg(long)]
+    pub replace_invalid_utf8: bool,
+}
+
+impl CommonArgs {
+    pub fn repair(&self) -> pgcarry::plan::Repair {
+        pgcarry::plan::Repair {
+            strip_nul: self.strip_nul,
+            replace_invalid_utf8: self.replace_invalid_utf8,
+        }
+    }
 }
 
 #[derive(Copy, Clone, ValueEnum)]

@@ -37,6 +37,7 @@ fn plan(a: PlanArgs) -> anyhow::Result<u8> {
         jobs(&a.common),
         a.common.orphans.policy(),
         a.common.config.as_deref(),
+        a.common.repair(),
         &progress,
     )?;
     if a.json {
@@ -85,6 +86,7 @@ fn migrate(a: MigrateArgs) -> anyhow::Result<u8> {
         jobs(&a.common),
         a.common.orphans.policy(),
         a.common.config.as_deref(),
+        a.common.repair(),
         &progress,
     )?;
     let report = run::migrate(&prepared, &target, &request(&a.common, &a.load), &progress)?;
@@ -102,6 +104,7 @@ fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
         jobs,
         a.common.orphans.policy(),
         a.common.config.as_deref(),
+        a.common.repair(),
         &progress,
     )?;
     let report = run::verify(&prepared, &target, jobs, &progress)?;
@@ -139,6 +142,7 @@ fn rehearse(a: RehearseArgs) -> anyhow::Result<u8> {
         jobs(&a.common),
         a.common.orphans.policy(),
         a.common.config.as_deref(),
+        a.common.repair(),
         &progress,
     )?;
     progress.phase("start a throw-away PostgreSQL");

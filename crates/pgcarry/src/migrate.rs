@@ -180,6 +180,7 @@ pub fn migrate(
             t.rows_written = s.rows_written;
             t.rows_rejected = s.rows_rejected;
             t.bytes = s.bytes;
+            t.repaired = s.repaired.clone();
             loaded_ok[i] = true;
         }
     }
@@ -202,6 +203,7 @@ pub fn migrate(
                 t.rows_rejected = l.rows_rejected;
                 t.bytes = l.bytes;
                 t.seconds = l.seconds;
+                t.repaired = l.repaired;
                 source_sums[i] = Some(l.checksum);
                 loaded_ok[i] = true;
             }

@@ -60,6 +60,19 @@ pub struct TableReport {
     /// Up to 20 rows that differ, located by key (tables with a single integer key).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub differing_rows: Vec<RowDifference>,
+    /// Values changed by the opt-in repairs, per column (only columns with changes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repaired: Vec<ColumnRepairs>,
+}
+
+/// How many values of one column the opt-in repairs changed, in rows that were loaded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnRepairs {
+    pub column: String,
+    /// Values whose NUL bytes `--strip-nul` removed.
+    pub strip_nul: u64,
+    /// Values whose invalid UTF-8 `--replace-invalid-utf8` replaced with U+FFFD.
+    pub replace_invalid_utf8: u64,
 }
 
 /// One row found different by verification.
@@ -286,6 +299,7 @@ impl Report {
                 self.rejects_file.as_deref().unwrap_or("the rejects file")
             );
         }
+        self.render_repairs(&mut o);
         if !self.warnings.is_empty() {
             let _ = writeln!(
                 o,
@@ -323,6 +337,37 @@ impl Report {
         };
         let _ = writeln!(o, "\n{}: {verdict}", self.target);
         o
+    }
+}
+
+impl Report {
+    /// `changed by --strip-nul: notes.body 3 values`, one line per repair that changed any.
+    fn render_repairs(&self, o: &mut String) {
+        type Count = fn(&ColumnRepairs) -> u64;
+        let strip: Count = |c| c.strip_nul;
+        let replace: Count = |c| c.replace_invalid_utf8;
+        let mut first = true;
+        for (flag, count) in [("--strip-nul", strip), ("--replace-invalid-utf8", replace)] {
+            let changed: Vec<String> = self
+                .tables
+                .iter()
+                .flat_map(|t| t.repaired.iter().map(move |c| (t, c)))
+                .filter(|(_, c)| count(c) > 0)
+                .map(|(t, c)| {
+                    let n = count(c);
+                    let values = if n == 1 { "value" } else { "values" };
+                    format!("{}.{} {n} {values}", t.name, c.column)
+                })
+                .collect();
+            if changed.is_empty() {
+                continue;
+            }
+            if first {
+                o.push('\n');
+                first = false;
+            }
+            let _ = writeln!(o, "changed by {flag}: {}", changed.join(", "));
+        }
     }
 }
 

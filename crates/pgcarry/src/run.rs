@@ -96,6 +96,7 @@ pub fn prepare(
     jobs: usize,
     orphans: OrphanPolicy,
     config: Option<&Path>,
+    repair: crate::plan::Repair,
     progress: &dyn Progress,
 ) -> Result<Prepared, RunError> {
     let config = match config {
@@ -154,6 +155,7 @@ pub fn prepare(
             schema: schema.to_string(),
             orphans,
             config,
+            repair,
         },
     );
     if orphans == OrphanPolicy::Fail && !plan.orphans.is_empty() {

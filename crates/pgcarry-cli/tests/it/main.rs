@@ -12,6 +12,7 @@ mod corpus;
 mod fidelity;
 mod harness;
 mod rejects;
+mod repairs;
 mod resume;
 mod sample;
 mod sqlite_schema;

@@ -10,9 +10,11 @@ pub mod epoch;
 pub mod json;
 pub mod numeric;
 
+use crate::plan::Repair;
 use crate::plan::types::{PgType, ReadAs};
 use numeric::{Decimal, Numeric};
 use rusqlite::types::ValueRef;
+use std::borrow::Cow;
 
 /// Why a value cannot be represented in its column's type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,6 +163,52 @@ pub fn encode_as(
     out.extend_from_slice(&8i32.to_be_bytes());
     out.extend_from_slice(&micros.to_be_bytes());
     Ok(())
+}
+
+/// What the opt-in repairs changed in one value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Repaired {
+    pub nul_stripped: bool,
+    pub utf8_replaced: bool,
+}
+
+/// Applies the repairs the plan allows to one text value: invalid UTF-8 sequences become
+/// U+FFFD (as `String::from_utf8_lossy`), then NUL bytes are removed, every other byte kept.
+/// NULs are stripped only from text that is (then) valid UTF-8, so stripping never joins the
+/// bytes around a NUL into a character that was not there; such text stays refused.
+pub fn repair_text(bytes: &[u8], repair: Repair) -> (Cow<'_, [u8]>, Repaired) {
+    let mut done = Repaired::default();
+    let mut text = Cow::Borrowed(bytes);
+    if repair.replace_invalid_utf8 && std::str::from_utf8(bytes).is_err() {
+        text = Cow::Owned(String::from_utf8_lossy(bytes).into_owned().into_bytes());
+        done.utf8_replaced = true;
+    }
+    if repair.strip_nul && text.contains(&0) && std::str::from_utf8(&text).is_ok() {
+        text = Cow::Owned(text.iter().copied().filter(|&b| b != 0).collect());
+        done.nul_stripped = true;
+    }
+    (text, done)
+}
+
+/// Like [`encode_as`], applying the column's opt-in repairs to text first; returns what they
+/// changed. The load and the verification's source side both encode with this.
+pub fn encode_repaired(
+    ty: &PgType,
+    read_as: ReadAs,
+    repair: Repair,
+    v: ValueRef<'_>,
+    out: &mut Vec<u8>,
+) -> Result<Repaired, Refusal> {
+    if let ValueRef::Text(t) = v
+        && !repair.is_none()
+        && read_as.is_value()
+        && matches!(ty, PgType::Text | PgType::Varchar { .. })
+    {
+        let (text, done) = repair_text(t, repair);
+        encode(ty, ValueRef::Text(&text), out)?;
+        return Ok(done);
+    }
+    encode_as(ty, read_as, v, out).map(|()| Repaired::default())
 }
 
 fn describe(v: ValueRef<'_>) -> &'static str {
@@ -416,6 +464,99 @@ mod tests {
             &mut out,
         )
         .unwrap();
+    }
+
+    const BOTH: Repair = Repair {
+        strip_nul: true,
+        replace_invalid_utf8: true,
+    };
+    const NUL_ONLY: Repair = Repair {
+        strip_nul: true,
+        replace_invalid_utf8: false,
+    };
+    const UTF8_ONLY: Repair = Repair {
+        strip_nul: false,
+        replace_invalid_utf8: true,
+    };
+
+    #[test]
+    fn repairs_change_only_what_they_name() {
+        let (t, r) = repair_text(b"a\0b\0", NUL_ONLY);
+        assert_eq!(&*t, b"ab");
+        assert!(r.nul_stripped && !r.utf8_replaced);
+        let (t, r) = repair_text(b"\xc3\x28", UTF8_ONLY);
+        assert_eq!(&*t, "\u{FFFD}(".as_bytes());
+        assert!(r.utf8_replaced && !r.nul_stripped);
+        // Each invalid sequence, as from_utf8_lossy does.
+        let (t, _) = repair_text(b"x\xff\xfey\xe2\x82", UTF8_ONLY);
+        assert_eq!(
+            &*t,
+            String::from_utf8_lossy(b"x\xff\xfey\xe2\x82").as_bytes()
+        );
+        // Valid text is borrowed, untouched.
+        let (t, r) = repair_text("héllo".as_bytes(), BOTH);
+        assert!(matches!(t, Cow::Borrowed(_)));
+        assert_eq!(r, Repaired::default());
+        // Not enabled: nothing changes.
+        let (t, r) = repair_text(b"a\0b", UTF8_ONLY);
+        assert_eq!(&*t, b"a\0b");
+        assert_eq!(r, Repaired::default());
+        // Both: replace first, then strip; the NUL never joins the bytes around it.
+        let (t, r) = repair_text(b"\xc3\0\xa9", BOTH);
+        assert_eq!(&*t, "\u{FFFD}\u{FFFD}".as_bytes());
+        assert!(r.nul_stripped && r.utf8_replaced);
+        let (t, r) = repair_text(b"\xc3\0\xa9", NUL_ONLY);
+        assert_eq!(&*t, b"\xc3\0\xa9");
+        assert_eq!(r, Repaired::default());
+    }
+
+    #[test]
+    fn encode_repaired_encodes_the_repaired_text() {
+        let mut out = Vec::new();
+        let r = encode_repaired(
+            &PgType::Text,
+            ReadAs::Value,
+            NUL_ONLY,
+            ValueRef::Text(b"a\0b"),
+            &mut out,
+        )
+        .unwrap();
+        assert!(r.nul_stripped);
+        assert_eq!(out, [0, 0, 0, 2, b'a', b'b']);
+        // Invalid UTF-8 without its repair is still refused.
+        assert!(
+            encode_repaired(
+                &PgType::Text,
+                ReadAs::Value,
+                NUL_ONLY,
+                ValueRef::Text(b"a\0\xff"),
+                &mut out
+            )
+            .is_err()
+        );
+        // No repair: exactly encode_as.
+        assert!(
+            encode_repaired(
+                &PgType::Text,
+                ReadAs::Value,
+                Repair::default(),
+                ValueRef::Text(b"a\0b"),
+                &mut out
+            )
+            .is_err()
+        );
+        // Bytea keeps every byte, repair or not.
+        let mut out = Vec::new();
+        let r = encode_repaired(
+            &PgType::Bytea,
+            ReadAs::Value,
+            BOTH,
+            ValueRef::Text(b"a\0b"),
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(r, Repaired::default());
+        assert_eq!(out, [0, 0, 0, 3, b'a', 0, b'b']);
     }
 
     #[test]

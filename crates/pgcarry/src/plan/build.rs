@@ -16,6 +16,8 @@ pub struct PlanOptions {
     pub orphans: super::OrphanPolicy,
     /// The user's overrides (`--config`); empty when none.
     pub config: super::config::Config,
+    /// Repairs the user opted into; applied to the text columns that need them.
+    pub repair: super::Repair,
 }
 
 /// Decides everything. `stats[i]` belongs to `schema.tables[i]`.
@@ -29,6 +31,7 @@ pub fn build(schema: &SourceSchema, stats: &[TableStats], opts: &PlanOptions) ->
         .zip(stats)
         .map(|(t, s)| table_plan(t, s, &opts.schema, &opts.config, &mut names, &mut warnings))
         .collect();
+    super::repair::apply(&mut tables, stats, opts.repair);
     // Foreign keys need every table's target names.
     let targets: Vec<(String, String, Vec<ColumnPlan>)> = tables
         .iter()
@@ -200,6 +203,7 @@ fn table_plan(
             reason: decision.reason,
             rejects: decision.rejects,
             read_as: decision.read_as,
+            repair: super::Repair::default(),
         });
     }
     let defs: Vec<String> = columns

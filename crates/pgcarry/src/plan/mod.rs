@@ -10,6 +10,7 @@ pub mod decide;
 pub mod fts;
 pub mod model;
 pub mod print;
+pub mod repair;
 pub mod translate;
 pub mod triggers;
 pub mod types;
@@ -106,6 +107,39 @@ pub struct ColumnPlan {
     /// `convert::encode_as(&pg_type, read_as, …)`.
     #[serde(default, skip_serializing_if = "ReadAs::is_value")]
     pub read_as: ReadAs,
+    /// Opt-in repairs of text PostgreSQL cannot hold, set only on text columns whose scan found
+    /// such values; encode with `convert::encode_repaired`.
+    #[serde(default, skip_serializing_if = "Repair::is_none")]
+    pub repair: Repair,
+}
+
+/// Opt-in repairs of text PostgreSQL cannot hold (`--strip-nul`, `--replace-invalid-utf8`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Repair {
+    /// Remove NUL bytes, keeping every other byte.
+    #[serde(default)]
+    pub strip_nul: bool,
+    /// Replace each invalid UTF-8 sequence with U+FFFD.
+    #[serde(default)]
+    pub replace_invalid_utf8: bool,
+}
+
+impl Repair {
+    pub fn is_none(&self) -> bool {
+        !self.strip_nul && !self.replace_invalid_utf8
+    }
+
+    /// The flags, as the user wrote them: `--strip-nul, --replace-invalid-utf8`.
+    pub fn flags(&self) -> String {
+        let mut v = Vec::new();
+        if self.strip_nul {
+            v.push("--strip-nul");
+        }
+        if self.replace_invalid_utf8 {
+            v.push("--replace-invalid-utf8");
+        }
+        v.join(", ")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -39,6 +39,17 @@ pub fn render(plan: &Plan, sql: bool) -> String {
                 w = w,
                 tw = tw
             );
+            if !c.repair.is_none() {
+                let _ = writeln!(
+                    o,
+                    "  {:w$}  {:tw$}  ~ text PostgreSQL cannot hold is repaired ({}); the report counts the values changed",
+                    "",
+                    "",
+                    c.repair.flags(),
+                    w = w,
+                    tw = tw
+                );
+            }
             if let Some(r) = &c.rejects {
                 let _ = writeln!(o, "  {:w$}  {:tw$}  ! {r}", "", "", w = w, tw = tw);
             }

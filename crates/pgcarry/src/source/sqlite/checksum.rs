@@ -27,7 +27,7 @@ pub fn encode_row(
         let refusal = if c.not_null && matches!(v, ValueRef::Null) {
             Some("NULL in a NOT NULL column".to_string())
         } else {
-            convert::encode_as(&c.pg_type, c.read_as, v, out)
+            convert::encode_repaired(&c.pg_type, c.read_as, c.repair, v, out)
                 .err()
                 .map(|r| r.0)
         };

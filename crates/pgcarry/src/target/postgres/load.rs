@@ -7,9 +7,9 @@ use super::copy::CopyBuffer;
 use super::resume::{self, LoadedTable};
 use crate::checksum::{Checksum, TupleHasher};
 use crate::convert;
-use crate::plan::TablePlan;
 use crate::plan::model::Table;
 use crate::plan::types::{PgType, ReadAs};
+use crate::plan::{Repair, TablePlan};
 use crate::progress::Progress;
 use crate::rejects::{RejectSink, Rejected, value_json};
 use crate::source::sqlite::{Snapshot, SqliteError, read};
@@ -28,6 +28,8 @@ pub struct Loaded {
     pub seconds: f64,
     /// Content checksum of the rows written, for verification.
     pub checksum: Checksum,
+    /// Values changed by the opt-in repairs, per column with any.
+    pub repaired: Vec<crate::report::ColumnRepairs>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -141,8 +143,14 @@ pub fn load_table(
         table: tp.name.clone(),
         message: "more than 32767 columns".into(),
     })?;
-    let types: Vec<(&PgType, ReadAs)> =
-        tp.columns.iter().map(|c| (&c.pg_type, c.read_as)).collect();
+    let types: Vec<(&PgType, ReadAs, Repair)> = tp
+        .columns
+        .iter()
+        .map(|c| (&c.pg_type, c.read_as, c.repair))
+        .collect();
+    // Per column: values with NULs stripped, with invalid UTF-8 replaced (rows written only).
+    let mut repaired = vec![(0u64, 0u64); tp.columns.len()];
+    let mut row_repaired: Vec<(usize, convert::Repaired)> = Vec::new();
     let key_cols: Vec<usize> = source
         .primary_key
         .iter()
@@ -161,15 +169,22 @@ pub fn load_table(
     let result = read::for_each_row(snapshot, source, |row| {
         done.rows_read += 1;
         buf.begin_row(fields);
-        for (i, (ty, read_as)) in types.iter().enumerate() {
+        row_repaired.clear();
+        for (i, (ty, read_as, repair)) in types.iter().enumerate() {
             let v = row.get_ref(i).map_err(RowError::Sqlite)?;
             let refusal = if tp.columns[i].not_null && matches!(v, rusqlite::types::ValueRef::Null)
             {
                 Some("NULL in a NOT NULL column".to_string())
             } else {
-                convert::encode_as(ty, *read_as, v, buf.out())
-                    .err()
-                    .map(|r| r.0)
+                match convert::encode_repaired(ty, *read_as, *repair, v, buf.out()) {
+                    Ok(r) => {
+                        if r != convert::Repaired::default() {
+                            row_repaired.push((i, r));
+                        }
+                        None
+                    }
+                    Err(r) => Some(r.0),
+                }
             };
             if let Some(reason) = refusal {
                 buf.rollback_row();
@@ -181,6 +196,10 @@ pub fn load_table(
             }
         }
         done.rows_written += 1;
+        for (i, r) in &row_repaired {
+            repaired[*i].0 += u64::from(r.nul_stripped);
+            repaired[*i].1 += u64::from(r.utf8_replaced);
+        }
         if let Ok(h) = hasher.hash(buf.current_row()) {
             done.checksum.add(h);
         }
@@ -235,6 +254,17 @@ pub fn load_table(
             ),
         });
     }
+    done.repaired = tp
+        .columns
+        .iter()
+        .zip(repaired)
+        .filter(|(_, (n, u))| n + u > 0)
+        .map(|(c, (n, u))| crate::report::ColumnRepairs {
+            column: c.name.clone(),
+            strip_nul: n,
+            replace_invalid_utf8: u,
+        })
+        .collect();
     done.bytes = buf.sent;
     let state = LoadedTable {
         fingerprint: fingerprint.to_string(),
@@ -242,6 +272,7 @@ pub fn load_table(
         rows_written: done.rows_written,
         rows_rejected: done.rows_rejected,
         bytes: done.bytes,
+        repaired: done.repaired.clone(),
     };
     resume::record(&mut tx, schema, &tp.name, fingerprint, &state).map_err(server)?;
     tx.commit().map_err(server)?;
@@ -253,6 +284,7 @@ pub fn load_table(
     progress.table_done(&tp.name);
     done.bytes = buf.sent;
     done.seconds = started.elapsed().as_secs_f64();
+
     Ok(done)
 }
 

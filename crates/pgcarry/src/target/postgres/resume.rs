@@ -18,6 +18,8 @@ pub struct LoadedTable {
     pub rows_written: u64,
     pub rows_rejected: u64,
     pub bytes: u64,
+    /// Values the opt-in repairs changed, per column, so a resumed run still reports them.
+    pub repaired: Vec<crate::report::ColumnRepairs>,
 }
 
 /// A stable fingerprint of everything the plan decided (names, types, SQL, scanned row counts).
@@ -46,7 +48,8 @@ CREATE TABLE IF NOT EXISTS pgcarry.loaded_tables (
     bytes bigint NOT NULL,
     loaded_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (target_schema, table_name)
-)";
+);
+ALTER TABLE pgcarry.loaded_tables ADD COLUMN IF NOT EXISTS repaired text NOT NULL DEFAULT '[]'";
 
 /// Creates the state tables when missing.
 pub fn ensure(client: &mut Client) -> Result<(), String> {
@@ -68,7 +71,7 @@ fn to_u64(v: i64) -> u64 {
 pub fn loaded(client: &mut Client, schema: &str) -> Result<HashMap<String, LoadedTable>, String> {
     let rows = client
         .query(
-            "SELECT table_name, fingerprint, rows_read, rows_written, rows_rejected, bytes \
+            "SELECT table_name, fingerprint, rows_read, rows_written, rows_rejected, bytes, repaired \
              FROM pgcarry.loaded_tables WHERE target_schema = $1",
             &[&schema],
         )
@@ -84,6 +87,7 @@ pub fn loaded(client: &mut Client, schema: &str) -> Result<HashMap<String, Loade
                     rows_written: to_u64(r.get(3)),
                     rows_rejected: to_u64(r.get(4)),
                     bytes: to_u64(r.get(5)),
+                    repaired: serde_json::from_str(r.get(6)).unwrap_or_default(),
                 },
             )
         })
@@ -101,11 +105,12 @@ pub fn record(
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     tx.execute(
         "INSERT INTO pgcarry.loaded_tables \
-         (target_schema, table_name, fingerprint, rows_read, rows_written, rows_rejected, bytes) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         (target_schema, table_name, fingerprint, rows_read, rows_written, rows_rejected, bytes, \
+         repaired) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (target_schema, table_name) DO UPDATE SET fingerprint = excluded.fingerprint, \
          rows_read = excluded.rows_read, rows_written = excluded.rows_written, \
-         rows_rejected = excluded.rows_rejected, bytes = excluded.bytes, loaded_at = now()",
+         rows_rejected = excluded.rows_rejected, bytes = excluded.bytes, \
+         repaired = excluded.repaired, loaded_at = now()",
         &[
             &schema,
             &table,
@@ -114,6 +119,7 @@ pub fn record(
             &n(t.rows_written),
             &n(t.rows_rejected),
             &n(t.bytes),
+            &serde_json::to_string(&t.repaired).unwrap_or_else(|_| "[]".into()),
         ],
     )?;
     Ok(())

@@ -1,0 +1,42 @@
+//! Opt-in repairs of text PostgreSQL cannot hold: which columns get them, decided at plan time
+//! so the load and `pgcarry verify` encode alike.
+
+use super::types::PgType;
+use super::{Repair, TablePlan};
+use crate::source::sqlite::scan::TableStats;
+
+/// Puts `repair` on every text column whose scan found a NUL byte or invalid UTF-8, and says
+/// in its `rejects` note what the repair covers. `stats[i]` belongs to `tables[i]`.
+pub fn apply(tables: &mut [TablePlan], stats: &[TableStats], repair: Repair) {
+    if repair.is_none() {
+        return;
+    }
+    for (t, s) in tables.iter_mut().zip(stats) {
+        for (c, cs) in t.columns.iter_mut().zip(&s.columns) {
+            if cs.text_unholdable == 0
+                || !matches!(c.pg_type, PgType::Text | PgType::Varchar { .. })
+                || !c.read_as.is_value()
+            {
+                continue;
+            }
+            c.repair = repair;
+            c.rejects = if repair.strip_nul && repair.replace_invalid_utf8 {
+                // Every value is repairable; a varchar limit may still refuse one.
+                None
+            } else {
+                let missing = if repair.strip_nul {
+                    "invalid UTF-8 (--replace-invalid-utf8 not given)"
+                } else {
+                    "a NUL byte (--strip-nul not given)"
+                };
+                Some(format!(
+                    "{} text value(s) hold a NUL byte or invalid UTF-8 (e.g. {:?}); {} repairs \
+                     them, but rows with {missing} go to the rejects file",
+                    cs.text_unholdable,
+                    cs.text_unholdable_example.as_deref().unwrap_or(""),
+                    repair.flags()
+                ))
+            };
+        }
+    }
+}
