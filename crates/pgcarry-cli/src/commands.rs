@@ -23,6 +23,31 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
+fn prepare_options(c: &CommonArgs) -> run::PrepareOptions {
+    run::PrepareOptions {
+        schema: c.schema.clone(),
+        jobs: jobs(c),
+        orphans: c.orphans.policy(),
+        config: c.config.clone(),
+        repair: c.repair(),
+    }
+}
+
+/// Writes a report serialised as JSON.
+fn write_json(path: &std::path::Path, json: serde_json::Result<String>) -> anyhow::Result<()> {
+    std::fs::write(path, json?)
+        .with_context(|| format!("could not write the report {}", path.display()))
+}
+
+/// The exit codes of the product brief.
+fn exit_code(outcome: Outcome) -> u8 {
+    match outcome {
+        Outcome::Success => 0,
+        Outcome::Differences => 3,
+        Outcome::Failed => 1,
+    }
+}
+
 fn jobs(c: &CommonArgs) -> usize {
     c.jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
@@ -31,15 +56,7 @@ fn jobs(c: &CommonArgs) -> usize {
 
 fn plan(a: PlanArgs) -> anyhow::Result<u8> {
     let progress = Terminal::new(a.json);
-    let prepared = run::prepare(
-        &a.source.source,
-        &a.common.schema,
-        jobs(&a.common),
-        a.common.orphans.policy(),
-        a.common.config.as_deref(),
-        a.common.repair(),
-        &progress,
-    )?;
+    let prepared = run::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&prepared.plan)?);
     } else {
@@ -65,30 +82,16 @@ fn request(common: &CommonArgs, load: &LoadArgs) -> MigrateRequest {
 fn finish(report: &Report, load: &LoadArgs) -> anyhow::Result<u8> {
     print!("{}", report.render());
     if let Some(path) = &load.report {
-        let json = serde_json::to_string_pretty(report)?;
-        std::fs::write(path, json)
-            .with_context(|| format!("could not write the report {}", path.display()))?;
+        write_json(path, serde_json::to_string_pretty(report))?;
     }
-    Ok(match report.outcome() {
-        Outcome::Success => 0,
-        Outcome::Differences => 3,
-        Outcome::Failed => 1,
-    })
+    Ok(exit_code(report.outcome()))
 }
 
 fn migrate(a: MigrateArgs) -> anyhow::Result<u8> {
     let target =
         ConnSettings::resolve(a.to.as_deref()).map_err(|e| RunError::Usage(e.to_string()))?;
     let progress = Terminal::new(false);
-    let prepared = run::prepare(
-        &a.source.source,
-        &a.common.schema,
-        jobs(&a.common),
-        a.common.orphans.policy(),
-        a.common.config.as_deref(),
-        a.common.repair(),
-        &progress,
-    )?;
+    let prepared = run::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
     let report = run::migrate(&prepared, &target, &request(&a.common, &a.load), &progress)?;
     finish(&report, &a.load)
 }
@@ -98,27 +101,13 @@ fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
         ConnSettings::resolve(a.to.as_deref()).map_err(|e| RunError::Usage(e.to_string()))?;
     let progress = Terminal::new(false);
     let jobs = jobs(&a.common);
-    let prepared = run::prepare(
-        &a.source.source,
-        &a.common.schema,
-        jobs,
-        a.common.orphans.policy(),
-        a.common.config.as_deref(),
-        a.common.repair(),
-        &progress,
-    )?;
+    let prepared = run::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
     let report = run::verify(&prepared, &target, jobs, &progress)?;
     print!("{}", pgcarry::verify::render(&report));
     if let Some(path) = &a.report {
-        let json = serde_json::to_string_pretty(&report)?;
-        std::fs::write(path, json)
-            .with_context(|| format!("could not write the report {}", path.display()))?;
+        write_json(path, serde_json::to_string_pretty(&report))?;
     }
-    Ok(match report.outcome() {
-        Outcome::Success => 0,
-        Outcome::Differences => 3,
-        Outcome::Failed => 1,
-    })
+    Ok(exit_code(report.outcome()))
 }
 
 fn rehearse(a: RehearseArgs) -> anyhow::Result<u8> {
@@ -136,15 +125,7 @@ fn rehearse(a: RehearseArgs) -> anyhow::Result<u8> {
         (Some(s), false) => s.clone(),
         (None, false) => return Err(RunError::Usage("give a SOURCE or --sample".into()).into()),
     };
-    let prepared: Prepared = run::prepare(
-        &source,
-        &a.common.schema,
-        jobs(&a.common),
-        a.common.orphans.policy(),
-        a.common.config.as_deref(),
-        a.common.repair(),
-        &progress,
-    )?;
+    let prepared: Prepared = run::prepare(&source, &prepare_options(&a.common), &progress)?;
     progress.phase("start a throw-away PostgreSQL");
     let cluster = run::start_cluster()?;
     let handle = cluster.cleanup_handle();

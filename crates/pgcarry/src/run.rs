@@ -90,16 +90,24 @@ pub fn sqlite_path(source: &str) -> Result<PathBuf, RunError> {
 }
 
 /// Reads the source and decides everything: introspect, scan every table (in parallel), plan.
+/// What the user decided before planning (flags shared by plan, migrate, rehearse, verify).
+#[derive(Debug, Clone)]
+pub struct PrepareOptions {
+    pub schema: String,
+    pub jobs: usize,
+    pub orphans: OrphanPolicy,
+    pub config: Option<PathBuf>,
+    pub repair: crate::plan::Repair,
+}
+
 pub fn prepare(
     source: &str,
-    schema: &str,
-    jobs: usize,
-    orphans: OrphanPolicy,
-    config: Option<&Path>,
-    repair: crate::plan::Repair,
+    opts: &PrepareOptions,
     progress: &dyn Progress,
 ) -> Result<Prepared, RunError> {
-    let config = match config {
+    let (schema, jobs, orphans, repair) =
+        (opts.schema.as_str(), opts.jobs, opts.orphans, opts.repair);
+    let config = match opts.config.as_deref() {
         Some(p) => Config::load(p).map_err(|e| RunError::Usage(e.to_string()))?,
         None => Config::default(),
     };
