@@ -288,3 +288,26 @@ fn orphan_rows_sqlite_never_checked_are_named_and_the_run_exits_3() {
         .get(0);
     assert_eq!(tables, 0);
 }
+
+#[test]
+fn a_create_table_pgcarry_cannot_parse_is_reported_not_silently_dropped() {
+    // Row values are valid SQLite; if the DDL parser refuses them, the CHECK must not vanish
+    // unnoticed.
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(
+        dir.path(),
+        "rowvalue.db",
+        "CREATE TABLE t (a INTEGER, b INTEGER, CHECK ((a, b) <> (1, 2)));
+         INSERT INTO t VALUES (1, 1);",
+    );
+    let out = pgcarry()
+        .current_dir(dir.path())
+        .args(["plan", src.to_str().unwrap()])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        text.contains("CHECK ((a, b) <> (1, 2))"),
+        "the CHECK is either translated or reported with its SQL: {text}"
+    );
+}

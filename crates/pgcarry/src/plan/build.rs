@@ -126,6 +126,16 @@ fn table_plan(
             message,
         })
     };
+    if let Some(e) = &t.sql_error {
+        warn(
+            None,
+            format!(
+                "its CREATE TABLE statement could not be read ({e}): any CHECK constraint, \
+                 COLLATE and generated-column expression it holds is not migrated; its SQL: {}",
+                super::one_line(&t.sql)
+            ),
+        );
+    }
     if name != t.name && cfg.and_then(|c| c.name.as_ref()).is_none() {
         warn(
             None,

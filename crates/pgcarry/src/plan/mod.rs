@@ -180,6 +180,11 @@ pub struct Warning {
     pub message: String,
 }
 
+/// SQL on one line, for warnings and reasons.
+pub(crate) fn one_line(sql: &str) -> String {
+    sql.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 impl Plan {
     pub fn table(&self, name: &str) -> Option<&TablePlan> {
         self.tables.iter().find(|t| t.name == name)

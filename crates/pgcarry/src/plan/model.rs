@@ -49,6 +49,10 @@ pub struct Table {
     pub sequence: Option<i64>,
     /// The `CREATE TABLE` statement as stored in `sqlite_schema`.
     pub sql: String,
+    /// Why that statement could not be parsed, when it could not: then its CHECKs, COLLATEs
+    /// and generated-column expressions are unknown, and the plan must say so.
+    #[serde(default)]
+    pub sql_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -28,7 +28,7 @@ pub fn plan_triggers(
             reason: format!(
                 "trigger on {} not migrated{offer}; its SQL: {}",
                 t.table,
-                one_line(&t.sql)
+                super::one_line(&t.sql)
             ),
         });
         if let Some((column, sql)) = replacement {
@@ -84,8 +84,4 @@ fn replacement(t: &Trigger, tables: &[TablePlan], schema: &str) -> Option<(Strin
         col = quote_ident(&col.name),
     );
     Some((col.source_name.clone(), sql))
-}
-
-fn one_line(sql: &str) -> String {
-    sql.split_whitespace().collect::<Vec<_>>().join(" ")
 }

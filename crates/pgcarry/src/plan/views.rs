@@ -63,7 +63,10 @@ pub fn plan_views(
             };
             Skipped {
                 name: name.to_string(),
-                reason: format!("view not translated: {why}; its SQL: {}", one_line(sql)),
+                reason: format!(
+                    "view not translated: {why}; its SQL: {}",
+                    super::one_line(sql)
+                ),
             }
         })
         .collect();
@@ -119,10 +122,6 @@ fn view_type(ty: &PgType, declared: &str) -> Option<PgType> {
         PgType::Text | PgType::Varchar { .. } if !text_affinity => None,
         _ => Some(ty.clone()),
     }
-}
-
-fn one_line(sql: &str) -> String {
-    sql.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

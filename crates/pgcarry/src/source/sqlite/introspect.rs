@@ -182,7 +182,10 @@ fn read_table(
     sqls: &HashMap<(String, String), String>,
     sequence: Option<i64>,
 ) -> rusqlite::Result<Table> {
-    let parsed = sql::parse_create_table(&sql).ok();
+    let (parsed, sql_error) = match sql::parse_create_table(&sql) {
+        Ok(p) => (Some(p), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
     let parsed_col = |col: &str| {
         parsed
             .as_ref()
@@ -270,6 +273,7 @@ fn read_table(
         checks,
         sequence,
         sql,
+        sql_error,
     })
 }
 
