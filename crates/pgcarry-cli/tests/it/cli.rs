@@ -1,7 +1,7 @@
 //! The command-line contract: where the target comes from, what happens with existing tables,
 //! bad input, exit codes, and passwords never printed.
 
-use crate::support::{pgcarry, sqlite_fixture, test_db};
+use crate::support::{count_rows, pgcarry, sqlite_fixture, test_db};
 
 fn small_db(dir: &std::path::Path) -> std::path::PathBuf {
     sqlite_fixture(
@@ -141,13 +141,7 @@ fn target_comes_from_database_url_then_a_dotenv_file_then_pg_variables() {
         .args(["migrate", src.to_str().unwrap()])
         .assert()
         .success();
-    assert_eq!(
-        db.client()
-            .query_one("SELECT count(*) FROM items", &[])
-            .unwrap()
-            .get::<_, i64>(0),
-        2
-    );
+    assert_eq!(count_rows(&mut db.client(), "items"), 2);
 
     let db = test_db("env_dotenv");
     std::fs::write(
@@ -160,13 +154,7 @@ fn target_comes_from_database_url_then_a_dotenv_file_then_pg_variables() {
         .args(["migrate", src.to_str().unwrap()])
         .assert()
         .success();
-    assert_eq!(
-        db.client()
-            .query_one("SELECT count(*) FROM items", &[])
-            .unwrap()
-            .get::<_, i64>(0),
-        2
-    );
+    assert_eq!(count_rows(&mut db.client(), "items"), 2);
     std::fs::remove_file(dir.path().join(".env")).unwrap();
 
     let db = test_db("env_pg");
@@ -181,13 +169,7 @@ fn target_comes_from_database_url_then_a_dotenv_file_then_pg_variables() {
         .args(["migrate", src.to_str().unwrap()])
         .assert()
         .success();
-    assert_eq!(
-        db.client()
-            .query_one("SELECT count(*) FROM items", &[])
-            .unwrap()
-            .get::<_, i64>(0),
-        2
-    );
+    assert_eq!(count_rows(&mut db.client(), "items"), 2);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! A value PostgreSQL cannot hold sends its row to the rejects file; the other rows load and
 //! the run exits 3, naming the table and the count.
 
-use crate::support::{pgcarry, sqlite_fixture, test_db};
+use crate::support::{count_rows, migrate_cmd, pgcarry, sqlite_fixture, test_db};
 
 #[test]
 fn unrepresentable_values_go_to_the_rejects_file_and_the_run_exits_3() {
@@ -46,12 +46,7 @@ fn unrepresentable_values_go_to_the_rejects_file_and_the_run_exits_3() {
         .map(|r| r.get(0))
         .collect();
     assert_eq!(ids, vec![1, 3]);
-    assert_eq!(
-        c.query_one("SELECT count(*) FROM other", &[])
-            .unwrap()
-            .get::<_, i64>(0),
-        1
-    );
+    assert_eq!(count_rows(&mut c, "other"), 1);
 
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&rejects)
         .unwrap()
@@ -94,11 +89,7 @@ fn null_in_a_primary_key_column_is_rejected_not_dropped() {
          INSERT INTO k VALUES ('a', 1), (NULL, 2);",
     );
     let db = test_db("pknull");
-    pgcarry()
-        .current_dir(dir.path())
-        .args(["migrate", src.to_str().unwrap(), "--to", &db.url])
-        .assert()
-        .code(3);
+    migrate_cmd(dir.path(), &src, &db.url).assert().code(3);
     let line = std::fs::read_to_string(dir.path().join("pgcarry-rejects.ndjson")).unwrap();
     assert!(line.contains("NOT NULL"), "{line}");
     let n: i64 = db

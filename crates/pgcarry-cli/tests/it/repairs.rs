@@ -2,7 +2,7 @@
 //! with `--strip-nul --replace-invalid-utf8` every row loads, the report counts the values
 //! changed per column, the run exits 0, and `verify` with the same flags agrees.
 
-use crate::support::{pgcarry, sqlite_fixture, test_db};
+use crate::support::{migrate_cmd, pgcarry, sqlite_fixture, test_db};
 
 const FIXTURE: &str = "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
      INSERT INTO notes VALUES (1, 'fine'), (2, 'a' || char(0) || 'b');
@@ -15,11 +15,7 @@ fn without_flags_the_rows_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let src = sqlite_fixture(dir.path(), "bad.db", FIXTURE);
     let db = test_db("norepair");
-    let assert = pgcarry()
-        .current_dir(dir.path())
-        .args(["migrate", src.to_str().unwrap(), "--to", &db.url])
-        .assert()
-        .code(3);
+    let assert = migrate_cmd(dir.path(), &src, &db.url).assert().code(3);
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
     assert!(
         stdout.contains("2 row(s) rejected in notes (2)"),

@@ -1,7 +1,7 @@
 //! Safe to interrupt: `kill -9` at any point of a migration, run the same command again, and it
 //! continues where it stopped, ends verified, and never duplicates a row.
 
-use crate::support::{pgcarry, test_db};
+use crate::support::{count_rows, migrate_cmd, pgcarry, test_db};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -46,9 +46,7 @@ fn kill_9_at_several_points_then_rerun_ends_complete_without_duplicates() {
             .unwrap()
             .get(0);
         let committed: i64 = if has_state {
-            c.query_one("SELECT count(*) FROM pgcarry.loaded_tables", &[])
-                .unwrap()
-                .get(0)
+            count_rows(&mut c, "pgcarry.loaded_tables")
         } else {
             0
         };
@@ -57,11 +55,7 @@ fn kill_9_at_several_points_then_rerun_ends_complete_without_duplicates() {
             interrupted_loads += 1;
         }
 
-        pgcarry()
-            .current_dir(dir.path())
-            .args(["migrate", src.to_str().unwrap(), "--to", &db.url])
-            .assert()
-            .success();
+        migrate_cmd(dir.path(), &src, &db.url).assert().success();
         let mut c = db.client();
         for (table, n) in &expected {
             let got: i64 = c
@@ -151,10 +145,7 @@ fn a_backend_terminated_during_copy_is_retried_and_the_run_ends_complete() {
     );
     assert!(stderr.contains("connection lost"), "{stderr}");
     let mut c = db.client();
-    let n: i64 = c
-        .query_one("SELECT count(*) FROM submissions", &[])
-        .unwrap()
-        .get(0);
+    let n: i64 = count_rows(&mut c, "submissions");
     assert_eq!(n, 20_000);
     let n: i64 = c
         .query_one("SELECT count(DISTINCT id) FROM assessments", &[])

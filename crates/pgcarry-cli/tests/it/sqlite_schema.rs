@@ -1,7 +1,7 @@
 //! Keys, indexes, constraints, defaults and sequences: what the SQLite schema promised exists
 //! in PostgreSQL after the load, and the application's next INSERT without a key works.
 
-use crate::support::{pgcarry, sqlite_fixture, test_db};
+use crate::support::{count_rows, migrate_cmd, pgcarry, sqlite_fixture, test_db};
 
 fn constraints(c: &mut postgres::Client) -> Vec<String> {
     let mut v: Vec<String> = c
@@ -61,11 +61,7 @@ fn keys_indexes_constraints_and_foreign_keys_are_recreated() {
         "#,
     );
     let db = test_db("schema");
-    pgcarry()
-        .current_dir(dir.path())
-        .args(["migrate", src.to_str().unwrap(), "--to", &db.url])
-        .assert()
-        .success();
+    migrate_cmd(dir.path(), &src, &db.url).assert().success();
     let mut c = db.client();
     let cons = constraints(&mut c);
     let want = [
@@ -119,10 +115,7 @@ fn keys_indexes_constraints_and_foreign_keys_are_recreated() {
         "INSERT INTO line (order_key, n) VALUES (3, 1); DELETE FROM \"Order\" WHERE \"key\" = 3",
     )
     .unwrap();
-    let lines: i64 = c
-        .query_one("SELECT count(*) FROM line", &[])
-        .unwrap()
-        .get(0);
+    let lines: i64 = count_rows(&mut c, "line");
     assert_eq!(lines, 2);
     // Plain INTEGER PRIMARY KEY: the next id continues after max(id).
     let id: i32 = c
@@ -146,11 +139,7 @@ fn identifiers_keep_case_spaces_quotes_and_reserved_words() {
         "#,
     );
     let db = test_db("names");
-    pgcarry()
-        .current_dir(dir.path())
-        .args(["migrate", src.to_str().unwrap(), "--to", &db.url])
-        .assert()
-        .success();
+    migrate_cmd(dir.path(), &src, &db.url).assert().success();
     let mut c = db.client();
     let row = c
         .query_one(
@@ -194,10 +183,7 @@ fn committed_wal_content_is_read_from_one_snapshot() {
         .assert()
         .success();
     let mut c = db.client();
-    let events: i64 = c
-        .query_one("SELECT count(*) FROM events", &[])
-        .unwrap()
-        .get(0);
+    let events: i64 = count_rows(&mut c, "events");
     let n: i32 = c.query_one("SELECT n FROM counts", &[]).unwrap().get(0);
     assert_eq!(events, 500);
     assert_eq!(
@@ -222,11 +208,7 @@ fn orphan_rows_sqlite_never_checked_are_named_and_the_run_exits_3() {
          INSERT INTO book VALUES (1, 1, 'kept'), (2, 99, 'orphan');",
     );
     let db = test_db("orphans");
-    let out = pgcarry()
-        .current_dir(dir.path())
-        .args(["migrate", src.to_str().unwrap(), "--to", &db.url])
-        .assert()
-        .code(3);
+    let out = migrate_cmd(dir.path(), &src, &db.url).assert().code(3);
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(
         stdout.contains(
@@ -237,12 +219,7 @@ fn orphan_rows_sqlite_never_checked_are_named_and_the_run_exits_3() {
     );
     // Every row is there; the constraint that does not hold is not left looking valid.
     let mut c = db.client();
-    assert_eq!(
-        c.query_one("SELECT count(*) FROM book", &[])
-            .unwrap()
-            .get::<_, i64>(0),
-        2
-    );
+    assert_eq!(count_rows(&mut c, "book"), 2);
     let fks: i64 = c
         .query_one(
             "SELECT count(*) FROM pg_constraint WHERE contype = 'f'",

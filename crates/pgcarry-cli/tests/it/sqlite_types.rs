@@ -1,7 +1,7 @@
 //! Type decisions on real values: each column lands in the PostgreSQL type that holds every
 //! value exactly, and the values read back equal the source's.
 
-use crate::support::{pgcarry, sqlite_fixture, test_db};
+use crate::support::{migrate_cmd, pgcarry, sqlite_fixture, test_db};
 
 fn column_types(client: &mut postgres::Client, table: &str) -> Vec<(String, String)> {
     client
@@ -50,11 +50,7 @@ fn each_column_gets_the_type_that_holds_all_its_values() {
         "#,
     );
     let db = test_db("types");
-    pgcarry()
-        .current_dir(dir.path())
-        .args(["migrate", src.to_str().unwrap(), "--to", &db.url])
-        .assert()
-        .success();
+    migrate_cmd(dir.path(), &src, &db.url).assert().success();
     let mut c = db.client();
     let types = column_types(&mut c, "t");
     let want = [
@@ -178,11 +174,7 @@ fn infinite_reals_land_as_infinity_in_double_and_numeric() {
          INSERT INTO m VALUES (1, 9e999, 1.25), (2, -9e999, -9e999), (3, 1e-300, 2);",
     );
     let db = test_db("infinity");
-    pgcarry()
-        .current_dir(dir.path())
-        .args(["migrate", src.to_str().unwrap(), "--to", &db.url])
-        .assert()
-        .success();
+    migrate_cmd(dir.path(), &src, &db.url).assert().success();
     let mut c = db.client();
     let types = column_types(&mut c, "m");
     assert_eq!(types[1].1, "double precision");

@@ -2,7 +2,7 @@
 //! `pgcarry verify` finds any later change to the target — naming the table, the key and the
 //! column — while an untouched migration verifies with exit 0.
 
-use crate::support::{TestDb, pgcarry, sqlite_fixture, test_db};
+use crate::support::{TestDb, migrate_cmd, pgcarry, sqlite_fixture, test_db};
 use std::path::{Path, PathBuf};
 
 /// 300 items (enough rows for the bisection to narrow down), many column types, a jsonb
@@ -306,11 +306,7 @@ fn rows_that_cannot_be_represented_are_not_expected_but_still_exit_3() {
          INSERT INTO notes VALUES (1, 'fine'), (2, 'nul' || char(0) || 'byte'), (3, 'fine too');",
     );
     let db = test_db("verify_rejects");
-    pgcarry()
-        .current_dir(dir.path())
-        .args(["migrate", src.to_str().unwrap(), "--to", &db.url])
-        .assert()
-        .code(3);
+    migrate_cmd(dir.path(), &src, &db.url).assert().code(3);
     let out = pgcarry()
         .current_dir(dir.path())
         .args(["verify", src.to_str().unwrap(), "--to", &db.url])

@@ -128,3 +128,21 @@ fn connect(url: &str) -> postgres::Client {
     postgres::Client::connect(url, postgres::NoTls)
         .unwrap_or_else(|err| panic!("connect to {url}: {err}"))
 }
+
+/// `pgcarry migrate SRC --to URL`, run in `dir` (where the default rejects file goes).
+pub fn migrate_cmd(dir: &Path, src: &Path, url: &str) -> assert_cmd::Command {
+    let mut cmd = pgcarry();
+    cmd.current_dir(dir)
+        .arg("migrate")
+        .arg(src)
+        .args(["--to", url]);
+    cmd
+}
+
+/// Rows in a table, counted in PostgreSQL (`table` as it goes into SQL, quoted if needed).
+pub fn count_rows(client: &mut postgres::Client, table: &str) -> i64 {
+    client
+        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+        .unwrap_or_else(|err| panic!("count {table}: {err}"))
+        .get(0)
+}
