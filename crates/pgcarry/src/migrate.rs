@@ -208,7 +208,13 @@ pub fn migrate(
                 loaded_ok[i] = true;
             }
             Some(Err(e)) => tables[i].error = Some(format!("{e:#}")),
-            None => tables[i].error = Some("not attempted".into()),
+            None => {
+                tables[i].error = Some(
+                    "not loaded: a loading thread stopped unexpectedly (a bug in pgcarry; \
+                     please report it)"
+                        .into(),
+                )
+            }
         }
     }
     let wrote_rejects = rejects.finish().map_err(|e| MigrateError::Rejects {

@@ -227,16 +227,17 @@ fn scan_all(
         .map_err(|_| RunError::Other("a scan thread panicked".into()))?;
     results
         .into_iter()
-        .map(|r| {
-            r.unwrap_or_else(|| {
-                Err(SqliteError::Snapshot {
-                    path: snapshot.path().to_path_buf(),
-                    code: -1,
-                })
-            })
+        .zip(&model.tables)
+        .map(|(r, t)| match r {
+            Some(r) => r.map_err(RunError::from),
+            // Only a panicking scan thread leaves a table without a result.
+            None => Err(RunError::Other(format!(
+                "table {} was not scanned: a scan thread stopped unexpectedly (a bug in \
+                 pgcarry; please report it with the SQLite schema)",
+                t.name
+            ))),
         })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(RunError::from)
+        .collect()
 }
 
 pub struct MigrateRequest {
