@@ -48,8 +48,8 @@ fn keys_indexes_constraints_and_foreign_keys_are_recreated() {
             n INTEGER NOT NULL, sku TEXT, qty INTEGER DEFAULT 1,
             PRIMARY KEY (order_key, n)) WITHOUT ROWID;
         CREATE TABLE note (order_key INTEGER, n INTEGER, body TEXT,
-            FOREIGN KEY (order_key, n) REFERENCES line (order_key, n));
-        CREATE TABLE node (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES node(id), name TEXT UNIQUE);
+            FOREIGN KEY (order_key, n) REFERENCES line (order_key, n) DEFERRABLE INITIALLY DEFERRED);
+        CREATE TABLE node (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES node(id) DEFERRABLE, name TEXT UNIQUE);
         CREATE INDEX ix_line_sku ON line (sku DESC) WHERE sku IS NOT NULL;
         CREATE UNIQUE INDEX ux_order_group ON "Order" ("group", status);
         INSERT INTO "Order" ("group", status, is_paid, created_at) VALUES ('a', 'open', 1, '2024-01-01 00:00:00'),
@@ -70,10 +70,10 @@ fn keys_indexes_constraints_and_foreign_keys_are_recreated() {
         "\"Order\" p PRIMARY KEY (key)",
         "line f FOREIGN KEY (order_key) REFERENCES \"Order\"(key) ON DELETE CASCADE",
         "line p PRIMARY KEY (order_key, n)",
-        "node f FOREIGN KEY (parent_id) REFERENCES node(id)",
+        "node f FOREIGN KEY (parent_id) REFERENCES node(id) DEFERRABLE",
         "node p PRIMARY KEY (id)",
         "node u UNIQUE (name)",
-        "note f FOREIGN KEY (order_key, n) REFERENCES line(order_key, n)",
+        "note f FOREIGN KEY (order_key, n) REFERENCES line(order_key, n) DEFERRABLE INITIALLY DEFERRED",
     ];
     for w in want {
         assert!(

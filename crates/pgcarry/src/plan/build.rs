@@ -542,10 +542,10 @@ fn fk_step(
             q(&parent_keys),
             action(&fk.on_update),
             action(&fk.on_delete),
-            if fk.deferrable {
-                " DEFERRABLE INITIALLY DEFERRED"
-            } else {
-                ""
+            match (fk.deferrable, fk.initially_deferred) {
+                (true, true) => " DEFERRABLE INITIALLY DEFERRED",
+                (true, false) => " DEFERRABLE",
+                _ => "",
             }
         ),
     })

@@ -106,7 +106,11 @@ pub struct ForeignKey {
     pub ref_columns: Vec<String>,
     pub on_update: String,
     pub on_delete: String,
+    /// `DEFERRABLE`, as the `CREATE TABLE` statement says (the pragma does not).
     pub deferrable: bool,
+    /// `DEFERRABLE INITIALLY DEFERRED`: checked at commit.
+    #[serde(default)]
+    pub initially_deferred: bool,
     /// Rows whose key has no parent row (SQLite never checked them), as `foreign_key_check`
     /// finds them.
     #[serde(default)]

@@ -246,7 +246,10 @@ fn read_table(
     let autoincrement = sequence.is_some() || parsed_col_any(parsed.as_ref(), |c| c.autoincrement);
 
     let indexes = read_indexes(conn, name, sqls)?;
-    let foreign_keys = read_foreign_keys(conn, name)?;
+    let mut foreign_keys = read_foreign_keys(conn, name)?;
+    if let Some(p) = &parsed {
+        apply_deferral(&mut foreign_keys, &p.foreign_keys);
+    }
     let mut checks = Vec::new();
     if let Some(p) = &parsed {
         for c in &p.columns {
@@ -384,6 +387,7 @@ fn read_foreign_keys(conn: &Connection, table: &str) -> rusqlite::Result<Vec<For
                     on_update,
                     on_delete,
                     deferrable: false,
+                    initially_deferred: false,
                 },
             )),
         }
@@ -391,6 +395,26 @@ fn read_foreign_keys(conn: &Connection, table: &str) -> rusqlite::Result<Vec<For
     // SQLite lists foreign keys in reverse declaration order.
     by_id.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
     Ok(by_id.into_iter().map(|(_, fk)| fk).collect())
+}
+
+/// The pragma does not say whether a foreign key is DEFERRABLE: the statement does. Keys are
+/// matched by their referencing columns, each written clause used once.
+fn apply_deferral(fks: &mut [ForeignKey], written: &[sql::ForeignKeyDef]) {
+    let mut used = vec![false; written.len()];
+    for fk in fks {
+        let same = |d: &sql::ForeignKeyDef| {
+            d.columns.len() == fk.columns.len()
+                && d.columns
+                    .iter()
+                    .zip(&fk.columns)
+                    .all(|(a, b)| a.eq_ignore_ascii_case(b))
+        };
+        if let Some(i) = (0..written.len()).find(|&i| !used[i] && same(&written[i])) {
+            used[i] = true;
+            fk.deferrable = written[i].deferrable;
+            fk.initially_deferred = written[i].initially_deferred;
+        }
+    }
 }
 
 /// `REFERENCES t` without columns means t's primary key; the referenced table's name is

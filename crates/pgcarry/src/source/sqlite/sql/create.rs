@@ -3,7 +3,10 @@
 //! as source text, and foreign keys are skipped (the pragmas give them).
 
 use super::tokenize::{Cursor, Kind};
-use super::{ColumnDef, CreateIndex, CreateTable, GeneratedDef, IndexTerm, NamedExpr, SqlError};
+use super::{
+    ColumnDef, CreateIndex, CreateTable, ForeignKeyDef, GeneratedDef, IndexTerm, NamedExpr,
+    SqlError,
+};
 
 /// Parses the `sql` of a table in `sqlite_schema`.
 pub fn parse_create_table(sql: &str) -> Result<CreateTable, SqlError> {
@@ -14,6 +17,7 @@ pub fn parse_create_table(sql: &str) -> Result<CreateTable, SqlError> {
         name,
         columns: Vec::new(),
         checks: Vec::new(),
+        foreign_keys: Vec::new(),
         without_rowid: false,
         strict: false,
     };
@@ -26,8 +30,9 @@ pub fn parse_create_table(sql: &str) -> Result<CreateTable, SqlError> {
                 continue;
             }
         } else {
-            let column = column_def(&mut c)?;
+            let (column, fks) = column_def(&mut c)?;
             table.columns.push(column);
+            table.foreign_keys.extend(fks);
         }
         if c.eat_op(")") {
             break;
@@ -154,7 +159,9 @@ const COLUMN_CONSTRAINT_WORDS: [&str; 11] = [
     "AS",
 ];
 
-fn column_def(c: &mut Cursor) -> Result<ColumnDef, SqlError> {
+/// A column definition, and the `REFERENCES` clauses on it.
+fn column_def(c: &mut Cursor) -> Result<(ColumnDef, Vec<ForeignKeyDef>), SqlError> {
+    let mut fks = Vec::new();
     let mut column = ColumnDef {
         name: c.name("a column name or table constraint")?,
         ..ColumnDef::default()
@@ -206,7 +213,9 @@ fn column_def(c: &mut Cursor) -> Result<ColumnDef, SqlError> {
         } else if c.eat_kw("COLLATE") {
             column.collation = Some(c.name("a collation name")?);
         } else if c.eat_kw("REFERENCES") {
-            references_clause(c)?;
+            let mut fk = references_clause(c)?;
+            fk.columns = vec![column.name.clone()];
+            fks.push(fk);
         } else if c.at_kw("GENERATED") || c.at_kw("AS") {
             if c.eat_kw("GENERATED") {
                 c.expect_kw("ALWAYS")?;
@@ -223,7 +232,7 @@ fn column_def(c: &mut Cursor) -> Result<ColumnDef, SqlError> {
         }
         constraint_name = None;
     }
-    Ok(column)
+    Ok((column, fks))
 }
 
 /// The value after DEFAULT, as written: `(expr)`, a signed number, a literal or a word.
@@ -254,9 +263,11 @@ fn conflict_clause(c: &mut Cursor) -> Result<(), SqlError> {
     Ok(())
 }
 
-/// `REFERENCES t [(cols)] [ON DELETE|UPDATE action] [MATCH name] [[NOT] DEFERRABLE [INITIALLY …]]`,
-/// skipped: the foreign keys come from `pragma foreign_key_list`.
-fn references_clause(c: &mut Cursor) -> Result<(), SqlError> {
+/// `REFERENCES t [(cols)] [ON DELETE|UPDATE action] [MATCH name] [[NOT] DEFERRABLE [INITIALLY …]]`:
+/// only the deferral is kept (the rest comes from `pragma foreign_key_list`); the caller fills
+/// in the referencing columns.
+fn references_clause(c: &mut Cursor) -> Result<ForeignKeyDef, SqlError> {
+    let mut fk = ForeignKeyDef::default();
     c.qualified_name("a referenced table name")?;
     if c.at_op("(") {
         c.parenthesized()?;
@@ -281,13 +292,17 @@ fn references_clause(c: &mut Cursor) -> Result<(), SqlError> {
         } else if c.at_kw("DEFERRABLE")
             || (c.at_kw("NOT") && c.peek_at(1).is_some_and(|t| t.is_kw("DEFERRABLE")))
         {
-            c.eat_kw("NOT");
+            fk.deferrable = !c.eat_kw("NOT");
             c.pos += 1;
-            if c.eat_kw("INITIALLY") && !(c.eat_kw("DEFERRED") || c.eat_kw("IMMEDIATE")) {
-                return Err(c.error("DEFERRED or IMMEDIATE"));
+            if c.eat_kw("INITIALLY") {
+                if c.eat_kw("DEFERRED") {
+                    fk.initially_deferred = fk.deferrable;
+                } else if !c.eat_kw("IMMEDIATE") {
+                    return Err(c.error("DEFERRED or IMMEDIATE"));
+                }
             }
         } else {
-            return Ok(());
+            return Ok(fk);
         }
     }
 }
@@ -320,9 +335,14 @@ fn table_constraint(c: &mut Cursor, table: &mut CreateTable) -> Result<(), SqlEr
         table.checks.push(NamedExpr { name, expr });
     } else if c.eat_kw("FOREIGN") {
         c.expect_kw("KEY")?;
-        c.parenthesized()?;
+        let (terms, _) = indexed_terms(c)?;
         c.expect_kw("REFERENCES")?;
-        references_clause(c)?;
+        let mut fk = references_clause(c)?;
+        fk.columns = terms
+            .into_iter()
+            .map(|t| t.column.unwrap_or(t.expr))
+            .collect();
+        table.foreign_keys.push(fk);
     } else {
         return Err(c.error("PRIMARY KEY, UNIQUE, CHECK or FOREIGN KEY"));
     }

@@ -96,6 +96,39 @@ fn column_constraints() {
     assert_eq!(t.columns[8].default.as_deref(), Some("X'00ff'"));
     assert!(t.columns[9].not_null);
     assert_eq!(t.columns[10].name, "other");
+    let fk = |c: &str, deferrable, initially_deferred| ForeignKeyDef {
+        columns: vec![c.to_string()],
+        deferrable,
+        initially_deferred,
+    };
+    assert_eq!(
+        t.foreign_keys,
+        [fk("parent", true, true), fk("other", false, false)]
+    );
+}
+
+#[test]
+fn table_foreign_keys_keep_their_deferral() {
+    let t = table(
+        "CREATE TABLE t (a INT, b INT, c INT,
+         FOREIGN KEY (a, \"b\") REFERENCES p (x, y) DEFERRABLE,
+         CONSTRAINT k FOREIGN KEY (c) REFERENCES q DEFERRABLE INITIALLY IMMEDIATE
+           FOREIGN KEY (a) REFERENCES r ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED)",
+    );
+    let got: Vec<(Vec<String>, bool, bool)> = t
+        .foreign_keys
+        .into_iter()
+        .map(|f| (f.columns, f.deferrable, f.initially_deferred))
+        .collect();
+    let v = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        got,
+        [
+            (v(&["a", "b"]), true, false),
+            (v(&["c"]), true, false),
+            (v(&["a"]), true, true)
+        ]
+    );
 }
 
 #[test]

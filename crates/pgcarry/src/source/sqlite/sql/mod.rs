@@ -24,8 +24,21 @@ pub struct CreateTable {
     pub columns: Vec<ColumnDef>,
     /// Table-level CHECK constraints.
     pub checks: Vec<NamedExpr>,
+    /// Foreign keys as written, for what `pragma foreign_key_list` does not say (DEFERRABLE).
+    pub foreign_keys: Vec<ForeignKeyDef>,
     pub without_rowid: bool,
     pub strict: bool,
+}
+
+/// A `REFERENCES` clause, on a column or in a `FOREIGN KEY` table constraint.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ForeignKeyDef {
+    /// The referencing columns, unquoted.
+    pub columns: Vec<String>,
+    /// `DEFERRABLE` (not `NOT DEFERRABLE`).
+    pub deferrable: bool,
+    /// `DEFERRABLE INITIALLY DEFERRED`: checked at commit, the only form SQLite defers.
+    pub initially_deferred: bool,
 }
 
 /// One column of a `CREATE TABLE`.
