@@ -4,7 +4,7 @@
 use crate::support::{pgcarry, sqlite_fixture, test_db};
 use std::path::Path;
 
-fn column_types(client: &mut postgres::Client, table: &str) -> Vec<(String, String)> {
+pub(crate) fn column_types(client: &mut postgres::Client, table: &str) -> Vec<(String, String)> {
     client
         .query(
             "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute \
@@ -18,14 +18,14 @@ fn column_types(client: &mut postgres::Client, table: &str) -> Vec<(String, Stri
         .collect()
 }
 
-fn migrate(dir: &Path, src: &Path, url: &str) -> assert_cmd::assert::Assert {
+pub(crate) fn migrate(dir: &Path, src: &Path, url: &str) -> assert_cmd::assert::Assert {
     pgcarry()
         .current_dir(dir)
         .args(["migrate", src.to_str().unwrap(), "--to", url])
         .assert()
 }
 
-fn plan_text(dir: &Path, src: &Path) -> String {
+pub(crate) fn plan_text(dir: &Path, src: &Path) -> String {
     let out = pgcarry()
         .current_dir(dir)
         .args(["plan", src.to_str().unwrap(), "--sql"])
@@ -37,7 +37,7 @@ fn plan_text(dir: &Path, src: &Path) -> String {
     String::from_utf8(out).unwrap()
 }
 
-fn texts(client: &mut postgres::Client, sql: &str) -> Vec<Option<String>> {
+pub(crate) fn texts(client: &mut postgres::Client, sql: &str) -> Vec<Option<String>> {
     client
         .query(sql, &[])
         .unwrap()

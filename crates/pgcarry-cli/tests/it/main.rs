@@ -10,6 +10,7 @@ mod cli;
 mod config;
 mod corpus;
 mod fidelity;
+mod generated;
 mod harness;
 mod rejects;
 mod repairs;

@@ -8,6 +8,9 @@
 //! type = "boolean"            # any type pgcarry writes: integer, numeric(10,2), varchar(64), jsonb…
 //! name = "pro"
 //!
+//! [tables.orders.columns.total]
+//! generated = false           # keep a generated column's values instead of PostgreSQL computing it
+//!
 //! [tables.sqlite_stat_copy]
 //! skip = true                 # not migrated (reported)
 //! ```
@@ -48,6 +51,9 @@ pub struct ColumnConfig {
     #[serde(rename = "type")]
     pub pg_type: Option<String>,
     pub name: Option<String>,
+    /// `generated = false`: a generated column keeps SQLite's values in a plain column instead
+    /// of being computed by PostgreSQL.
+    pub generated: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -8,6 +8,7 @@ pub mod build;
 pub mod config;
 pub mod decide;
 pub mod fts;
+pub mod generated;
 pub mod model;
 pub mod print;
 pub mod repair;
@@ -111,6 +112,10 @@ pub struct ColumnPlan {
     /// such values; encode with `convert::encode_repaired`.
     #[serde(default, skip_serializing_if = "Repair::is_none")]
     pub repair: Repair,
+    /// A generated column PostgreSQL computes: the expression in `CREATE TABLE`. Its values are
+    /// read from the source and hashed with the row, but not sent in COPY.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<String>,
 }
 
 /// Opt-in repairs of text PostgreSQL cannot hold (`--strip-nul`, `--replace-invalid-utf8`).

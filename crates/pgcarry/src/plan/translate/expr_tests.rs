@@ -350,3 +350,10 @@ fn corpus_checks_and_defaults_translate() {
         assert!(translated.contains(&"'0'".to_string()));
     }
 }
+
+#[test]
+fn division_by_zero_is_null_as_in_sqlite() {
+    // SQLite: 1 / 0 is NULL; PostgreSQL raises "division by zero" unless told otherwise.
+    assert_eq!(ok("a / b"), "\"a\" / NULLIF(\"b\", 0)");
+    assert_eq!(ok("a % 3"), "\"a\" % NULLIF(3, 0)");
+}

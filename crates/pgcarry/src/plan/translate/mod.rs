@@ -400,6 +400,14 @@ impl Render<'_, '_> {
                      different text",
                 );
             }
+            // SQLite's x / 0 and x % 0 are NULL; PostgreSQL's raise an error.
+            BinaryOp::Div | BinaryOp::Rem => {
+                return Ok(format!(
+                    "{} {symbol} NULLIF({}, 0)",
+                    self.operand(l)?,
+                    self.operand(r)?
+                ));
+            }
             _ => {}
         }
         Ok(format!(

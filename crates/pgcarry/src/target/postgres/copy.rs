@@ -54,6 +54,29 @@ impl CopyBuffer {
         &self.buf[self.row_start..]
     }
 
+    /// Keeps only the fields of the tuple begun last whose `keep` is true (generated columns
+    /// are hashed with the row but computed by PostgreSQL, not sent). The tuple must be whole.
+    pub fn keep_fields(&mut self, keep: &[bool]) {
+        let row = self.row_start;
+        let mut read = row + 2;
+        let mut write = row + 2;
+        let mut kept = 0i16;
+        for &k in keep {
+            let mut len = [0u8; 4];
+            len.copy_from_slice(&self.buf[read..read + 4]);
+            let n = usize::try_from(i32::from_be_bytes(len)).unwrap_or(0);
+            let end = read + 4 + n;
+            if k {
+                self.buf.copy_within(read..end, write);
+                write += end - read;
+                kept += 1;
+            }
+            read = end;
+        }
+        self.buf.truncate(write);
+        self.buf[row..row + 2].copy_from_slice(&kept.to_be_bytes());
+    }
+
     /// Drops the tuple begun last.
     pub fn rollback_row(&mut self) {
         self.buf.truncate(self.row_start);
@@ -101,5 +124,21 @@ mod tests {
         want.extend_from_slice(&[0, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
         assert_eq!(sink, want);
         assert_eq!(c.sent, want.len() as u64);
+    }
+
+    #[test]
+    fn keep_fields_drops_the_others_in_place() {
+        let mut c = CopyBuffer::new();
+        c.begin_row(3);
+        c.out().extend_from_slice(&[0, 0, 0, 1, 7]);
+        c.out().extend_from_slice(&(-1i32).to_be_bytes());
+        c.out().extend_from_slice(&[0, 0, 0, 2, 8, 9]);
+        c.keep_fields(&[true, false, true]);
+        assert_eq!(c.current_row(), [0, 2, 0, 0, 0, 1, 7, 0, 0, 0, 2, 8, 9]);
+        c.begin_row(2);
+        c.out().extend_from_slice(&(-1i32).to_be_bytes());
+        c.out().extend_from_slice(&[0, 0, 0, 1, 5]);
+        c.keep_fields(&[true, false]);
+        assert_eq!(c.current_row(), [0, 1, 0xff, 0xff, 0xff, 0xff]);
     }
 }

@@ -131,7 +131,15 @@ pub fn load_table(
     if create {
         tx.batch_execute(&tp.create_sql).map_err(server)?;
     }
-    let cols: Vec<String> = tp.columns.iter().map(|c| quote_ident(&c.name)).collect();
+    // Generated columns are computed by PostgreSQL: hashed with the row, never sent.
+    let sent: Vec<bool> = tp.columns.iter().map(|c| c.generated.is_none()).collect();
+    let has_generated = sent.contains(&false);
+    let cols: Vec<String> = tp
+        .columns
+        .iter()
+        .filter(|c| c.generated.is_none())
+        .map(|c| quote_ident(&c.name))
+        .collect();
     let freeze = if create { ", FREEZE" } else { "" };
     let copy_sql = format!(
         "COPY {qname} ({}) FROM STDIN (FORMAT binary{freeze})",
@@ -202,6 +210,9 @@ pub fn load_table(
         }
         if let Ok(h) = hasher.hash(buf.current_row()) {
             done.checksum.add(h);
+        }
+        if has_generated {
+            buf.keep_fields(&sent);
         }
         buf.maybe_flush(&mut writer).map_err(RowError::Io)?;
         if done.rows_read.is_multiple_of(8192) {

@@ -97,7 +97,13 @@ impl<R: Read> Tuples<R> {
 fn copy_sql(schema: &str, tp: &TablePlan, range: Option<&KeyRange>) -> String {
     let cols: Vec<String> = tp.columns.iter().map(|c| quote_ident(&c.name)).collect();
     let qname = qualified(schema, &tp.name);
+    // COPY refuses generated columns by name; a query may read them.
+    let generated = tp.columns.iter().any(|c| c.generated.is_some());
     match range {
+        None if generated => format!(
+            "COPY (SELECT {} FROM {qname}) TO STDOUT (FORMAT binary)",
+            cols.join(", ")
+        ),
         None => format!(
             "COPY {qname} ({}) TO STDOUT (FORMAT binary)",
             cols.join(", ")
