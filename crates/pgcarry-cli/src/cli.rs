@@ -86,7 +86,10 @@ pub struct CommonArgs {
     pub jobs: Option<usize>,
     /// Rows whose foreign key points at no parent row (SQLite never checked them):
     /// skip-constraint loads every row and leaves that foreign key out (reported, exit 3);
-    /// fail refuses before writing anything.
+    /// fail refuses before writing anything; reject sends each such row to the rejects file
+    /// (exit 3) and creates the foreign key; null sets its referencing columns to NULL
+    /// (counted in the report; rows whose column is NOT NULL are rejected) and creates the
+    /// foreign key. Give `verify` the same choice.
     #[arg(long, value_enum, default_value_t = OrphansArg::SkipConstraint)]
     pub orphans: OrphansArg,
     /// Overrides of the plan in TOML: per table `name`, `skip`; per column `type`, `name`
@@ -116,6 +119,8 @@ impl CommonArgs {
 pub enum OrphansArg {
     SkipConstraint,
     Fail,
+    Reject,
+    Null,
 }
 
 impl OrphansArg {
@@ -123,6 +128,8 @@ impl OrphansArg {
         match self {
             OrphansArg::SkipConstraint => pgcarry::plan::OrphanPolicy::SkipConstraint,
             OrphansArg::Fail => pgcarry::plan::OrphanPolicy::Fail,
+            OrphansArg::Reject => pgcarry::plan::OrphanPolicy::Reject,
+            OrphansArg::Null => pgcarry::plan::OrphanPolicy::Null,
         }
     }
 }

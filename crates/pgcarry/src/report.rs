@@ -73,6 +73,9 @@ pub struct ColumnRepairs {
     pub strip_nul: u64,
     /// Values whose invalid UTF-8 `--replace-invalid-utf8` replaced with U+FFFD.
     pub replace_invalid_utf8: u64,
+    /// Foreign-key values `--orphans null` set to NULL because no parent row matched.
+    #[serde(default)]
+    pub orphan_nulled: u64,
 }
 
 /// One row found different by verification.
@@ -280,7 +283,7 @@ impl Report {
         for orphan in &self.orphans {
             let _ = writeln!(
                 o,
-                "\nforeign key not created: {} (every row was loaded; --orphans fail refuses instead)",
+                "\nforeign key not created: {} (every row was loaded; --orphans reject, null or fail handle them otherwise)",
                 orphan.describe()
             );
         }
@@ -346,8 +349,13 @@ impl Report {
         type Count = fn(&ColumnRepairs) -> u64;
         let strip: Count = |c| c.strip_nul;
         let replace: Count = |c| c.replace_invalid_utf8;
+        let orphans: Count = |c| c.orphan_nulled;
         let mut first = true;
-        for (flag, count) in [("--strip-nul", strip), ("--replace-invalid-utf8", replace)] {
+        for (flag, count) in [
+            ("--strip-nul", strip),
+            ("--replace-invalid-utf8", replace),
+            ("--orphans null", orphans),
+        ] {
             let changed: Vec<String> = self
                 .tables
                 .iter()

@@ -175,7 +175,8 @@ pub fn prepare(
         return Err(RunError::Usage(format!(
             "rows reference missing parents (SQLite never checked them), and --orphans fail \
              refuses to migrate them; nothing was written:\n{}\nFix them in the source, or use \
-             --orphans skip-constraint to load every row without those foreign keys",
+             --orphans skip-constraint to load every row without those foreign keys, --orphans reject to \
+             send those rows to the rejects file, or --orphans null to detach them",
             list.join("\n")
         )));
     }

@@ -12,6 +12,7 @@ mod corpus;
 mod fidelity;
 mod generated;
 mod harness;
+mod orphans;
 mod rejects;
 mod repairs;
 mod resume;

@@ -39,16 +39,15 @@ pub fn build(schema: &SourceSchema, stats: &[TableStats], opts: &PlanOptions) ->
         .collect();
     for (tp, t) in tables.iter_mut().zip(&schema.tables) {
         for fk in &t.foreign_keys {
-            if let Some(o) = &fk.orphans {
+            if let Some(o) = fk.orphans.as_ref().filter(|_| {
+                !matches!(
+                    opts.orphans,
+                    super::OrphanPolicy::Reject | super::OrphanPolicy::Null
+                )
+            }) {
                 let report = super::OrphanReport {
                     table: t.name.clone(),
-                    foreign_key: format!(
-                        "{} ({}) → {} ({})",
-                        t.name,
-                        fk.columns.join(", "),
-                        fk.ref_table,
-                        fk.ref_columns.join(", ")
-                    ),
+                    foreign_key: super::orphans::describe_fk(t, fk),
                     rows: o.rows,
                     example_rowids: o.example_rowids.clone(),
                 };
@@ -57,12 +56,21 @@ pub fn build(schema: &SourceSchema, stats: &[TableStats], opts: &PlanOptions) ->
                     column: None,
                     message: format!(
                         "{}: SQLite never checked them; every row is loaded and this foreign key is \
-                         not created (--orphans fail refuses instead)",
+                         not created (--orphans reject, null or fail handle them otherwise)",
                         report.describe()
                     ),
                 });
                 orphans.push(report);
                 continue;
+            }
+            if let Some(o) = &fk.orphans {
+                let (rule, message) = super::orphans::rule(t, fk, o, opts.orphans);
+                warnings.push(Warning {
+                    table: Some(t.name.clone()),
+                    column: None,
+                    message,
+                });
+                tp.orphan_rules.extend(rule);
             }
             match fk_step(tp, fk, &targets, &opts.schema, &mut names) {
                 Ok(step) => tp.foreign_keys.push(step),
@@ -367,6 +375,7 @@ fn table_plan(
         post_load: post,
         foreign_keys: Vec::new(),
         identity,
+        orphan_rules: Vec::new(),
     }
 }
 

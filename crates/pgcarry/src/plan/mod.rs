@@ -10,6 +10,7 @@ pub mod decide;
 pub mod fts;
 pub mod generated;
 pub mod model;
+pub mod orphans;
 pub mod print;
 pub mod repair;
 pub mod translate;
@@ -48,6 +49,26 @@ pub enum OrphanPolicy {
     SkipConstraint,
     /// Refuse before writing anything.
     Fail,
+    /// Send each orphan row to the rejects file; create the foreign key.
+    Reject,
+    /// Set the orphan row's referencing columns to NULL (counted in the report); create the
+    /// foreign key. A NOT NULL referencing column sends the row to the rejects file instead.
+    Null,
+}
+
+/// Rows of a table whose foreign key has no parent, recognised while reading
+/// (`--orphans reject|null`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OrphanRule {
+    /// `book (author_id) → author (id)`.
+    pub foreign_key: String,
+    /// The referencing columns, as indexes into the table's columns.
+    pub columns: Vec<usize>,
+    /// The referenced table and columns, source names.
+    pub parent_table: String,
+    pub parent_columns: Vec<String>,
+    /// True: set the referencing columns to NULL; false: reject the row.
+    pub null: bool,
 }
 
 /// A foreign key that orphan rows keep from being created.
@@ -90,6 +111,9 @@ pub struct TablePlan {
     /// After every table's keys exist.
     pub foreign_keys: Vec<Step>,
     pub identity: Option<Identity>,
+    /// Orphan rows to reject or to detach while reading (`--orphans reject|null`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orphan_rules: Vec<OrphanRule>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -22,8 +22,18 @@ pub fn encode_row(
     let start = out.len();
     let fields = i16::try_from(tp.columns.len()).unwrap_or(i16::MAX);
     out.extend_from_slice(&fields.to_be_bytes());
+    let orphan = super::read::orphan_of(row, &tp.orphan_rules, tp.columns.len())?;
+    if let Some(rule) = orphan.filter(|r| !r.null) {
+        out.truncate(start);
+        return Ok(Err((rule.columns[0], super::read::orphan_reason(rule))));
+    }
     for (i, c) in tp.columns.iter().enumerate() {
-        let v = row.get_ref(i)?;
+        let detached = orphan.is_some_and(|r| r.columns.contains(&i));
+        let v = if detached {
+            ValueRef::Null
+        } else {
+            row.get_ref(i)?
+        };
         let refusal = if c.not_null && matches!(v, ValueRef::Null) {
             Some("NULL in a NOT NULL column".to_string())
         } else {
@@ -51,16 +61,7 @@ pub fn for_each_tuple(
     let conn = snapshot.reader()?;
     let path = snapshot.path();
     let what = || format!("read table {} to verify it", source.name);
-    let cols: Vec<String> = source
-        .columns
-        .iter()
-        .map(|c| quote_sqlite_ident(&c.name))
-        .collect();
-    let mut sql = format!(
-        "SELECT {} FROM {}",
-        cols.join(", "),
-        quote_sqlite_ident(&source.name)
-    );
+    let mut sql = super::read::select_sql(source, &tp.orphan_rules);
     if let Some(r) = range {
         let key = quote_sqlite_ident(&source.columns[r.column].name);
         sql.push_str(&format!(" WHERE {key} BETWEEN {} AND {}", r.lo, r.hi));

@@ -159,6 +159,8 @@ pub fn load_table(
     // Per column: values with NULs stripped, with invalid UTF-8 replaced (rows written only).
     let mut repaired = vec![(0u64, 0u64); tp.columns.len()];
     let mut row_repaired: Vec<(usize, convert::Repaired)> = Vec::new();
+    // Per column: values set to NULL by --orphans null (rows written only).
+    let mut nulled = vec![0u64; tp.columns.len()];
     let key_cols: Vec<usize> = source
         .primary_key
         .iter()
@@ -174,12 +176,28 @@ pub fn load_table(
     let mut reported = (0u64, 0u64);
     progress.table_start(&tp.name, tp.rows);
 
-    let result = read::for_each_row(snapshot, source, |row| {
+    let rules = &tp.orphan_rules;
+    let result = read::for_each_row(snapshot, source, rules, |row| {
         done.rows_read += 1;
+        let orphan = read::orphan_of(row, rules, types.len()).map_err(RowError::Sqlite)?;
+        if let Some(rule) = orphan.filter(|r| !r.null) {
+            done.rows_rejected += 1;
+            let reason = read::orphan_reason(rule);
+            let column = rule.columns[0];
+            let record = reject_record(row, source, tp, &key_cols, column, done.rows_read, &reason)
+                .map_err(RowError::Sqlite)?;
+            spool.write(&record).map_err(RowError::Rejects)?;
+            return Ok(());
+        }
         buf.begin_row(fields);
         row_repaired.clear();
         for (i, (ty, read_as, repair)) in types.iter().enumerate() {
-            let v = row.get_ref(i).map_err(RowError::Sqlite)?;
+            let detached = orphan.is_some_and(|r| r.columns.contains(&i));
+            let v = if detached {
+                rusqlite::types::ValueRef::Null
+            } else {
+                row.get_ref(i).map_err(RowError::Sqlite)?
+            };
             let refusal = if tp.columns[i].not_null && matches!(v, rusqlite::types::ValueRef::Null)
             {
                 Some("NULL in a NOT NULL column".to_string())
@@ -207,6 +225,10 @@ pub fn load_table(
         for (i, r) in &row_repaired {
             repaired[*i].0 += u64::from(r.nul_stripped);
             repaired[*i].1 += u64::from(r.utf8_replaced);
+        }
+        // An orphan's referencing values are all non-NULL: each one was set to NULL.
+        for &i in orphan.map_or(&[][..], |r| &r.columns[..]) {
+            nulled[i] += 1;
         }
         if let Ok(h) = hasher.hash(buf.current_row()) {
             done.checksum.add(h);
@@ -268,12 +290,13 @@ pub fn load_table(
     done.repaired = tp
         .columns
         .iter()
-        .zip(repaired)
-        .filter(|(_, (n, u))| n + u > 0)
-        .map(|(c, (n, u))| crate::report::ColumnRepairs {
+        .zip(repaired.into_iter().zip(nulled))
+        .filter(|(_, ((n, u), o))| n + u + o > 0)
+        .map(|(c, ((n, u), o))| crate::report::ColumnRepairs {
             column: c.name.clone(),
             strip_nul: n,
             replace_invalid_utf8: u,
+            orphan_nulled: o,
         })
         .collect();
     done.bytes = buf.sent;
