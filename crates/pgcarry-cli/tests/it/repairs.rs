@@ -118,3 +118,37 @@ fn with_flags_every_row_loads_repaired_counted_and_verified() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn with_one_flag_the_plan_forecasts_exactly_which_rows_are_still_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(dir.path(), "bad.db", FIXTURE);
+    let src = src.to_str().unwrap();
+    let plan = pgcarry()
+        .current_dir(dir.path())
+        .args(["plan", src, "--strip-nul"])
+        .assert()
+        .success();
+    let plan = String::from_utf8_lossy(&plan.get_output().stdout).to_string();
+    assert!(
+        plan.contains(
+            "--strip-nul repairs 1 of them, and the 1 row(s) with invalid UTF-8 \
+             (--replace-invalid-utf8 not given) go to the rejects file"
+        ),
+        "{plan}"
+    );
+    let db = test_db("one_repair");
+    let out = migrate_cmd(dir.path(), std::path::Path::new(src), &db.url)
+        .arg("--strip-nul")
+        .assert()
+        .code(3);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("1 row(s) rejected in notes (1)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("changed by --strip-nul: notes.body 1 value"),
+        "{stdout}"
+    );
+}

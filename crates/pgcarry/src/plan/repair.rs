@@ -20,23 +20,26 @@ pub fn apply(tables: &mut [TablePlan], stats: &[TableStats], repair: Repair) {
                 continue;
             }
             c.repair = repair;
-            c.rejects = if repair.strip_nul && repair.replace_invalid_utf8 {
-                // Every value is repairable; a varchar limit may still refuse one.
-                None
-            } else {
-                let missing = if repair.strip_nul {
-                    "invalid UTF-8 (--replace-invalid-utf8 not given)"
-                } else {
-                    "a NUL byte (--strip-nul not given)"
-                };
-                Some(format!(
+            // Values a flag not given would have repaired still go to the rejects file.
+            let (rejected, missing) = match (repair.strip_nul, repair.replace_invalid_utf8) {
+                (true, true) => (0, ""),
+                (true, false) => (
+                    cs.text_invalid_utf8,
+                    "invalid UTF-8 (--replace-invalid-utf8 not given)",
+                ),
+                _ => (cs.text_nul, "a NUL byte (--strip-nul not given)"),
+            };
+            // Every other value is repairable; a varchar limit may still refuse one.
+            c.rejects = (rejected > 0).then(|| {
+                format!(
                     "{} text value(s) hold a NUL byte or invalid UTF-8 (e.g. {:?}); {} repairs \
-                     them, but rows with {missing} go to the rejects file",
+                     {} of them, and the {rejected} row(s) with {missing} go to the rejects file",
                     cs.text_unholdable,
                     cs.text_unholdable_example.as_deref().unwrap_or(""),
-                    repair.flags()
-                ))
-            };
+                    repair.flags(),
+                    cs.text_unholdable - rejected,
+                )
+            });
         }
     }
 }

@@ -40,6 +40,10 @@ pub struct ColumnStats {
     /// Texts PostgreSQL text cannot hold (NUL byte or invalid UTF-8).
     pub text_unholdable: u64,
     pub text_unholdable_example: Option<String>,
+    /// Of those: texts holding a NUL byte, and texts that are not valid UTF-8 (a value may be
+    /// both), so the plan can say exactly what each repair flag covers.
+    pub text_nul: u64,
+    pub text_invalid_utf8: u64,
     pub blobs_16: u64,
     /// Texts the column's probe accepted, and the first one it refused.
     pub probe_ok: u64,
@@ -143,6 +147,8 @@ fn observe(stats: &mut ColumnStats, probe: Probe, v: ValueRef<'_>) {
                 }
                 Err(_) => {
                     stats.text_unholdable += 1;
+                    stats.text_nul += u64::from(t.contains(&0));
+                    stats.text_invalid_utf8 += u64::from(std::str::from_utf8(t).is_err());
                     if stats.text_unholdable_example.is_none() {
                         stats.text_unholdable_example = Some(example(t));
                     }
