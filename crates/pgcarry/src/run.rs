@@ -140,12 +140,14 @@ pub fn prepare(
         .into_iter()
         .partition(|t| !config.table(&t.name).is_some_and(|c| c.skip));
     model.tables = kept;
+    let columns_skipped = config.skip_columns(&mut model).map_err(RunError::Usage)?;
     model
         .skipped
         .extend(skipped.into_iter().map(|t| crate::plan::model::Skipped {
             name: t.name,
             reason: format!("skipped by {}", config.source_name()),
         }));
+    model.skipped.extend(columns_skipped);
     progress.phase("scan");
     let stats = scan_all(&snapshot, &model, jobs, progress)?;
     for (t, st) in model.tables.iter_mut().zip(&stats) {

@@ -1,7 +1,7 @@
 //! `--config FILE`: a person overrides a type, a name, or skips a table; the plan says so, and a
 //! typo is an error rather than silently ignored.
 
-use crate::support::{pgcarry, sqlite_fixture, test_db};
+use crate::support::{migrate_cmd, pgcarry, sqlite_fixture, test_db};
 
 #[test]
 fn config_overrides_types_and_names_and_skips_tables() {
@@ -103,4 +103,120 @@ fn a_config_naming_what_does_not_exist_is_a_usage_error() {
         .code(2);
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(err.contains("real would round"), "{err}");
+}
+
+#[test]
+fn config_skips_columns_and_makes_enum_types_from_check_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(
+        dir.path(),
+        "tickets.db",
+        "PRAGMA foreign_keys = OFF;
+         CREATE TABLE ticket (id INTEGER PRIMARY KEY,
+             status VARCHAR(10) NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed', 'won''t fix')),
+             legacy_hash TEXT, owner_ref INTEGER REFERENCES ticket(id));
+         CREATE INDEX ix_ticket_hash ON ticket (legacy_hash);
+         INSERT INTO ticket VALUES (1, 'open', 'x', NULL), (2, 'won''t fix', 'y', 1), (3, 'closed', NULL, 99);",
+    );
+    std::fs::write(
+        dir.path().join("pgcarry.toml"),
+        r#"
+[tables.ticket.columns.status]
+type = "enum"
+
+[tables.ticket.columns.legacy_hash]
+skip = true
+
+[tables.ticket.columns.owner_ref]
+skip = true
+"#,
+    )
+    .unwrap();
+    let plan = pgcarry()
+        .current_dir(dir.path())
+        .args(["plan", src.to_str().unwrap(), "--config", "pgcarry.toml"])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&plan.get_output().stdout).to_string();
+    assert!(
+        text.contains("ticket.legacy_hash: column skipped by pgcarry.toml"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ix_ticket_hash: index on ticket reads the skipped column legacy_hash"),
+        "{text}"
+    );
+    assert!(
+        text.contains("a PostgreSQL enum of its CHECK's labels"),
+        "{text}"
+    );
+    // The orphan (owner_ref 99) is in a skipped column: no orphan is reported.
+    assert!(!text.contains("missing parent"), "{text}");
+
+    let db = test_db("config_enum");
+    migrate_cmd(dir.path(), &src, &db.url)
+        .args(["--config", "pgcarry.toml"])
+        .assert()
+        .success();
+    let mut c = db.client();
+    let labels: Vec<String> = c
+        .query(
+            "SELECT enumlabel::text FROM pg_enum WHERE enumtypid = 'ticket_status'::regtype \
+             ORDER BY enumsortorder",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(labels, ["open", "closed", "won't fix"]);
+    let columns: Vec<String> = c
+        .query(
+            "SELECT attname::text || ' ' || format_type(atttypid, atttypmod) FROM pg_attribute \
+             WHERE attrelid = 'ticket'::regclass AND attnum > 0 ORDER BY attnum",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(columns, ["id integer", "status ticket_status"]);
+    let statuses: Vec<String> = c
+        .query("SELECT status::text FROM ticket ORDER BY id", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(statuses, ["open", "won't fix", "closed"]);
+    // The default and the CHECK still work on the enum column.
+    let status: String = c
+        .query_one(
+            "INSERT INTO ticket (id) VALUES (4) RETURNING status::text",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(status, "open");
+    assert!(
+        c.execute("INSERT INTO ticket VALUES (5, 'bogus')", &[])
+            .is_err()
+    );
+
+    // Run again with --if-exists drop: the type is replaced, not duplicated.
+    migrate_cmd(dir.path(), &src, &db.url)
+        .args(["--config", "pgcarry.toml", "--if-exists", "drop"])
+        .assert()
+        .success();
+    pgcarry()
+        .current_dir(dir.path())
+        .args([
+            "verify",
+            src.to_str().unwrap(),
+            "--to",
+            &db.url,
+            "--config",
+            "pgcarry.toml",
+        ])
+        .assert()
+        .success();
 }

@@ -352,6 +352,16 @@ fn encode_body(ty: &PgType, v: ValueRef<'_>, out: &mut Vec<u8>) -> Result<(), Re
             None => return refuse("text is not a UUID"),
         },
         (PgType::Uuid, ValueRef::Blob(b)) if b.len() == 16 => out.extend_from_slice(b),
+        // An enum's binary form is its label.
+        (PgType::Enum { labels, .. }, ValueRef::Text(t)) => {
+            if !labels.iter().any(|l| l.as_bytes() == t) {
+                return refuse(format!(
+                    "text is not one of the enum's labels ({})",
+                    labels.join(", ")
+                ));
+            }
+            out.extend_from_slice(t);
+        }
         (ty, v) => return refuse(format!("{} cannot be stored in a {ty} column", describe(v))),
     }
     Ok(())

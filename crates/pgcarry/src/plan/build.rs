@@ -47,7 +47,7 @@ pub fn build(schema: &SourceSchema, stats: &[TableStats], opts: &PlanOptions) ->
             }) {
                 let report = super::OrphanReport {
                     table: t.name.clone(),
-                    foreign_key: super::orphans::describe_fk(t, fk),
+                    foreign_key: super::orphans::describe_fk(&t.name, fk),
                     rows: o.rows,
                     example_rowids: o.example_rowids.clone(),
                 };
@@ -167,6 +167,38 @@ fn table_plan(
             decision.pg_type = ty;
         }
         let col_name = pg_name(col_cfg.and_then(|c| c.name.as_deref()).unwrap_or(&c.name));
+        if col_cfg
+            .and_then(|c| c.pg_type.as_deref())
+            .is_some_and(super::config::is_enum)
+        {
+            match super::enums::check_labels(t, &c.name) {
+                Some(labels) => {
+                    let type_name = names.claim(&format!("{name}_{col_name}"));
+                    decision.reason = format!(
+                        "configured in {}: a PostgreSQL enum of its CHECK's labels (the scan \
+                         alone would choose {}: {}); other values go to the rejects file",
+                        config.source_name(),
+                        decision.pg_type,
+                        decision.reason
+                    );
+                    decision.pg_type = PgType::Enum {
+                        sql_name: qualified(schema, &type_name),
+                        labels,
+                    };
+                    decision.read_as = super::types::ReadAs::Value;
+                }
+                None => warn(
+                    Some(&c.name),
+                    format!(
+                        "type = \"enum\" in {} needs a CHECK ({} IN ('a', 'b', …)) on the column; \
+                         kept {}",
+                        config.source_name(),
+                        c.name,
+                        decision.pg_type
+                    ),
+                ),
+            }
+        }
         if col_name != c.name && col_cfg.and_then(|c| c.name.as_ref()).is_none() {
             warn(
                 Some(&c.name),
@@ -269,7 +301,19 @@ fn table_plan(
         }
     }
     let defs: Vec<String> = columns.iter().map(column_def).collect();
-    let create_sql = format!("CREATE TABLE {qname} (\n    {}\n)", defs.join(",\n    "));
+    let types_sql: String = columns
+        .iter()
+        .filter_map(|c| match &c.pg_type {
+            PgType::Enum { sql_name, labels } => {
+                Some(super::enums::create_type_sql(sql_name, labels))
+            }
+            _ => None,
+        })
+        .collect();
+    let create_sql = format!(
+        "{types_sql}CREATE TABLE {qname} (\n    {}\n)",
+        defs.join(",\n    ")
+    );
     let target_cols = |cols: &[String]| -> Option<Vec<String>> {
         cols.iter()
             .map(|c| lookup(c).map(|(n, _)| quote_ident(&n)))

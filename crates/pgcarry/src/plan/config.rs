@@ -6,7 +6,11 @@
 //!
 //! [tables.users.columns.is_pro]
 //! type = "boolean"            # any type pgcarry writes: integer, numeric(10,2), varchar(64), jsonb…
+//!                             # or "enum": an enum type of the column's CHECK (c IN (…)) labels
 //! name = "pro"
+//!
+//! [tables.users.columns.legacy_hash]
+//! skip = true                 # not migrated; indexes and foreign keys over it are left out
 //!
 //! [tables.orders.columns.total]
 //! generated = false           # keep a generated column's values instead of PostgreSQL computing it
@@ -20,6 +24,7 @@
 //! rounded or cut. Unknown tables, columns or types are errors, so a typo never passes
 //! silently.
 
+use super::model::{Skipped, SourceSchema};
 use super::types::PgType;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -51,6 +56,9 @@ pub struct ColumnConfig {
     #[serde(rename = "type")]
     pub pg_type: Option<String>,
     pub name: Option<String>,
+    /// Not migrated (reported); indexes and foreign keys over it are left out, named.
+    #[serde(default)]
+    pub skip: bool,
     /// `generated = false`: a generated column keeps SQLite's values in a plain column instead
     /// of being computed by PostgreSQL.
     pub generated: Option<bool>,
@@ -81,7 +89,7 @@ impl Config {
         config.path = Some(path.to_path_buf());
         for (table, t) in &config.tables {
             for (column, c) in &t.columns {
-                if let Some(ty) = &c.pg_type {
+                if let Some(ty) = c.pg_type.as_ref().filter(|t| !is_enum(t)) {
                     parse_type(ty).map_err(|message| ConfigError::Invalid {
                         path: path.to_path_buf(),
                         message: format!("tables.{table}.columns.{column}.type: {message}"),
@@ -116,6 +124,70 @@ impl Config {
             }
         }
         unknown
+    }
+
+    /// Removes the columns the config skips from `schema`, with every index and foreign key
+    /// that reads one (in either table of the key); returns what was left out, with why. A
+    /// primary-key column cannot be skipped: rows would lose their identity.
+    pub fn skip_columns(&self, schema: &mut SourceSchema) -> Result<Vec<Skipped>, String> {
+        let mut skipped = Vec::new();
+        let mut gone: Vec<(String, String)> = Vec::new();
+        for t in &mut schema.tables {
+            let Some(cfg) = self.table(&t.name) else {
+                continue;
+            };
+            let skip = |c: &str| cfg.column(c).is_some_and(|c| c.skip);
+            if let Some(k) = t.primary_key.iter().find(|k| skip(k)) {
+                return Err(format!(
+                    "{}: column {}.{k} is part of the primary key and cannot be skipped",
+                    self.source_name(),
+                    t.name
+                ));
+            }
+            for c in t.columns.iter().filter(|c| skip(&c.name)) {
+                gone.push((t.name.clone(), c.name.clone()));
+                skipped.push(Skipped {
+                    name: format!("{}.{}", t.name, c.name),
+                    reason: format!("column skipped by {}", self.source_name()),
+                });
+            }
+            t.columns.retain(|c| !skip(&c.name));
+        }
+        let is_gone = |table: &str, col: &str| {
+            gone.iter()
+                .any(|(t, c)| t.eq_ignore_ascii_case(table) && c.eq_ignore_ascii_case(col))
+        };
+        for t in &mut schema.tables {
+            let name = t.name.clone();
+            t.indexes.retain(|i| {
+                let reads = i.columns.iter().find_map(|c| {
+                    c.column
+                        .as_deref()
+                        .filter(|c| is_gone(&name, c))
+                        .map(str::to_string)
+                });
+                if let Some(c) = &reads {
+                    skipped.push(Skipped {
+                        name: i.name.clone(),
+                        reason: format!("index on {name} reads the skipped column {c}"),
+                    });
+                }
+                reads.is_none()
+            });
+            t.foreign_keys.retain(|fk| {
+                let child = fk.columns.iter().find(|c| is_gone(&name, c));
+                let parent = fk.ref_columns.iter().find(|c| is_gone(&fk.ref_table, c));
+                let Some(c) = child.or(parent) else {
+                    return true;
+                };
+                skipped.push(Skipped {
+                    name: super::orphans::describe_fk(&name, fk),
+                    reason: format!("foreign key reads the skipped column {c}"),
+                });
+                false
+            });
+        }
+        Ok(skipped)
     }
 
     pub fn source_name(&self) -> String {
@@ -199,6 +271,11 @@ pub fn parse_type(text: &str) -> Result<PgType, String> {
         }
         _ => return Err(format!("unknown or unsupported type {text:?}")),
     })
+}
+
+/// `type = "enum"`: a PostgreSQL enum type from the column's `CHECK (c IN (…))`.
+pub fn is_enum(ty: &str) -> bool {
+    ty.trim().eq_ignore_ascii_case("enum")
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 pub mod build;
 pub mod config;
 pub mod decide;
+pub mod enums;
 pub mod fts;
 pub mod generated;
 pub mod model;

@@ -9,10 +9,10 @@ use super::model::{ForeignKey, Orphans, Table};
 use super::{OrphanPolicy, OrphanRule};
 
 /// `book (author_id) → author (id)`.
-pub fn describe_fk(t: &Table, fk: &ForeignKey) -> String {
+pub fn describe_fk(table: &str, fk: &ForeignKey) -> String {
     format!(
         "{} ({}) → {} ({})",
-        t.name,
+        table,
         fk.columns.join(", "),
         fk.ref_table,
         fk.ref_columns.join(", ")
@@ -26,7 +26,7 @@ pub fn rule(
     o: &Orphans,
     policy: OrphanPolicy,
 ) -> (Option<OrphanRule>, String) {
-    let foreign_key = describe_fk(t, fk);
+    let foreign_key = describe_fk(&t.name, fk);
     let columns: Option<Vec<usize>> = fk
         .columns
         .iter()

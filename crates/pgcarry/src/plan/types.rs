@@ -29,6 +29,12 @@ pub enum PgType {
     Jsonb,
     Json,
     Uuid,
+    /// A PostgreSQL enum type made from a column's `CHECK (c IN (…))` list, when configured
+    /// (`type = "enum"`): `sql_name` is its schema-qualified, quoted name.
+    Enum {
+        sql_name: String,
+        labels: Vec<String>,
+    },
 }
 
 impl PgType {
@@ -56,6 +62,7 @@ impl PgType {
             PgType::Jsonb => "jsonb".into(),
             PgType::Json => "json".into(),
             PgType::Uuid => "uuid".into(),
+            PgType::Enum { sql_name, .. } => sql_name.clone(),
         }
     }
 

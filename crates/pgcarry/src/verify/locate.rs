@@ -294,7 +294,8 @@ fn field_json(ty: &PgType, bytes: Option<&[u8]>) -> Value {
         return Value::from(i);
     }
     match ty {
-        PgType::Text | PgType::Varchar { .. } => match std::str::from_utf8(b) {
+        PgType::Text | PgType::Varchar { .. } | PgType::Enum { .. } => match std::str::from_utf8(b)
+        {
             Ok(s) => Value::from(s),
             Err(_) => base64_json(b),
         },

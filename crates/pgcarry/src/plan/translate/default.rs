@@ -202,6 +202,7 @@ fn string(s: &str, ty: &PgType) -> Result<String, Untranslatable> {
             "a JSON document",
         ),
         PgType::Bytea => refuse(format!("a text default {literal} for a bytea column")),
+        PgType::Enum { labels, .. } => typed(labels.iter().any(|l| l == s), "one of the labels"),
     }
 }
 
