@@ -92,6 +92,10 @@ pub struct CommonArgs {
     /// foreign key. Give `verify` the same choice.
     #[arg(long, value_enum, default_value_t = OrphansArg::SkipConstraint)]
     pub orphans: OrphansArg,
+    /// Tables with more rows than this load in key ranges of about this many rows, each
+    /// committed on its own, so an interrupted run resumes after the last range (0: never).
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub chunk_rows: u64,
     /// Overrides of the plan in TOML: per table `name`, `skip`; per column `type`, `name`
     /// (see the README).
     #[arg(long, value_name = "FILE")]

@@ -30,6 +30,7 @@ fn prepare_options(c: &CommonArgs) -> run::PrepareOptions {
         orphans: c.orphans.policy(),
         config: c.config.clone(),
         repair: c.repair(),
+        chunk_rows: c.chunk_rows,
     }
 }
 

@@ -112,7 +112,11 @@ pub fn migrate(
     let pre = ddl::preflight(&mut admin, plan, opts.if_exists, &fingerprint)?;
     let truncated = pre.truncated;
     let done_before = pre.already_loaded;
-    let rejects = RejectSink::new(&opts.rejects, !done_before.is_empty());
+    let partial = pre.partial;
+    let rejects = RejectSink::new(
+        &opts.rejects,
+        !done_before.is_empty() || !partial.is_empty(),
+    );
 
     // Largest tables first, so the last one to finish is a small one.
     let mut order: Vec<usize> = (0..plan.tables.len())
@@ -128,7 +132,7 @@ pub fn migrate(
             .iter()
             .find(|t| t.name == tp.source_name)
             .expect("plan tables come from the schema");
-        let create = !truncated.contains(&tp.name);
+        let create = !truncated.contains(&tp.name) && !partial.contains(&tp.name);
         // A lost connection rolled the table's transaction back: reconnect (backing off) and
         // load it again. Anything else is final.
         let mut attempt = 0;
@@ -204,7 +208,8 @@ pub fn migrate(
                 t.bytes = l.bytes;
                 t.seconds = l.seconds;
                 t.repaired = l.repaired;
-                source_sums[i] = Some(l.checksum);
+                // A table resumed in the middle: only the source can give its whole checksum.
+                source_sums[i] = (!l.checksum_partial).then_some(l.checksum);
                 loaded_ok[i] = true;
             }
             Some(Err(e)) => tables[i].error = Some(format!("{e:#}")),

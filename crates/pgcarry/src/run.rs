@@ -98,6 +98,8 @@ pub struct PrepareOptions {
     pub orphans: OrphanPolicy,
     pub config: Option<PathBuf>,
     pub repair: crate::plan::Repair,
+    /// Tables with more rows load in key ranges of about this many rows (0: never).
+    pub chunk_rows: u64,
 }
 
 pub fn prepare(
@@ -166,6 +168,7 @@ pub fn prepare(
             orphans,
             config,
             repair,
+            chunk_rows: opts.chunk_rows,
         },
     );
     if orphans == OrphanPolicy::Fail && !plan.orphans.is_empty() {

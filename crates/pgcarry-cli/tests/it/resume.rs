@@ -153,3 +153,105 @@ fn a_backend_terminated_during_copy_is_retried_and_the_run_ends_complete() {
         .get(0);
     assert_eq!(n, 18_000);
 }
+
+#[test]
+fn a_large_table_killed_between_key_ranges_resumes_after_the_last_committed_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("sample.db");
+    pgcarry()
+        .args(["sample", "--scale", "2"])
+        .arg(&src)
+        .assert()
+        .success();
+    let db = test_db("chunks");
+    let args = |cmd: &mut Command| {
+        cmd.current_dir(dir.path())
+            .args(["migrate", src.to_str().unwrap(), "--to", &db.url])
+            .args(["--jobs", "1", "--chunk-rows", "1000"])
+            .env_remove("DATABASE_URL");
+    };
+    let mut first = Command::new(env!("CARGO_BIN_EXE_pgcarry"));
+    args(&mut first);
+    let mut child = first
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once some table is committed in part: ranges done, ranges left.
+    let mut c = db.client();
+    let started = std::time::Instant::now();
+    let mut partial = 0i64;
+    while partial == 0 && started.elapsed() < Duration::from_secs(60) {
+        partial = c
+            .query_one(
+                "SELECT CASE WHEN to_regclass('pgcarry.loaded_tables') IS NULL THEN 0 ELSE \
+                 (SELECT count(*) FROM pgcarry.loaded_tables WHERE loaded_through IS NOT NULL) END",
+                &[],
+            )
+            .map(|r| r.get(0))
+            .unwrap_or(0);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(partial > 0, "no table was seen loaded in part");
+    let (table, through): (String, i64) = {
+        let r = c
+            .query_one(
+                "SELECT table_name, loaded_through FROM pgcarry.loaded_tables \
+                 WHERE loaded_through IS NOT NULL LIMIT 1",
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    // What the killed run committed is there, and nothing past it.
+    let beyond: i64 = c
+        .query_one(
+            &format!("SELECT count(*) FROM {table} WHERE id::bigint > $1"),
+            &[&through],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        beyond, 0,
+        "{table} holds rows past its last committed range"
+    );
+
+    let mut again = Command::new(env!("CARGO_BIN_EXE_pgcarry"));
+    args(&mut again);
+    let out = again.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{stderr}\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        stderr.contains(&format!("table {table}: resuming after key {through}")),
+        "{stderr}"
+    );
+    let sqlite = rusqlite::Connection::open(&src).unwrap();
+    for t in ["users", "submissions", "assessments", "rate_limits"] {
+        let want: i64 = sqlite
+            .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+            .unwrap();
+        let (n, distinct): (i64, i64) = {
+            let r = c
+                .query_one(
+                    &format!("SELECT count(*), count(DISTINCT id) FROM {t}"),
+                    &[],
+                )
+                .unwrap();
+            (r.get(0), r.get(1))
+        };
+        assert_eq!((n, distinct), (want, want), "{t}");
+    }
+    let left: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pgcarry.loaded_tables WHERE loaded_through IS NOT NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "every table is recorded complete");
+}

@@ -18,6 +18,8 @@ pub struct PlanOptions {
     pub config: super::config::Config,
     /// Repairs the user opted into; applied to the text columns that need them.
     pub repair: super::Repair,
+    /// Tables with more rows load in key ranges of about this many rows (0: never).
+    pub chunk_rows: u64,
 }
 
 /// Decides everything. `stats[i]` belongs to `schema.tables[i]`.
@@ -31,6 +33,18 @@ pub fn build(schema: &SourceSchema, stats: &[TableStats], opts: &PlanOptions) ->
         .zip(stats)
         .map(|(t, s)| table_plan(t, s, &opts.schema, &opts.config, &mut names, &mut warnings))
         .collect();
+    for ((tp, t), s) in tables.iter_mut().zip(&schema.tables).zip(stats) {
+        let key = t
+            .rowid_alias
+            .as_ref()
+            .and_then(|k| t.columns.iter().position(|c| &c.name == k));
+        tp.chunks = key.and_then(|i| {
+            let c = &s.columns[i];
+            (c.ints == s.rows)
+                .then(|| super::Chunks::split(i, s.rows, c.int_min, c.int_max, opts.chunk_rows))
+                .flatten()
+        });
+    }
     super::repair::apply(&mut tables, stats, opts.repair);
     // Foreign keys need every table's target names.
     let targets: Vec<(String, String, Vec<ColumnPlan>)> = tables
@@ -420,6 +434,7 @@ fn table_plan(
         foreign_keys: Vec::new(),
         identity,
         orphan_rules: Vec::new(),
+        chunks: None,
     }
 }
 

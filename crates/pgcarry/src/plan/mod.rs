@@ -115,6 +115,52 @@ pub struct TablePlan {
     /// Orphan rows to reject or to detach while reading (`--orphans reject|null`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub orphan_rules: Vec<OrphanRule>,
+    /// A large table loads in key ranges, each committed on its own (`--chunk-rows`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunks: Option<Chunks>,
+}
+
+/// Key ranges of a large table's integer key (its rowid alias), in order, covering every
+/// key: each range loads and commits in its own transaction, so an interrupted load resumes
+/// after the last committed range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chunks {
+    /// The key column, as an index into the table's columns.
+    pub column: usize,
+    /// Inclusive `(lo, hi)` bounds; the first starts at `i64::MIN`, the last ends at `i64::MAX`.
+    pub ranges: Vec<(i64, i64)>,
+}
+
+impl Chunks {
+    /// About `chunk_rows` rows per range for `rows` keys spread over `min..=max`, or `None`
+    /// when one range would do.
+    pub fn split(column: usize, rows: u64, min: i64, max: i64, chunk_rows: u64) -> Option<Chunks> {
+        if chunk_rows == 0 || rows <= chunk_rows || max <= min {
+            return None;
+        }
+        let n = rows.div_ceil(chunk_rows);
+        let span = i128::from(max) - i128::from(min) + 1;
+        let width = (span / i128::from(n)).max(1);
+        let mut ranges = Vec::new();
+        let mut lo = i128::from(i64::MIN);
+        let mut bound = i128::from(min);
+        for k in 0..n {
+            bound += width;
+            let hi = if k + 1 == n {
+                i128::from(i64::MAX)
+            } else {
+                bound - 1
+            };
+            if hi >= lo {
+                ranges.push((
+                    i64::try_from(lo).unwrap_or(i64::MIN),
+                    i64::try_from(hi).unwrap_or(i64::MAX),
+                ));
+            }
+            lo = hi + 1;
+        }
+        (ranges.len() > 1).then_some(Chunks { column, ranges })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -218,5 +264,25 @@ pub(crate) fn one_line(sql: &str) -> String {
 impl Plan {
     pub fn table(&self, name: &str) -> Option<&TablePlan> {
         self.tables.iter().find(|t| t.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Chunks;
+
+    #[test]
+    fn chunks_cover_every_key_once_in_order() {
+        let c = Chunks::split(0, 250, 1, 250, 100).unwrap();
+        assert_eq!(c.ranges, [(i64::MIN, 83), (84, 166), (167, i64::MAX)]);
+        assert!(Chunks::split(0, 100, 1, 100, 100).is_none());
+        assert!(Chunks::split(0, 500, 1, 500, 0).is_none());
+        // Sparse or extreme keys still give contiguous ranges.
+        let c = Chunks::split(0, 3, i64::MIN, i64::MAX, 1).unwrap();
+        assert_eq!(c.ranges.first().unwrap().0, i64::MIN);
+        assert_eq!(c.ranges.last().unwrap().1, i64::MAX);
+        for w in c.ranges.windows(2) {
+            assert_eq!(w[0].1 + 1, w[1].0);
+        }
     }
 }

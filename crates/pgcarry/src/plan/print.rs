@@ -16,7 +16,14 @@ pub fn render(plan: &Plan, sql: bool) -> String {
         rows
     );
     for t in &plan.tables {
-        let _ = writeln!(o, "\n{} ({} rows)", t.name, t.rows);
+        let chunks = t.chunks.as_ref().map_or(String::new(), |c| {
+            format!(
+                ", loaded in {} key ranges of {}, each committed on its own",
+                c.ranges.len(),
+                t.columns[c.column].name
+            )
+        });
+        let _ = writeln!(o, "\n{} ({} rows{chunks})", t.name, t.rows);
         let w = t
             .columns
             .iter()

@@ -4,19 +4,25 @@ use super::{Snapshot, SqliteError, quote_sqlite_ident};
 use crate::plan::OrphanRule;
 use crate::plan::model::Table;
 
-/// Calls `each` for every row of `table`: its columns in order (generated ones included),
+/// Calls `each` for every row of `table` (with the key column's value in `range` when given):
+/// its columns in order (generated ones included),
 /// then one 0/1 flag per orphan rule (see [`orphan_of`]). Stops at the first error `each`
 /// returns.
 pub fn for_each_row<E>(
     snapshot: &Snapshot,
     table: &Table,
     rules: &[OrphanRule],
+    range: Option<(usize, (i64, i64))>,
     mut each: impl FnMut(&rusqlite::Row<'_>) -> Result<(), E>,
 ) -> Result<Result<u64, E>, SqliteError> {
     let conn = snapshot.reader()?;
     let path = snapshot.path();
     let what = || format!("read table {}", table.name);
-    let sql = select_sql(table, rules);
+    let mut sql = select_sql(table, rules);
+    if let Some((column, (lo, hi))) = range {
+        let key = quote_sqlite_ident(&table.columns[column].name);
+        sql.push_str(&format!(" WHERE {key} BETWEEN {lo} AND {hi}"));
+    }
     let mut stmt = conn
         .prepare(&sql)
         .map_err(|e| SqliteError::query(path, what(), e))?;

@@ -98,6 +98,9 @@ pub struct Preflight {
     /// Tables an earlier run of the same plan loaded (it was interrupted, or it finished):
     /// not loaded again.
     pub already_loaded: HashMap<String, LoadedTable>,
+    /// Tables an earlier run of the same plan loaded some key ranges of: kept, and loaded
+    /// from the next range on.
+    pub partial: Vec<String>,
 }
 
 /// Creates the schema and the resume state, and deals with existing tables: those an earlier
@@ -125,7 +128,11 @@ pub fn preflight(
     for t in &existing {
         match state.get(t) {
             Some(s) if if_exists != IfExists::Drop && s.fingerprint == fingerprint => {
-                out.already_loaded.insert(t.clone(), s.clone());
+                if s.loaded_through.is_some() {
+                    out.partial.push(t.clone());
+                } else {
+                    out.already_loaded.insert(t.clone(), s.clone());
+                }
             }
             Some(_) if if_exists == IfExists::Fail => changed.push(t.clone()),
             _ => foreign.push(t.clone()),
@@ -176,7 +183,7 @@ pub fn preflight(
         .tables
         .iter()
         .map(|t| t.name.clone())
-        .filter(|t| !out.already_loaded.contains_key(t))
+        .filter(|t| !out.already_loaded.contains_key(t) && !out.partial.contains(t))
         .collect();
     resume::forget(&mut tx, &plan.schema, &all).map_err(|message| DdlError::Server {
         what: "reset the resume state".into(),

@@ -30,6 +30,9 @@ pub struct Loaded {
     pub checksum: Checksum,
     /// Values changed by the opt-in repairs, per column with any.
     pub repaired: Vec<crate::report::ColumnRepairs>,
+    /// True when part of the table was loaded by an earlier run: `checksum` covers only the
+    /// rows loaded now, so verification hashes the source again.
+    pub checksum_partial: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,9 +105,87 @@ enum RowError {
     Sqlite(rusqlite::Error),
 }
 
+/// What one table's load has done so far, over its ranges (and, when it resumes, over the
+/// ranges an earlier run committed).
+struct Tally {
+    done: Loaded,
+    /// Per column: values with NULs stripped, with invalid UTF-8 replaced, set to NULL by
+    /// `--orphans null` (rows written only).
+    repaired: Vec<(u64, u64, u64)>,
+    /// Rows and bytes already shown in the progress bar.
+    reported: (u64, u64),
+}
+
+impl Tally {
+    fn new(tp: &TablePlan) -> Tally {
+        Tally {
+            done: Loaded::default(),
+            repaired: vec![(0, 0, 0); tp.columns.len()],
+            reported: (0, 0),
+        }
+    }
+
+    /// Continues from the state an earlier run committed; its ranges' checksums are not
+    /// known here, so verification reads the source again.
+    fn resume(&mut self, tp: &TablePlan, state: &LoadedTable) {
+        self.done.rows_read = state.rows_read;
+        self.done.rows_written = state.rows_written;
+        self.done.rows_rejected = state.rows_rejected;
+        self.done.bytes = state.bytes;
+        self.done.checksum_partial = true;
+        for r in &state.repaired {
+            if let Some(i) = tp.columns.iter().position(|c| c.name == r.column) {
+                self.repaired[i] = (r.strip_nul, r.replace_invalid_utf8, r.orphan_nulled);
+            }
+        }
+        self.reported = (state.rows_read, state.bytes);
+    }
+}
+
+/// The per-column repair counts, as the report and the resume state keep them.
+fn repairs_of(tp: &TablePlan, counts: &[(u64, u64, u64)]) -> Vec<crate::report::ColumnRepairs> {
+    tp.columns
+        .iter()
+        .zip(counts)
+        .filter(|(_, (n, u, o))| n + u + o > 0)
+        .map(|(c, &(n, u, o))| crate::report::ColumnRepairs {
+            column: c.name.clone(),
+            strip_nul: n,
+            replace_invalid_utf8: u,
+            orphan_nulled: o,
+        })
+        .collect()
+}
+
+/// One table's load job: what every range of it shares.
+struct Job<'a> {
+    snapshot: &'a Snapshot,
+    source: &'a Table,
+    tp: &'a TablePlan,
+    schema: &'a str,
+    fingerprint: &'a str,
+    rejects: &'a RejectSink,
+    progress: &'a dyn Progress,
+}
+
+impl Job<'_> {
+    fn server(&self, e: postgres::Error) -> LoadError {
+        let message = describe_pg_error(&e);
+        let table = self.tp.name.clone();
+        if is_connection_error(&e) {
+            LoadError::Connection { table, message }
+        } else {
+            LoadError::Server { table, message }
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)] // each is a distinct part of the job; a struct would only rename them
-/// Creates and loads one table in one transaction. `create` is false when the table already
-/// exists and was emptied (`--if-exists truncate`).
+/// Creates and loads one table: in one transaction, or for a table the plan splits into key
+/// ranges, one transaction per range, each recording how far the table is loaded. `create`
+/// is false when the table already exists and was emptied (`--if-exists truncate`). A table
+/// an earlier run (or an earlier attempt) loaded in part continues after its last committed
+/// range.
 pub fn load_table(
     client: &mut Client,
     snapshot: &Snapshot,
@@ -117,15 +198,75 @@ pub fn load_table(
     progress: &dyn Progress,
 ) -> Result<Loaded, LoadError> {
     let started = Instant::now();
-    let server = |e: postgres::Error| {
-        let message = describe_pg_error(&e);
-        let table = tp.name.clone();
-        if is_connection_error(&e) {
-            LoadError::Connection { table, message }
-        } else {
-            LoadError::Server { table, message }
-        }
+    let job = Job {
+        snapshot,
+        source,
+        tp,
+        schema,
+        fingerprint,
+        rejects,
+        progress,
     };
+    let ranges: Vec<Option<(usize, (i64, i64))>> = match &tp.chunks {
+        Some(c) => c.ranges.iter().map(|&r| Some((c.column, r))).collect(),
+        None => vec![None],
+    };
+    let mut tally = Tally::new(tp);
+    let mut first = 0;
+    let mut create = create;
+    if tp.chunks.is_some()
+        && let Some(state) =
+            resume::partial(client, schema, &tp.name, fingerprint).map_err(|e| job.server(e))?
+        && let Some(through) = state.loaded_through
+    {
+        first = ranges
+            .iter()
+            .position(|r| r.is_some_and(|(_, (lo, _))| lo > through))
+            .unwrap_or(ranges.len());
+        tally.resume(tp, &state);
+        create = false;
+        progress.message(&format!(
+            "table {}: resuming after key {through} ({} of {} ranges loaded)",
+            tp.name,
+            first,
+            ranges.len()
+        ));
+    }
+    progress.table_start(&tp.name, tp.rows);
+    progress.table_advance(&tp.name, tally.reported.0, tally.reported.1);
+    for (k, range) in ranges.iter().enumerate().skip(first) {
+        let last = k + 1 == ranges.len();
+        load_range(client, &job, *range, create, last, &mut tally)?;
+        create = false;
+    }
+    progress.table_done(&tp.name);
+    let mut done = tally.done;
+    done.repaired = repairs_of(tp, &tally.repaired);
+    done.seconds = started.elapsed().as_secs_f64();
+    Ok(done)
+}
+
+/// Loads the rows of one key range (or of the whole table) in one transaction, creating the
+/// table first when `create`, and records the table's state: complete when `last`, else
+/// loaded through the range's upper key.
+fn load_range(
+    client: &mut Client,
+    job: &Job<'_>,
+    range: Option<(usize, (i64, i64))>,
+    create: bool,
+    last: bool,
+    tally: &mut Tally,
+) -> Result<(), LoadError> {
+    let Job {
+        snapshot,
+        source,
+        tp,
+        schema,
+        fingerprint,
+        rejects,
+        progress,
+    } = *job;
+    let server = |e: postgres::Error| job.server(e);
     let mut tx = client.transaction().map_err(server)?;
     let qname = qualified(schema, &tp.name);
     if create {
@@ -156,11 +297,7 @@ pub fn load_table(
         .iter()
         .map(|c| (&c.pg_type, c.read_as, c.repair))
         .collect();
-    // Per column: values with NULs stripped, with invalid UTF-8 replaced (rows written only).
-    let mut repaired = vec![(0u64, 0u64); tp.columns.len()];
     let mut row_repaired: Vec<(usize, convert::Repaired)> = Vec::new();
-    // Per column: values set to NULL by --orphans null (rows written only).
-    let mut nulled = vec![0u64; tp.columns.len()];
     let key_cols: Vec<usize> = source
         .primary_key
         .iter()
@@ -172,12 +309,16 @@ pub fn load_table(
     })?;
     let mut buf = CopyBuffer::new();
     let mut hasher = TupleHasher::for_table(tp);
-    let mut done = Loaded::default();
-    let mut reported = (0u64, 0u64);
-    progress.table_start(&tp.name, tp.rows);
+    let Tally {
+        done,
+        repaired,
+        reported,
+    } = tally;
+    let bytes_before = done.bytes;
+    let written_before = done.rows_written;
 
     let rules = &tp.orphan_rules;
-    let result = read::for_each_row(snapshot, source, rules, |row| {
+    let result = read::for_each_row(snapshot, source, rules, range, |row| {
         done.rows_read += 1;
         let orphan = read::orphan_of(row, rules, types.len()).map_err(RowError::Sqlite)?;
         if let Some(rule) = orphan.filter(|r| !r.null) {
@@ -228,7 +369,7 @@ pub fn load_table(
         }
         // An orphan's referencing values are all non-NULL: each one was set to NULL.
         for &i in orphan.map_or(&[][..], |r| &r.columns[..]) {
-            nulled[i] += 1;
+            repaired[i].2 += 1;
         }
         if let Ok(h) = hasher.hash(buf.current_row()) {
             done.checksum.add(h);
@@ -238,8 +379,9 @@ pub fn load_table(
         }
         buf.maybe_flush(&mut writer).map_err(RowError::Io)?;
         if done.rows_read.is_multiple_of(8192) {
-            progress.table_advance(&tp.name, done.rows_read - reported.0, buf.sent - reported.1);
-            reported = (done.rows_read, buf.sent);
+            let sent = bytes_before + buf.sent;
+            progress.table_advance(&tp.name, done.rows_read - reported.0, sent - reported.1);
+            *reported = (done.rows_read, sent);
         }
         Ok(())
     })?;
@@ -278,35 +420,28 @@ pub fn load_table(
             message: format!("sending COPY data failed: {e}"),
         });
     }
-    if copied != done.rows_written {
+    if copied != done.rows_written - written_before {
         return Err(LoadError::Other {
             table: tp.name.clone(),
             message: format!(
                 "PostgreSQL reports {copied} rows copied, {} were sent",
-                done.rows_written
+                done.rows_written - written_before
             ),
         });
     }
-    done.repaired = tp
-        .columns
-        .iter()
-        .zip(repaired.into_iter().zip(nulled))
-        .filter(|(_, ((n, u), o))| n + u + o > 0)
-        .map(|(c, ((n, u), o))| crate::report::ColumnRepairs {
-            column: c.name.clone(),
-            strip_nul: n,
-            replace_invalid_utf8: u,
-            orphan_nulled: o,
-        })
-        .collect();
-    done.bytes = buf.sent;
+    done.bytes = bytes_before + buf.sent;
     let state = LoadedTable {
         fingerprint: fingerprint.to_string(),
         rows_read: done.rows_read,
         rows_written: done.rows_written,
         rows_rejected: done.rows_rejected,
         bytes: done.bytes,
-        repaired: done.repaired.clone(),
+        repaired: repairs_of(tp, repaired),
+        loaded_through: if last {
+            None
+        } else {
+            range.map(|(_, (_, hi))| hi)
+        },
     };
     resume::record(&mut tx, schema, &tp.name, fingerprint, &state).map_err(server)?;
     tx.commit().map_err(server)?;
@@ -314,12 +449,13 @@ pub fn load_table(
         table: tp.name.clone(),
         source: e,
     })?;
-    progress.table_advance(&tp.name, done.rows_read - reported.0, buf.sent - reported.1);
-    progress.table_done(&tp.name);
-    done.bytes = buf.sent;
-    done.seconds = started.elapsed().as_secs_f64();
-
-    Ok(done)
+    progress.table_advance(
+        &tp.name,
+        done.rows_read - reported.0,
+        done.bytes - reported.1,
+    );
+    *reported = (done.rows_read, done.bytes);
+    Ok(())
 }
 
 fn reject_record<'a>(

@@ -20,6 +20,9 @@ pub struct LoadedTable {
     pub bytes: u64,
     /// Values the opt-in repairs changed, per column, so a resumed run still reports them.
     pub repaired: Vec<crate::report::ColumnRepairs>,
+    /// For a table loaded in key ranges: the upper key of the last range committed, while
+    /// ranges remain; `None` once the table is complete.
+    pub loaded_through: Option<i64>,
 }
 
 /// A stable fingerprint of everything the plan decided (names, types, SQL, scanned row counts).
@@ -49,7 +52,8 @@ CREATE TABLE IF NOT EXISTS pgcarry.loaded_tables (
     loaded_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (target_schema, table_name)
 );
-ALTER TABLE pgcarry.loaded_tables ADD COLUMN IF NOT EXISTS repaired text NOT NULL DEFAULT '[]'";
+ALTER TABLE pgcarry.loaded_tables ADD COLUMN IF NOT EXISTS repaired text NOT NULL DEFAULT '[]';
+ALTER TABLE pgcarry.loaded_tables ADD COLUMN IF NOT EXISTS loaded_through bigint";
 
 /// Creates the state tables when missing.
 pub fn ensure(client: &mut Client) -> Result<(), String> {
@@ -70,28 +74,41 @@ fn to_u64(v: i64) -> u64 {
 /// The tables an earlier run loaded into `schema`.
 pub fn loaded(client: &mut Client, schema: &str) -> Result<HashMap<String, LoadedTable>, String> {
     let rows = client
-        .query(
-            "SELECT table_name, fingerprint, rows_read, rows_written, rows_rejected, bytes, repaired \
-             FROM pgcarry.loaded_tables WHERE target_schema = $1",
-            &[&schema],
-        )
+        .query(&format!("{COLUMNS} WHERE target_schema = $1"), &[&schema])
         .map_err(|e| describe_pg_error(&e))?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            (
-                r.get(0),
-                LoadedTable {
-                    fingerprint: r.get(1),
-                    rows_read: to_u64(r.get(2)),
-                    rows_written: to_u64(r.get(3)),
-                    rows_rejected: to_u64(r.get(4)),
-                    bytes: to_u64(r.get(5)),
-                    repaired: serde_json::from_str(r.get(6)).unwrap_or_default(),
-                },
-            )
-        })
-        .collect())
+    Ok(rows.iter().map(|r| (r.get(0), from_row(r))).collect())
+}
+
+const COLUMNS: &str = "SELECT table_name, fingerprint, rows_read, rows_written, rows_rejected, \
+     bytes, repaired, loaded_through FROM pgcarry.loaded_tables";
+
+fn from_row(r: &postgres::Row) -> LoadedTable {
+    LoadedTable {
+        fingerprint: r.get(1),
+        rows_read: to_u64(r.get(2)),
+        rows_written: to_u64(r.get(3)),
+        rows_rejected: to_u64(r.get(4)),
+        bytes: to_u64(r.get(5)),
+        repaired: serde_json::from_str(r.get(6)).unwrap_or_default(),
+        loaded_through: r.get(7),
+    }
+}
+
+/// What this plan's earlier ranges of `table` recorded, if any (the table is loaded in part).
+pub fn partial(
+    client: &mut Client,
+    schema: &str,
+    table: &str,
+    fingerprint: &str,
+) -> Result<Option<LoadedTable>, postgres::Error> {
+    let row = client.query_opt(
+        &format!(
+            "{COLUMNS} WHERE target_schema = $1 AND table_name = $2 AND fingerprint = $3 \
+             AND loaded_through IS NOT NULL"
+        ),
+        &[&schema, &table, &fingerprint],
+    )?;
+    Ok(row.as_ref().map(from_row))
 }
 
 /// Records a loaded table; called inside the transaction that loaded it.
@@ -106,11 +123,12 @@ pub fn record(
     tx.execute(
         "INSERT INTO pgcarry.loaded_tables \
          (target_schema, table_name, fingerprint, rows_read, rows_written, rows_rejected, bytes, \
-         repaired) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         repaired, loaded_through) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT (target_schema, table_name) DO UPDATE SET fingerprint = excluded.fingerprint, \
          rows_read = excluded.rows_read, rows_written = excluded.rows_written, \
          rows_rejected = excluded.rows_rejected, bytes = excluded.bytes, \
-         repaired = excluded.repaired, loaded_at = now()",
+         repaired = excluded.repaired, loaded_through = excluded.loaded_through, \
+         loaded_at = now()",
         &[
             &schema,
             &table,
@@ -120,6 +138,7 @@ pub fn record(
             &n(t.rows_rejected),
             &n(t.bytes),
             &serde_json::to_string(&t.repaired).unwrap_or_else(|_| "[]".into()),
+            &t.loaded_through,
         ],
     )?;
     Ok(())
