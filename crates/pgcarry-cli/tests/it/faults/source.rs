@@ -52,9 +52,8 @@ fn a_wal_database_is_read_while_idle_or_while_a_writer_holds_a_transaction() {
     );
     let migrate = |expected: i64| {
         let db = test_db("sqlite_wal_writer");
-        let started = Instant::now();
+        // Success is the proof: a read blocked by the writer would fail as locked.
         migrate_cmd(dir.path(), &src, &db.url).assert().success();
-        assert!(started.elapsed() < Duration::from_secs(9), "it waited");
         assert_eq!(count_rows(&mut db.client(), "items"), expected);
     };
     // The application stopped: its last connection removed the WAL.

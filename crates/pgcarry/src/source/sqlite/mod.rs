@@ -207,3 +207,59 @@ pub fn quote_sqlite_literal(text: &str) -> String {
 pub fn quote_sqlite_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bytes with no structure (xorshift), as an encrypted file's look.
+    fn noise(n: usize) -> Vec<u8> {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x.to_le_bytes()[5]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn random_whole_pages_look_encrypted_text_and_odd_sizes_do_not() {
+        let random = noise(4096);
+        assert!(looks_encrypted(&random[..512], 4096));
+        // Not whole pages: a random download, a compressed file.
+        assert!(!looks_encrypted(&random[..512], 4000));
+        let text = "just some notes, not a database\n".repeat(16);
+        assert!(!looks_encrypted(&text.as_bytes()[..512], 4096));
+        assert!(!looks_encrypted(&[0u8; 512], 4096));
+    }
+
+    #[test]
+    fn check_file_says_what_the_file_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, bytes: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            p
+        };
+        let mut sqlite = HEADER.to_vec();
+        sqlite.resize(4096, 0);
+        assert!(check_file(&write("ok.db", &sqlite)).is_ok());
+        let problem = |name: &str, bytes: &[u8]| check_file(&write(name, bytes)).unwrap_err();
+        assert!(matches!(problem("e.db", b""), FileProblem::Empty { .. }));
+        assert!(matches!(
+            problem("x.db", &noise(8192)),
+            FileProblem::MaybeEncrypted { .. }
+        ));
+        assert!(matches!(
+            problem("t.db", b"hello"),
+            FileProblem::NotSqlite { .. }
+        ));
+        assert!(matches!(
+            check_file(&dir.path().join("missing.db")),
+            Err(FileProblem::Io { .. })
+        ));
+    }
+}
