@@ -66,11 +66,15 @@ enum Unchecked {
     Failed(String),
 }
 
+/// True when the connection is gone. A read's error can reach us before the client has
+/// noticed the closed socket, so ask the server when in doubt.
+fn connection_lost(client: &mut Client) -> bool {
+    client.is_closed() || client.is_valid(std::time::Duration::from_secs(10)).is_err()
+}
+
 /// A failed read of the target, saying plainly when the connection is gone.
 fn read_failed(client: &mut Client, table: &str, error: &str) -> Unchecked {
-    // The error can reach us before the client has noticed the closed socket: ask.
-    let lost = client.is_closed() || client.is_valid(std::time::Duration::from_secs(10)).is_err();
-    Unchecked::Failed(if lost {
+    Unchecked::Failed(if connection_lost(client) {
         format!(
             "the connection to PostgreSQL was lost while verifying table {table} ({error}); \
              nothing was changed: run `pgcarry verify` again once the server is reachable"
@@ -156,14 +160,16 @@ pub fn verify_into(
             Task::Structure(i) => {
                 let tp = &plan.tables[i];
                 Done::Problems(match client {
-                    Ok(c) => {
-                        let problems = structure::check_table(c, &plan.schema, tp);
-                        if c.is_closed() {
-                            Err(read_failed(c, &tp.name, "checking its keys and indexes"))
-                        } else {
-                            Ok(problems)
-                        }
-                    }
+                    Ok(c) => match structure::check_table(c, &plan.schema, tp) {
+                        Ok(problems) => Ok(problems),
+                        Err(e) if connection_lost(c) => Err(read_failed(c, &tp.name, &e)),
+                        Err(e) => Ok(vec![StructureProblem {
+                            table: tp.name.clone(),
+                            what: "table".into(),
+                            name: tp.name.clone(),
+                            detail: format!("could not check: {e}"),
+                        }]),
+                    },
                     Err(e) => Err(no_connection(&e)),
                 })
             }
