@@ -18,10 +18,13 @@ use postgres::Client;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Loads retried after a lost connection, per table.
 const MAX_RETRIES: u32 = 5;
+/// How long a lost connection is tried again before giving up: a restarting server is usually
+/// back within seconds.
+const RECONNECT_FOR: Duration = Duration::from_secs(60);
 
 /// Opens a new connection to the target.
 pub type Connect<'a> = &'a (dyn Fn() -> Result<Client, String> + Sync);
@@ -95,6 +98,33 @@ fn parallel<T: Send>(
     Ok(results)
 }
 
+/// Opens a new connection after one was lost, backing off with jitter while the server refuses
+/// connections (restarting, starting up) for at most [`RECONNECT_FOR`].
+fn reconnect(connect: Connect<'_>, what: &str, progress: &dyn Progress) -> Result<Client, String> {
+    let started = Instant::now();
+    let mut attempt = 0;
+    loop {
+        match connect() {
+            Ok(c) => return Ok(c),
+            Err(e) if started.elapsed() < RECONNECT_FOR => {
+                attempt += 1;
+                let delay = wait::backoff(attempt);
+                progress.message(&format!(
+                    "{what}: cannot reconnect yet ({e}); next attempt in {:.1} s",
+                    delay.as_secs_f64()
+                ));
+                std::thread::sleep(delay);
+            }
+            Err(e) => {
+                return Err(format!(
+                    "could not reconnect within {} s: {e}",
+                    RECONNECT_FOR.as_secs()
+                ));
+            }
+        }
+    }
+}
+
 /// Executes the plan. Errors are for what stops the run before any table is written; table
 /// failures, rejected rows and failed steps are in the report.
 pub fn migrate(
@@ -158,8 +188,14 @@ pub fn migrate(
                         delay.as_secs_f64()
                     ));
                     std::thread::sleep(delay);
-                    if let Ok(c) = connect() {
-                        *client = c;
+                    match reconnect(connect, &format!("table {}", tp.name), progress) {
+                        Ok(c) => *client = c,
+                        Err(message) => {
+                            break Err(load::LoadError::Connection {
+                                table: tp.name.clone(),
+                                message,
+                            });
+                        }
                     }
                 }
                 r => break r,
@@ -230,6 +266,10 @@ pub fn migrate(
         report.rejects_file = Some(opts.rejects.display().to_string());
     }
 
+    // The connection opened before the load sat idle through it: if the server restarted
+    // meanwhile it is gone, so the steps below get a new one.
+    admin = reconnect(connect, "target", progress).map_err(MigrateError::Connect)?;
+
     // Keys, indexes, checks and defaults per table, then foreign keys.
     progress.phase("constraints");
     let failures: Mutex<Vec<StepFailure>> = Mutex::new(Vec::new());
@@ -252,7 +292,7 @@ pub fn migrate(
             // either happened or did not; an existing object is then skipped).
             if result.is_err()
                 && client.is_closed()
-                && let Ok(c) = connect()
+                && let Ok(c) = reconnect(connect, &format!("table {}", tp.name), progress)
             {
                 *client = c;
                 result = ddl::run_step(client, &plan.schema, &tp.name, step, true);

@@ -255,7 +255,12 @@ impl Report {
         );
         for t in &self.tables {
             if let Some(e) = &t.error {
-                let _ = writeln!(o, "\nerror: table {} was not loaded: {e}", t.name);
+                // Verification gave its verdict only on loaded tables.
+                let what = match t.verified {
+                    Some(_) => "could not be verified",
+                    None => "was not loaded",
+                };
+                let _ = writeln!(o, "\nerror: table {} {what}: {e}", t.name);
             } else if t.verified == Some(false) && t.difference.is_some() {
                 crate::verify::render_table_difference(&mut o, t);
             } else if t.verified == Some(false) {

@@ -38,6 +38,9 @@ pub enum RunError {
 impl RunError {
     /// True for errors the user fixes by changing the command (exit code 2).
     pub fn is_usage(&self) -> bool {
+        if let RunError::Sqlite(e) = self {
+            return e.is_usage();
+        }
         matches!(
             self,
             RunError::Usage(_)
@@ -58,10 +61,7 @@ pub struct Prepared {
 
 /// Resolves `sqlite:PATH` or a path whose header says SQLite.
 pub fn sqlite_path(source: &str) -> Result<PathBuf, RunError> {
-    let (explicit, path) = match source.strip_prefix("sqlite:") {
-        Some(p) => (true, PathBuf::from(p)),
-        None => (false, PathBuf::from(source)),
-    };
+    let path = PathBuf::from(source.strip_prefix("sqlite:").unwrap_or(source));
     if let Some(p) = source.strip_prefix("json:") {
         return Err(RunError::Usage(format!(
             "JSON sources ({p}) are not supported yet"
@@ -75,17 +75,7 @@ pub fn sqlite_path(source: &str) -> Result<PathBuf, RunError> {
             path.display()
         )));
     }
-    if !sqlite::is_sqlite_file(&path) {
-        let hint = if explicit {
-            ""
-        } else {
-            " (it does not start with SQLite's header)"
-        };
-        return Err(RunError::Usage(format!(
-            "{} is not a SQLite database{hint}",
-            path.display()
-        )));
-    }
+    sqlite::check_file(&path).map_err(|e| RunError::Usage(e.to_string()))?;
     Ok(path)
 }
 

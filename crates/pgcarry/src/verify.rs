@@ -51,8 +51,43 @@ enum Task {
 }
 
 enum Done {
-    Sum(Result<(Checksum, u64), String>),
-    Problems(Vec<StructureProblem>),
+    Sum(Result<(Checksum, u64), Unchecked>),
+    Problems(Result<Vec<StructureProblem>, Unchecked>),
+}
+
+/// Why one side of a table has no checksum.
+#[derive(Debug, Clone)]
+enum Unchecked {
+    /// PostgreSQL does not hold what the plan promised (the table is missing, a value does not
+    /// decode): a difference (exit 3).
+    Differs(String),
+    /// The check itself could not run (no connection, the connection lost, the source not
+    /// readable): a failure (exit 1), never reported as a difference.
+    Failed(String),
+}
+
+/// True when the connection is gone. A read's error can reach us before the client has
+/// noticed the closed socket, so ask the server when in doubt.
+fn connection_lost(client: &mut Client) -> bool {
+    client.is_closed() || client.is_valid(std::time::Duration::from_secs(10)).is_err()
+}
+
+/// A failed read of the target, saying plainly when the connection is gone.
+fn read_failed(client: &mut Client, table: &str, error: &str) -> Unchecked {
+    Unchecked::Failed(if connection_lost(client) {
+        format!(
+            "the connection to PostgreSQL was lost while verifying table {table} ({error}); \
+             nothing was changed: run `pgcarry verify` again once the server is reachable"
+        )
+    } else {
+        format!("could not read table {table} back from PostgreSQL: {error}")
+    })
+}
+
+fn no_connection(error: &str) -> Unchecked {
+    Unchecked::Failed(format!(
+        "could not verify: cannot connect to the target: {error}"
+    ))
 }
 
 /// The verdict on one table's content.
@@ -64,7 +99,7 @@ struct TableCheck {
     target: Option<Checksum>,
     difference: Option<String>,
     rows: Vec<RowDifference>,
-    error: Option<String>,
+    error: Option<Unchecked>,
 }
 
 /// Verifies the tables of `report` marked in `which` (by plan index) and the structure the
@@ -110,26 +145,32 @@ pub fn verify_into(
                         tp,
                         None,
                     )
-                    .map_err(|e| format!("{e:#}")),
+                    .map_err(|e| Unchecked::Failed(format!("could not read the source: {e:#}"))),
                 )
             }
             Task::Target(i) => {
                 let tp = &plan.tables[i];
-                let r = client
-                    .and_then(|c| target_checksum(c, &plan.schema, tp, progress).map(|c| (c, 0)));
+                let r = match client {
+                    Ok(c) => target_checksum(c, &plan.schema, tp, progress).map(|c| (c, 0)),
+                    Err(e) => Err(no_connection(&e)),
+                };
                 progress.table_done(&tp.name);
                 Done::Sum(r)
             }
             Task::Structure(i) => {
                 let tp = &plan.tables[i];
                 Done::Problems(match client {
-                    Ok(c) => structure::check_table(c, &plan.schema, tp),
-                    Err(e) => vec![StructureProblem {
-                        table: tp.name.clone(),
-                        what: "table".into(),
-                        name: tp.name.clone(),
-                        detail: format!("could not check: {e}"),
-                    }],
+                    Ok(c) => match structure::check_table(c, &plan.schema, tp) {
+                        Ok(problems) => Ok(problems),
+                        Err(e) if connection_lost(c) => Err(read_failed(c, &tp.name, &e)),
+                        Err(e) => Ok(vec![StructureProblem {
+                            table: tp.name.clone(),
+                            what: "table".into(),
+                            name: tp.name.clone(),
+                            detail: format!("could not check: {e}"),
+                        }]),
+                    },
+                    Err(e) => Err(no_connection(&e)),
                 })
             }
         },
@@ -145,8 +186,11 @@ pub fn verify_into(
                 checks[i].skipped = Some(skipped);
             }
             (Task::Target(i), Done::Sum(Ok((c, _)))) => checks[i].target = Some(c),
-            (Task::Source(i) | Task::Target(i), Done::Sum(Err(e))) => checks[i].error = Some(e),
-            (_, Done::Problems(p)) => report.structure_problems.extend(p),
+            (Task::Source(i) | Task::Target(i), Done::Sum(Err(e)))
+            | (Task::Source(i) | Task::Target(i) | Task::Structure(i), Done::Problems(Err(e))) => {
+                checks[i].error.get_or_insert(e);
+            }
+            (_, Done::Problems(Ok(p))) => report.structure_problems.extend(p),
             (Task::Structure(_), Done::Sum(_)) => {}
         }
     }
@@ -234,10 +278,18 @@ pub fn verify_into(
 }
 
 fn apply(t: &mut TableReport, c: TableCheck) {
-    if let Some(e) = c.error {
-        t.verified = Some(false);
-        t.difference = Some(e);
-        return;
+    match c.error {
+        Some(Unchecked::Differs(e)) => {
+            t.verified = Some(false);
+            t.difference = Some(e);
+            return;
+        }
+        Some(Unchecked::Failed(e)) => {
+            t.verified = Some(false);
+            t.error = Some(e);
+            return;
+        }
+        None => {}
     }
     t.source_checksum = c.source.map(|s| s.hex());
     t.target_checksum = c.target.map(|s| s.hex());
@@ -263,7 +315,7 @@ fn target_checksum(
     schema: &str,
     tp: &TablePlan,
     progress: &dyn Progress,
-) -> Result<Checksum, String> {
+) -> Result<Checksum, Unchecked> {
     let exists: bool = client
         .query_one(
             &format!(
@@ -273,12 +325,15 @@ fn target_checksum(
             &[],
         )
         .map(|r| r.get(0))
-        .map_err(|e| crate::target::postgres::load::describe_pg_error(&e))?;
+        .map_err(|e| {
+            let error = crate::target::postgres::load::describe_pg_error(&e);
+            read_failed(client, &tp.name, &error)
+        })?;
     if !exists {
-        return Err(format!(
+        return Err(Unchecked::Differs(format!(
             "table {schema}.{} is missing in PostgreSQL",
             tp.name
-        ));
+        )));
     }
     let mut hasher = TupleHasher::for_table(tp);
     let mut sum = Checksum::default();
@@ -294,10 +349,11 @@ fn target_checksum(
             progress.table_advance(&tp.name, pending, 0);
             pending = 0;
         }
-    })?;
+    })
+    .map_err(|e| read_failed(client, &tp.name, &e))?;
     progress.table_advance(&tp.name, pending, 0);
     match bad {
-        Some(e) => Err(format!("table {}: {e}", tp.name)),
+        Some(e) => Err(Unchecked::Differs(format!("table {}: {e}", tp.name))),
         None => Ok(sum),
     }
 }

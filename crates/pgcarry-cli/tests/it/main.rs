@@ -9,6 +9,7 @@ mod support;
 mod cli;
 mod config;
 mod corpus;
+mod faults;
 mod fidelity;
 mod generated;
 mod harness;

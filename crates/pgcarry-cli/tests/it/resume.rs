@@ -1,25 +1,16 @@
 //! Safe to interrupt: `kill -9` at any point of a migration, run the same command again, and it
 //! continues where it stopped, ends verified, and never duplicates a row.
 
-use crate::support::{count_rows, migrate_cmd, pgcarry, test_db};
+use crate::support::{
+    assert_rows_once, count_rows, migrate_cmd, pgcarry, sample_db, test_db, valid_foreign_keys,
+};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 #[test]
 fn kill_9_at_several_points_then_rerun_ends_complete_without_duplicates() {
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("sample.db");
-    pgcarry().args(["sample"]).arg(&src).assert().success();
-    let sqlite = rusqlite::Connection::open(&src).unwrap();
-    let expected: Vec<(String, i64)> = ["users", "submissions", "assessments", "rate_limits"]
-        .iter()
-        .map(|t| {
-            let n: i64 = sqlite
-                .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
-                .unwrap();
-            (t.to_string(), n)
-        })
-        .collect();
+    let (src, expected) = sample_db(dir.path(), 1);
 
     // Kill points from early (preflight, first COPY) to late (indexes, foreign keys).
     let mut interrupted_loads = 0;
@@ -57,29 +48,9 @@ fn kill_9_at_several_points_then_rerun_ends_complete_without_duplicates() {
 
         migrate_cmd(dir.path(), &src, &db.url).assert().success();
         let mut c = db.client();
-        for (table, n) in &expected {
-            let got: i64 = c
-                .query_one(&format!("SELECT count(*) FROM {table}"), &[])
-                .unwrap()
-                .get(0);
-            assert_eq!(got, *n, "{table} after a kill at {ms} ms");
-            let distinct: i64 = c
-                .query_one(&format!("SELECT count(DISTINCT id) FROM {table}"), &[])
-                .unwrap()
-                .get(0);
-            assert_eq!(
-                distinct, *n,
-                "no duplicate in {table} after a kill at {ms} ms"
-            );
-        }
-        let fks: i64 = c
-            .query_one(
-                "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND convalidated",
-                &[],
-            )
-            .unwrap()
-            .get(0);
-        assert_eq!(fks, 3, "every foreign key after a kill at {ms} ms");
+        let when = format!("after a kill at {ms} ms");
+        assert_rows_once(&mut c, &expected, &when);
+        assert_eq!(valid_foreign_keys(&mut c), 3, "every foreign key {when}");
         let next: i32 = c
             .query_one(
                 "INSERT INTO users (telegram_id, first_name, is_pro, updated_at) VALUES (1, 'x', false, now()) RETURNING id",

@@ -71,7 +71,12 @@ pub fn render(report: &Report) -> String {
         );
     }
     for t in report.tables.iter().filter(|t| t.verified != Some(true)) {
-        render_table_difference(&mut o, t);
+        match &t.error {
+            Some(e) => {
+                let _ = writeln!(o, "\nerror: table {} could not be verified: {e}", t.name);
+            }
+            None => render_table_difference(&mut o, t),
+        }
     }
     render_structure_problems(&mut o, &report.structure_problems);
     let rejected: u64 = report.tables.iter().map(|t| t.rows_rejected).sum();

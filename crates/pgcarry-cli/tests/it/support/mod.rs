@@ -146,3 +146,55 @@ pub fn count_rows(client: &mut postgres::Client, table: &str) -> i64 {
         .unwrap_or_else(|err| panic!("count {table}: {err}"))
         .get(0)
 }
+
+/// The built-in sample database at `scale` in `dir`, with the rows of each of its tables.
+pub fn sample_db(dir: &Path, scale: u32) -> (PathBuf, Vec<(String, i64)>) {
+    let src = dir.join(format!("sample-x{scale}.db"));
+    pgcarry()
+        .args(["sample", "--scale", &scale.to_string()])
+        .arg(&src)
+        .assert()
+        .success();
+    let sqlite = rusqlite::Connection::open(&src)
+        .unwrap_or_else(|err| panic!("open {}: {err}", src.display()));
+    let counts = ["users", "submissions", "assessments", "rate_limits"]
+        .iter()
+        .map(|t| {
+            let n: i64 = sqlite
+                .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+                .unwrap_or_else(|err| panic!("count {t} in the sample: {err}"));
+            (t.to_string(), n)
+        })
+        .collect();
+    (src, counts)
+}
+
+/// Asserts that each table of `expected` holds exactly its rows, none twice (by `id`);
+/// `when` says which run in the messages.
+pub fn assert_rows_once(client: &mut postgres::Client, expected: &[(String, i64)], when: &str) {
+    for (table, n) in expected {
+        let row = client
+            .query_one(
+                &format!("SELECT count(*), count(DISTINCT id) FROM {table}"),
+                &[],
+            )
+            .unwrap_or_else(|err| panic!("count {table}: {err}"));
+        let (rows, distinct): (i64, i64) = (row.get(0), row.get(1));
+        assert_eq!(
+            (rows, distinct),
+            (*n, *n),
+            "rows, distinct ids of {table} {when}"
+        );
+    }
+}
+
+/// Foreign keys created and validated in the target.
+pub fn valid_foreign_keys(client: &mut postgres::Client) -> i64 {
+    client
+        .query_one(
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND convalidated",
+            &[],
+        )
+        .unwrap_or_else(|err| panic!("count foreign keys: {err}"))
+        .get(0)
+}

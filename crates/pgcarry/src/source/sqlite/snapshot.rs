@@ -6,6 +6,12 @@
 //! snapshot (`sqlite3_snapshot_get`) and every reader opens exactly that snapshot
 //! (`sqlite3_snapshot_open`; SQLite is built with `SQLITE_ENABLE_SNAPSHOT`). The database is
 //! opened read-only but never `immutable`, so committed WAL content is always seen.
+//!
+//! SQLite cannot record a snapshot while the WAL holds no transaction (a database whose
+//! application is stopped, or whose writer has not committed since the WAL was created): the
+//! pin then reads the database file alone, and its read lock keeps every later commit in the
+//! WAL (no checkpoint can copy past it). A reader that still finds the WAL empty therefore
+//! sees the pinned state; one that finds a commit asks the user to run the command again.
 
 use rusqlite::{Connection, OpenFlags, ffi};
 use std::path::{Path, PathBuf};
@@ -19,7 +25,16 @@ pub struct Snapshot {
     /// Held only to keep the read transaction open; behind a mutex so readers can be opened
     /// from any thread.
     pin: std::sync::Mutex<Connection>,
-    wal: Option<WalSnapshot>,
+    wal: Wal,
+}
+
+/// What the pin found in WAL mode.
+enum Wal {
+    /// Rollback-journal mode: the pin's shared lock holds every writer off.
+    Off,
+    /// The WAL held no transaction: the pinned state is the database file alone.
+    Empty,
+    Snapshot(WalSnapshot),
 }
 
 struct WalSnapshot(*mut ffi::sqlite3_snapshot);
@@ -36,13 +51,17 @@ impl Drop for WalSnapshot {
     }
 }
 
+/// How long a read waits for a writer's lock before giving up with
+/// [`SqliteError::Locked`]: longer than any write transaction of a healthy application.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 pub(crate) fn open_read_only(path: &Path) -> Result<Connection, SqliteError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| SqliteError::Open {
         path: path.to_path_buf(),
         source: e,
     })?;
-    conn.busy_timeout(Duration::from_secs(30))
+    conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| SqliteError::query(path, "set busy timeout", e))?;
     Ok(conn)
 }
@@ -67,25 +86,24 @@ impl Snapshot {
         pin.execute_batch("BEGIN")
             .map_err(|e| SqliteError::query(path, "begin a read transaction", e))?;
         let wal = if wal_mode {
-            let mut snap: *mut ffi::sqlite3_snapshot = std::ptr::null_mut();
-            // SAFETY: the handle is valid for the connection's life and in a read transaction.
-            let rc =
-                unsafe { ffi::sqlite3_snapshot_get(pin.handle(), c"main".as_ptr(), &mut snap) };
-            if rc != ffi::SQLITE_OK {
-                return Err(SqliteError::Snapshot {
-                    path: path.to_path_buf(),
-                    code: rc,
-                });
+            match take_snapshot(&pin) {
+                Ok(Some(snap)) => Wal::Snapshot(snap),
+                Ok(None) => Wal::Empty,
+                Err(code) => {
+                    return Err(SqliteError::Snapshot {
+                        path: path.to_path_buf(),
+                        code,
+                    });
+                }
             }
-            Some(WalSnapshot(snap))
         } else {
-            None
+            Wal::Off
         };
         // The first read takes the shared lock (rollback mode); in WAL mode the snapshot
         // above already opened the read transaction.
         let _: i64 = pin
             .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
-            .map_err(|e| SqliteError::query(path, "read sqlite_schema", e))?;
+            .map_err(|e| SqliteError::first_read(path, "read sqlite_schema", e))?;
         Ok(Snapshot {
             path: path.to_path_buf(),
             pin: std::sync::Mutex::new(pin),
@@ -109,7 +127,26 @@ impl Snapshot {
         let conn = open_read_only(&self.path)?;
         conn.execute_batch("BEGIN")
             .map_err(|e| SqliteError::query(&self.path, "begin a read transaction", e))?;
-        if let Some(snap) = &self.wal {
+        if let Wal::Empty = &self.wal {
+            let _: i64 = conn
+                .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+                .map_err(|e| SqliteError::query(&self.path, "read sqlite_schema", e))?;
+            match take_snapshot(&conn) {
+                Ok(None) => {}
+                Ok(Some(_)) => {
+                    return Err(SqliteError::ChangedWhileOpening {
+                        path: self.path.clone(),
+                    });
+                }
+                Err(code) => {
+                    return Err(SqliteError::Snapshot {
+                        path: self.path.clone(),
+                        code,
+                    });
+                }
+            }
+        }
+        if let Wal::Snapshot(snap) = &self.wal {
             // SQLite opens the WAL lazily with the first read: read once (at the newest
             // state), then sqlite3_snapshot_open checks the snapshot is still available, ends
             // that read and reopens the transaction exactly on the pinned snapshot.
@@ -128,6 +165,20 @@ impl Snapshot {
             }
         }
         Ok(conn)
+    }
+}
+
+/// The snapshot of `conn`'s open read transaction; `None` when the WAL holds no transaction
+/// yet (SQLite then cannot record one), the SQLite code on any other failure.
+fn take_snapshot(conn: &Connection) -> Result<Option<WalSnapshot>, i32> {
+    let mut snap: *mut ffi::sqlite3_snapshot = std::ptr::null_mut();
+    // SAFETY: the handle is valid for the connection's life and in a read transaction.
+    let rc = unsafe { ffi::sqlite3_snapshot_get(conn.handle(), c"main".as_ptr(), &mut snap) };
+    match rc {
+        ffi::SQLITE_OK => Ok(Some(WalSnapshot(snap))),
+        // Its only cause here (in a read transaction, WAL mode, no write transaction).
+        ffi::SQLITE_ERROR => Ok(None),
+        _ => Err(rc),
     }
 }
 
@@ -155,5 +206,30 @@ mod tests {
             n, 2,
             "a reader opened after a commit still sees the pinned snapshot"
         );
+    }
+
+    #[test]
+    fn a_wal_database_without_wal_content_is_pinned_on_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let app = Connection::open(&path).unwrap();
+        app.execute_batch(
+            "PRAGMA journal_mode = WAL; CREATE TABLE t (x); INSERT INTO t VALUES (1);",
+        )
+        .unwrap();
+        drop(app); // the last connection checkpoints and removes the WAL
+        let snap = Snapshot::pin(&path).unwrap();
+        let count = |c: &Connection| -> i64 {
+            c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(count(&snap.reader().unwrap()), 1);
+        // A commit after the pin is refused, never read half-way.
+        let app = Connection::open(&path).unwrap();
+        app.execute("INSERT INTO t VALUES (2)", []).unwrap();
+        assert!(matches!(
+            snap.reader(),
+            Err(SqliteError::ChangedWhileOpening { .. })
+        ));
     }
 }

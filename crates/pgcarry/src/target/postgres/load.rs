@@ -85,6 +85,13 @@ pub fn describe_pg_error(e: &postgres::Error) -> String {
             if let Some(w) = db.where_() {
                 s.push_str(&format!(" [{w}]"));
             }
+            if *db.code() == postgres::error::SqlState::DISK_FULL {
+                s.push_str(
+                    " — the PostgreSQL server's disk is full (SQLSTATE 53100): free space on the \
+                     server or give the database a larger disk, then run the same command again \
+                     (tables already loaded are kept)",
+                );
+            }
             s
         }
         None => {

@@ -12,19 +12,6 @@ use crate::report::StructureProblem;
 use postgres::Client;
 use std::collections::{HashMap, HashSet};
 
-/// Checks one table against its plan; returns what is missing or wrong.
-pub fn check_table(client: &mut Client, schema: &str, tp: &TablePlan) -> Vec<StructureProblem> {
-    match check(client, schema, tp) {
-        Ok(problems) => problems,
-        Err(e) => vec![problem(
-            tp,
-            "table",
-            &tp.name,
-            format!("could not check: {e}"),
-        )],
-    }
-}
-
 fn problem(tp: &TablePlan, what: &str, name: &str, detail: String) -> StructureProblem {
     StructureProblem {
         table: tp.name.clone(),
@@ -34,7 +21,9 @@ fn problem(tp: &TablePlan, what: &str, name: &str, detail: String) -> StructureP
     }
 }
 
-fn check(
+/// Checks one table against its plan; returns what is missing or wrong, or an error when the
+/// catalog could not be read (the caller tells a lost connection from a missing table).
+pub fn check_table(
     client: &mut Client,
     schema: &str,
     tp: &TablePlan,
