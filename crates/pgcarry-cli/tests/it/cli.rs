@@ -94,10 +94,14 @@ fn running_again_on_a_finished_migration_changes_nothing() {
         .unwrap()
         .get(0);
     assert_eq!(n, 3);
-    // A source that changed since is detected and refused.
+    // A source edited since is detected and refused, even when no row count or key moved:
+    // the plan's fingerprint covers a digest of every value.
     rusqlite::Connection::open(&src)
         .unwrap()
-        .execute("INSERT INTO items (name) VALUES ('new in sqlite')", [])
+        .execute(
+            "UPDATE items SET name = name || ' (edited)' WHERE id = 1",
+            [],
+        )
         .unwrap();
     let out = run().code(2);
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();

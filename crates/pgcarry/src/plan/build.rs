@@ -428,6 +428,7 @@ fn table_plan(
         source_name: t.name.clone(),
         name,
         rows: s.rows,
+        source_digest: s.content_digest.clone(),
         columns,
         create_sql,
         post_load: post,

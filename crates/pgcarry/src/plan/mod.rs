@@ -104,6 +104,10 @@ pub struct TablePlan {
     pub name: String,
     /// Rows in the source snapshot, as scanned.
     pub rows: u64,
+    /// A digest of every source value, as scanned: part of the plan's fingerprint, so a source
+    /// edited since an interrupted run is noticed before anything is mixed.
+    #[serde(default)]
+    pub source_digest: String,
     pub columns: Vec<ColumnPlan>,
     /// `CREATE TABLE` with columns, types, NOT NULL and identity only.
     pub create_sql: String,

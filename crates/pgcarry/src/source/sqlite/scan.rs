@@ -67,6 +67,27 @@ impl ColumnStats {
     }
 }
 
+/// Feeds one value to the content digest: its storage class, then its bytes (with their
+/// length, so adjacent values cannot run together).
+fn digest_value(d: &mut xxhash_rust::xxh3::Xxh3, v: ValueRef<'_>) {
+    match v {
+        ValueRef::Null => d.update(&[0]),
+        ValueRef::Integer(i) => {
+            d.update(&[1]);
+            d.update(&i.to_le_bytes());
+        }
+        ValueRef::Real(f) => {
+            d.update(&[2]);
+            d.update(&f.to_bits().to_le_bytes());
+        }
+        ValueRef::Text(t) | ValueRef::Blob(t) => {
+            d.update(&[if matches!(v, ValueRef::Text(_)) { 3 } else { 4 }]);
+            d.update(&(t.len() as u64).to_le_bytes());
+            d.update(t);
+        }
+    }
+}
+
 /// What the scan found in one table.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TableStats {
@@ -78,6 +99,10 @@ pub struct TableStats {
     /// Orphan rows per foreign key id (`introspect::orphans_of`).
     #[serde(default)]
     pub orphans: Vec<(i64, crate::plan::model::Orphans)>,
+    /// xxh3-128 of every value in storage order (hex): any edit of the table changes it, so
+    /// the plan's fingerprint tells a resumed run that the source changed.
+    #[serde(default)]
+    pub content_digest: String,
 }
 
 fn example(bytes: &[u8]) -> String {
@@ -226,7 +251,9 @@ pub fn scan_table(
         columns: vec![ColumnStats::default(); table.columns.len()],
         max_key: None,
         orphans: Vec::new(),
+        content_digest: String::new(),
     };
+    let mut digest = xxhash_rust::xxh3::Xxh3::new();
     if cols.is_empty() {
         return Ok(stats);
     }
@@ -252,6 +279,7 @@ pub fn scan_table(
                 .get_ref(pos)
                 .map_err(|e| SqliteError::query(path, what(), e))?;
             observe(&mut stats.columns[*i], probes[*i], v);
+            digest_value(&mut digest, v);
         }
         stats.rows += 1;
         if stats.rows.is_multiple_of(65_536) {
@@ -259,6 +287,7 @@ pub fn scan_table(
         }
     }
     on_rows(stats.rows % 65_536);
+    stats.content_digest = format!("{:032x}", digest.digest128());
     if let Some(key) = &table.rowid_alias
         && let Some(i) = table.columns.iter().position(|c| &c.name == key)
         && stats.columns[i].ints > 0
