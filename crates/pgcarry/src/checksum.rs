@@ -87,6 +87,8 @@ pub struct TupleHasher {
     kinds: Vec<FieldKind>,
     exact: bool,
     scratch: Vec<u8>,
+    /// Buffers the jsonb canonicaliser reuses from one document to the next.
+    pool: Vec<Vec<u8>>,
 }
 
 impl TupleHasher {
@@ -96,6 +98,7 @@ impl TupleHasher {
             kinds,
             exact,
             scratch: Vec::new(),
+            pool: Vec::new(),
         }
     }
 
@@ -132,7 +135,7 @@ impl TupleHasher {
                 (Some(FieldKind::Jsonb), Some(bytes)) => {
                     let at = self.scratch.len();
                     self.scratch.extend_from_slice(&[0; 4]);
-                    jsonb::canonical(bytes, &mut self.scratch);
+                    jsonb::canonical_pooled(bytes, &mut self.scratch, &mut self.pool);
                     let len = i32::try_from(self.scratch.len() - at - 4)
                         .map_err(|_| TupleError("field longer than 2 GB"))?;
                     self.scratch[at..at + 4].copy_from_slice(&len.to_be_bytes());

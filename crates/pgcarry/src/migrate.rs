@@ -177,6 +177,7 @@ pub fn migrate(
                 &fingerprint,
                 &rejects,
                 progress,
+                opts.verify,
             );
             match r {
                 Err(load::LoadError::Connection { message, .. }) if attempt < MAX_RETRIES => {

@@ -14,12 +14,22 @@ use crate::convert::numeric::parse_decimal;
 /// A document that cannot be parsed (the load refuses those, so only a corrupted target holds
 /// one) is written as its raw bytes, tagged: it is reported as a difference, never hidden.
 pub fn canonical(field: &[u8], out: &mut Vec<u8>) {
+    canonical_pooled(field, out, &mut Vec::new());
+}
+
+/// [`canonical`], reusing the buffers in `pool` (kept between calls by the caller), so a
+/// table's documents are canonicalised without allocating per value.
+pub fn canonical_pooled(field: &[u8], out: &mut Vec<u8>, pool: &mut Vec<Vec<u8>>) {
     let text = match field.split_first() {
         Some((1, rest)) => rest,
         _ => field,
     };
     let at = out.len();
-    let mut parser = Parser { s: text, i: 0 };
+    let mut parser = Parser {
+        s: text,
+        i: 0,
+        pool,
+    };
     if parser.document(out).is_none() {
         out.truncate(at);
         out.push(b'r');
@@ -46,9 +56,24 @@ enum Frame {
 struct Parser<'a> {
     s: &'a [u8],
     i: usize,
+    pool: &'a mut Vec<Vec<u8>>,
 }
 
+/// Buffers kept for reuse at most (enough for any ordinary nesting).
+const POOL_MAX: usize = 256;
+
 impl Parser<'_> {
+    fn buf(&mut self) -> Vec<u8> {
+        self.pool.pop().unwrap_or_default()
+    }
+
+    fn give(&mut self, mut v: Vec<u8>) {
+        if self.pool.len() < POOL_MAX {
+            v.clear();
+            self.pool.push(v);
+        }
+    }
+
     fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.s.get(self.i) {
             self.i += 1;
@@ -70,7 +95,7 @@ impl Parser<'_> {
         loop {
             // A value starts here: a scalar, or a container opening.
             self.ws();
-            let mut value = Vec::new();
+            let mut value = self.buf();
             match *self.s.get(self.i)? {
                 b'{' => {
                     self.i += 1;
@@ -83,6 +108,7 @@ impl Parser<'_> {
                             members: Vec::new(),
                             key,
                         });
+                        self.give(value);
                         continue;
                     }
                     value.push(b'{');
@@ -91,10 +117,9 @@ impl Parser<'_> {
                 b'[' => {
                     self.i += 1;
                     if !self.eat(b']') {
-                        stack.push(Frame::Array {
-                            count: 0,
-                            body: Vec::new(),
-                        });
+                        let body = self.buf();
+                        stack.push(Frame::Array { count: 0, body });
+                        self.give(value);
                         continue;
                     }
                     value.push(b'[');
@@ -104,6 +129,7 @@ impl Parser<'_> {
                     let s = self.string()?;
                     value.push(b's');
                     write_bytes(&s, &mut value);
+                    self.give(s);
                 }
                 b't' => self.literal(b"true", b't', &mut value)?,
                 b'f' => self.literal(b"false", b'f', &mut value)?,
@@ -119,12 +145,14 @@ impl Parser<'_> {
                             return None;
                         }
                         out.extend_from_slice(&value);
+                        self.give(value);
                         return Some(());
                     }
                     Some(Frame::Array { count, body }) => {
                         *count += 1;
                         body.extend_from_slice(&value);
                         if self.eat(b',') {
+                            self.give(value);
                             break;
                         }
                         if !self.eat(b']') {
@@ -133,9 +161,11 @@ impl Parser<'_> {
                         let Some(Frame::Array { count, body }) = stack.pop() else {
                             return None;
                         };
-                        value = vec![b'['];
+                        value.clear();
+                        value.push(b'[');
                         value.extend_from_slice(&count.to_be_bytes());
                         value.extend_from_slice(&body);
+                        self.give(body);
                     }
                     Some(Frame::Object { members, key }) => {
                         members.push((std::mem::take(key), value));
@@ -149,10 +179,11 @@ impl Parser<'_> {
                         if !self.eat(b'}') {
                             return None;
                         }
-                        let Some(Frame::Object { members, .. }) = stack.pop() else {
+                        let Some(Frame::Object { members, key }) = stack.pop() else {
                             return None;
                         };
-                        value = close_object(members);
+                        self.give(key);
+                        value = self.close_object(members);
                     }
                 }
             }
@@ -173,7 +204,11 @@ impl Parser<'_> {
         while let Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') = self.s.get(self.i) {
             self.i += 1;
         }
-        let d = parse_decimal(&self.s[start..self.i])?;
+        let text = &self.s[start..self.i];
+        if let Some(()) = plain_number(text, value) {
+            return Some(());
+        }
+        let d = parse_decimal(text)?;
         value.push(b'd');
         value.push(u8::from(d.negative));
         value.extend_from_slice(&d.scale.to_be_bytes());
@@ -188,8 +223,16 @@ impl Parser<'_> {
             return None;
         }
         self.i += 1;
-        let mut out = Vec::new();
+        let mut out = self.buf();
         loop {
+            // Copy the run up to the next quote or escape at once.
+            let rest = self.s.get(self.i..)?;
+            let run = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\')
+                .unwrap_or(rest.len());
+            out.extend_from_slice(&rest[..run]);
+            self.i += run;
             let b = *self.s.get(self.i)?;
             self.i += 1;
             match b {
@@ -229,6 +272,30 @@ impl Parser<'_> {
         }
     }
 
+    /// An object's canonical bytes: keys ordered by (length, bytes), the last duplicate kept.
+    /// Its key and value buffers go back to the pool.
+    fn close_object(&mut self, mut members: Vec<(Vec<u8>, Vec<u8>)>) -> Vec<u8> {
+        // Stable: duplicates stay in document order, so the last of each run is the one kept.
+        members.sort_by(|a, b| (a.0.len(), &a.0).cmp(&(b.0.len(), &b.0)));
+        let kept = (0..members.len())
+            .filter(|&i| members.get(i + 1).is_none_or(|next| next.0 != members[i].0))
+            .count();
+        let mut value = self.buf();
+        value.push(b'{');
+        value.extend_from_slice(&(kept as u64).to_be_bytes());
+        for i in 0..members.len() {
+            if members.get(i + 1).is_none_or(|next| next.0 != members[i].0) {
+                write_bytes(&members[i].0, &mut value);
+                value.extend_from_slice(&members[i].1);
+            }
+        }
+        for (k, v) in members {
+            self.give(k);
+            self.give(v);
+        }
+        value
+    }
+
     fn hex4(&mut self) -> Option<u32> {
         let h = std::str::from_utf8(self.s.get(self.i..self.i + 4)?).ok()?;
         self.i += 4;
@@ -236,24 +303,44 @@ impl Parser<'_> {
     }
 }
 
-/// An object's canonical bytes: keys ordered by (length, bytes), the last duplicate kept.
-fn close_object(mut members: Vec<(Vec<u8>, Vec<u8>)>) -> Vec<u8> {
-    // Stable: duplicates stay in document order, so the last of each run is the one kept.
-    members.sort_by(|a, b| (a.0.len(), &a.0).cmp(&(b.0.len(), &b.0)));
-    let mut kept: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(members.len());
-    for m in members {
-        match kept.last_mut() {
-            Some(last) if last.0 == m.0 => *last = m,
-            _ => kept.push(m),
+/// The common case without allocating: `-?digits[.digits]`, no exponent and under
+/// PostgreSQL's limits, written exactly as `parse_decimal` would have it (leading zeros
+/// dropped, scale = fraction digits, no sign on zero). `None` leaves `value` untouched.
+fn plain_number(text: &[u8], value: &mut Vec<u8>) -> Option<()> {
+    let (negative, rest) = match text.split_first()? {
+        (b'-', rest) => (true, rest),
+        _ => (false, text),
+    };
+    let (int_part, frac_part) = match rest.iter().position(|&b| b == b'.') {
+        Some(p) => (&rest[..p], &rest[p + 1..]),
+        None => (rest, &rest[..0]),
+    };
+    if int_part.is_empty()
+        || rest.len() > 1000
+        || !int_part.iter().all(u8::is_ascii_digit)
+        || !frac_part.iter().all(u8::is_ascii_digit)
+        || (rest.len() > int_part.len() && frac_part.is_empty())
+    {
+        return None;
+    }
+    let (a, b): (&[u8], &[u8]) = match int_part.iter().position(|&d| d != b'0') {
+        Some(p) => (&int_part[p..], frac_part),
+        None => {
+            let q = frac_part
+                .iter()
+                .position(|&d| d != b'0')
+                .unwrap_or(frac_part.len());
+            (&[], &frac_part[q..])
         }
-    }
-    let mut value = vec![b'{'];
-    value.extend_from_slice(&(kept.len() as u64).to_be_bytes());
-    for (k, v) in kept {
-        write_bytes(&k, &mut value);
-        value.extend_from_slice(&v);
-    }
-    value
+    };
+    let scale = u32::try_from(frac_part.len()).ok()?;
+    value.push(b'd');
+    value.push(u8::from(negative && !(a.is_empty() && b.is_empty())));
+    value.extend_from_slice(&scale.to_be_bytes());
+    value.extend_from_slice(&((a.len() + b.len()) as u64).to_be_bytes());
+    value.extend_from_slice(a);
+    value.extend_from_slice(b);
+    Some(())
 }
 
 #[cfg(test)]
@@ -308,6 +395,34 @@ mod tests {
         let spaced = format!("{open}{{\"a\": 2, \"b\": 1}}{close}");
         assert_eq!(canon(&compact), canon(&spaced));
         assert_eq!(canon(&compact)[0], b'[');
+    }
+
+    #[test]
+    fn plain_numbers_canonicalise_as_the_general_parser_does() {
+        for n in [
+            "0",
+            "-0",
+            "00",
+            "1",
+            "-1",
+            "007",
+            "1.50",
+            "-0.000",
+            "0.0015",
+            "10.0",
+            "123456789012345678901234567890.5",
+        ] {
+            let mut fast = Vec::new();
+            plain_number(n.as_bytes(), &mut fast).unwrap();
+            let d = parse_decimal(n.as_bytes()).unwrap();
+            let mut slow = vec![b'd', u8::from(d.negative)];
+            slow.extend_from_slice(&d.scale.to_be_bytes());
+            write_bytes(&d.digits, &mut slow);
+            assert_eq!(fast, slow, "{n}");
+        }
+        for n in ["1e5", "1.", ".5", "+1", "-", "1.2.3"] {
+            assert!(plain_number(n.as_bytes(), &mut Vec::new()).is_none(), "{n}");
+        }
     }
 
     #[test]

@@ -67,25 +67,18 @@ impl ColumnStats {
     }
 }
 
-/// Feeds one value to the content digest: its storage class, then its bytes (with their
-/// length, so adjacent values cannot run together).
-fn digest_value(d: &mut xxhash_rust::xxh3::Xxh3, v: ValueRef<'_>) {
-    match v {
-        ValueRef::Null => d.update(&[0]),
-        ValueRef::Integer(i) => {
-            d.update(&[1]);
-            d.update(&i.to_le_bytes());
-        }
-        ValueRef::Real(f) => {
-            d.update(&[2]);
-            d.update(&f.to_bits().to_le_bytes());
-        }
-        ValueRef::Text(t) | ValueRef::Blob(t) => {
-            d.update(&[if matches!(v, ValueRef::Text(_)) { 3 } else { 4 }]);
-            d.update(&(t.len() as u64).to_le_bytes());
-            d.update(t);
-        }
-    }
+/// Folds one value into the content digest: its storage class and its bytes, in order. A
+/// one-shot hash per value and a multiply keep this a few nanoseconds per value.
+fn digest_value(acc: &mut u64, v: ValueRef<'_>) {
+    use xxhash_rust::xxh3::xxh3_64_with_seed;
+    let h = match v {
+        ValueRef::Null => 0x6e75_6c6c,
+        ValueRef::Integer(i) => u64::from_le_bytes(i.to_le_bytes()) ^ 0x0100_0000_0000_0001,
+        ValueRef::Real(f) => f.to_bits().rotate_left(17) ^ 0x0200_0000_0000_0002,
+        ValueRef::Text(t) => xxh3_64_with_seed(t, 3),
+        ValueRef::Blob(b) => xxh3_64_with_seed(b, 4),
+    };
+    *acc = (acc.rotate_left(23) ^ h).wrapping_mul(0x9e37_79b9_7f4a_7c15);
 }
 
 /// What the scan found in one table.
@@ -99,7 +92,7 @@ pub struct TableStats {
     /// Orphan rows per foreign key id (`introspect::orphans_of`).
     #[serde(default)]
     pub orphans: Vec<(i64, crate::plan::model::Orphans)>,
-    /// xxh3-128 of every value in storage order (hex): any edit of the table changes it, so
+    /// A digest of every value in storage order (hex): any edit of the table changes it, so
     /// the plan's fingerprint tells a resumed run that the source changed.
     #[serde(default)]
     pub content_digest: String,
@@ -253,7 +246,7 @@ pub fn scan_table(
         orphans: Vec::new(),
         content_digest: String::new(),
     };
-    let mut digest = xxhash_rust::xxh3::Xxh3::new();
+    let mut digest = 0u64;
     if cols.is_empty() {
         return Ok(stats);
     }
@@ -287,7 +280,7 @@ pub fn scan_table(
         }
     }
     on_rows(stats.rows % 65_536);
-    stats.content_digest = format!("{:032x}", digest.digest128());
+    stats.content_digest = format!("{digest:016x}");
     if let Some(key) = &table.rowid_alias
         && let Some(i) = table.columns.iter().position(|c| &c.name == key)
         && stats.columns[i].ints > 0

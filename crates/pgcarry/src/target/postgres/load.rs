@@ -173,6 +173,8 @@ struct Job<'a> {
     fingerprint: &'a str,
     rejects: &'a RejectSink,
     progress: &'a dyn Progress,
+    /// Hash the rows sent, for verification (not with `--no-verify`).
+    hash: bool,
 }
 
 impl Job<'_> {
@@ -203,6 +205,7 @@ pub fn load_table(
     fingerprint: &str,
     rejects: &RejectSink,
     progress: &dyn Progress,
+    hash: bool,
 ) -> Result<Loaded, LoadError> {
     let started = Instant::now();
     let job = Job {
@@ -213,6 +216,7 @@ pub fn load_table(
         fingerprint,
         rejects,
         progress,
+        hash,
     };
     let ranges: Vec<Option<(usize, (i64, i64))>> = match &tp.chunks {
         Some(c) => c.ranges.iter().map(|&r| Some((c.column, r))).collect(),
@@ -272,6 +276,7 @@ fn load_range(
         fingerprint,
         rejects,
         progress,
+        hash,
     } = *job;
     let server = |e: postgres::Error| job.server(e);
     let mut tx = client.transaction().map_err(server)?;
@@ -378,7 +383,7 @@ fn load_range(
         for &i in orphan.map_or(&[][..], |r| &r.columns[..]) {
             repaired[i].2 += 1;
         }
-        if let Ok(h) = hasher.hash(buf.current_row()) {
+        if hash && let Ok(h) = hasher.hash(buf.current_row()) {
             done.checksum.add(h);
         }
         if has_generated {
