@@ -117,6 +117,24 @@ pub fn encode(ty: &PgType, v: ValueRef<'_>, out: &mut Vec<u8>) -> Result<(), Ref
     Ok(())
 }
 
+/// Writes a text value of a column whose every value the scan already checked
+/// (`ColumnPlan::scan_checked`): text as is, json/jsonb as the document. False (nothing
+/// written) for any other type, which takes the checking path.
+pub fn encode_scan_checked(ty: &PgType, text: &[u8], out: &mut Vec<u8>) -> bool {
+    let version: &[u8] = match ty {
+        PgType::Text | PgType::Json => &[],
+        PgType::Jsonb => &[1],
+        _ => return false,
+    };
+    let Ok(len) = i32::try_from(text.len() + version.len()) else {
+        return false;
+    };
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(version);
+    out.extend_from_slice(text);
+    true
+}
+
 /// Like [`encode`], for a column the plan reads in a particular way (numbers as dates).
 pub fn encode_as(
     ty: &PgType,

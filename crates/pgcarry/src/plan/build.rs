@@ -168,6 +168,7 @@ fn table_plan(
     for (c, cs) in t.columns.iter().zip(&s.columns) {
         let mut decision = decide(&c.declared_type, cs);
         let col_cfg = cfg.and_then(|t| t.column(&c.name));
+        let configured = col_cfg.is_some_and(|c| c.pg_type.is_some());
         if let Some(ty) = col_cfg.and_then(|c| c.pg_type.as_deref())
             && let Ok(ty) = super::config::parse_type(ty)
         {
@@ -248,6 +249,12 @@ fn table_plan(
                 ),
             );
         }
+        let scan_checked = !configured
+            && cs.text_unholdable == 0
+            && matches!(
+                decision.pg_type,
+                PgType::Text | PgType::Jsonb | PgType::Json
+            );
         columns.push(ColumnPlan {
             source_name: c.name.clone(),
             name: col_name,
@@ -260,6 +267,7 @@ fn table_plan(
             read_as: decision.read_as,
             repair: super::Repair::default(),
             generated: None,
+            scan_checked,
         });
     }
     let types: Vec<(String, String, PgType)> = columns

@@ -89,6 +89,7 @@ mod tests {
             read_as: ReadAs::Value,
             repair: Default::default(),
             generated: None,
+            scan_checked: false,
         }
     }
 

@@ -191,6 +191,11 @@ pub struct ColumnPlan {
     /// read from the source and hashed with the row, but not sent in COPY.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generated: Option<String>,
+    /// The scan already found every text value of this column holdable (valid UTF-8, no NUL)
+    /// and, for json/jsonb, a valid document: the load writes such values without checking
+    /// them again. Set only where the scan's own decision stands (not under `--config`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub scan_checked: bool,
 }
 
 /// Opt-in repairs of text PostgreSQL cannot hold (`--strip-nul`, `--replace-invalid-utf8`).

@@ -36,6 +36,11 @@ pub fn encode_row(
         };
         let refusal = if c.not_null && matches!(v, ValueRef::Null) {
             Some("NULL in a NOT NULL column".to_string())
+        } else if let ValueRef::Text(t) = v
+            && c.scan_checked
+            && convert::encode_scan_checked(&c.pg_type, t, out)
+        {
+            None
         } else {
             convert::encode_repaired(&c.pg_type, c.read_as, c.repair, v, out)
                 .err()

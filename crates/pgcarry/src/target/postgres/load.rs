@@ -354,6 +354,11 @@ fn load_range(
             let refusal = if tp.columns[i].not_null && matches!(v, rusqlite::types::ValueRef::Null)
             {
                 Some("NULL in a NOT NULL column".to_string())
+            } else if let rusqlite::types::ValueRef::Text(t) = v
+                && tp.columns[i].scan_checked
+                && convert::encode_scan_checked(ty, t, buf.out())
+            {
+                None
             } else {
                 match convert::encode_repaired(ty, *read_as, *repair, v, buf.out()) {
                     Ok(r) => {
