@@ -94,7 +94,7 @@ pub struct CommonArgs {
     pub orphans: OrphansArg,
     /// Tables with more rows than this load in key ranges of about this many rows, each
     /// committed on its own, so an interrupted run resumes after the last range (0: never).
-    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    #[arg(long, value_name = "N", default_value_t = 250_000)]
     pub chunk_rows: u64,
     /// Overrides of the plan in TOML: per table `name`, `skip`; per column `type`, `name`
     /// (see the README).
