@@ -197,3 +197,47 @@ fn infinite_reals_land_as_infinity_in_double_and_numeric() {
         ]
     );
 }
+
+#[test]
+fn money_kept_exactly_as_text_as_numeric_or_as_cents() {
+    // Apps keep money as text, as MONEY/DECIMAL (NUMERIC affinity: SQLite stores '12.50' as
+    // the REAL 12.5 before we ever see it) or as integer cents. Each lands without rounding.
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(
+        dir.path(),
+        "money.db",
+        "CREATE TABLE p (id INTEGER PRIMARY KEY, amount_text TEXT, amount MONEY, cents INTEGER,
+             price DECIMAL(10,2));
+         INSERT INTO p VALUES (1, '12.50', '12.50', 1250, '12.50'),
+             (2, '$1,234.00', '0.10', 10, '0.10'), (3, '0.10', 3, 300, 3);",
+    );
+    let db = test_db("money");
+    migrate_cmd(dir.path(), &src, &db.url).assert().success();
+    let mut c = db.client();
+    let types: Vec<String> = column_types(&mut c, "p")
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(
+        types,
+        ["integer", "text", "numeric", "integer", "numeric(10,2)"]
+    );
+    let rows: Vec<(String, String, i32, String)> = c
+        .query(
+            "SELECT amount_text, amount::text, cents, price::text FROM p ORDER BY id",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    let row = |a: &str, b: &str, c: i32, d: &str| (a.to_string(), b.to_string(), c, d.to_string());
+    assert_eq!(
+        rows,
+        [
+            row("12.50", "12.5", 1250, "12.50"),
+            row("$1,234.00", "0.1", 10, "0.10"),
+            row("0.10", "3", 300, "3.00"),
+        ]
+    );
+}
