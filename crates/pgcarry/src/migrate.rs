@@ -1,9 +1,10 @@
 //! The executor: runs a [`Plan`] against PostgreSQL. It decides nothing: it creates and loads
 //! the tables, runs the plan's post-load steps, sets sequences and checks the result.
 //!
-//! Tables load in parallel (`jobs` connections), each in its own transaction that creates it,
-//! so a table is either fully loaded or absent. Keys and indexes are built after the load,
-//! foreign keys last.
+//! Tables load in parallel (`jobs` connections), each in its own transaction that creates it
+//! (or in key ranges, each committed with its resume state), so a table is never half-loaded
+//! looking done. A table's keys and indexes are built on its connection as soon as it is
+//! loaded, while others still load; foreign keys come last, once every table is there.
 
 use crate::plan::model::SourceSchema;
 use crate::plan::{Plan, StepKind};
@@ -17,7 +18,7 @@ use crate::target::postgres::{resume, wait};
 use postgres::Client;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Loads retried after a lost connection, per table.
@@ -148,6 +149,55 @@ pub fn migrate(
         !done_before.is_empty() || !partial.is_empty(),
     );
 
+    // Keys, indexes, checks and defaults of a table run as soon as it is loaded, on the same
+    // connection, while other tables still load; foreign keys wait for every table.
+    let failures: Mutex<Vec<StepFailure>> = Mutex::new(Vec::new());
+    let may_exist = !truncated.is_empty() || !done_before.is_empty();
+    let run_steps = |i: usize, client: &mut Client, kinds: &[StepKind]| {
+        let tp = &plan.tables[i];
+        let steps = tp
+            .post_load
+            .iter()
+            .chain(&tp.foreign_keys)
+            .filter(|s| kinds.contains(&s.kind));
+        for step in steps {
+            let exists_ok =
+                may_exist && (truncated.contains(&tp.name) || done_before.contains_key(&tp.name));
+            let mut result = ddl::run_step(client, &plan.schema, &tp.name, step, exists_ok);
+            // A lost connection: reconnect and try once more (a step is one statement, so it
+            // either happened or did not; an existing object is then skipped).
+            if result.is_err()
+                && client.is_closed()
+                && let Ok(c) = reconnect(connect, &format!("table {}", tp.name), progress)
+            {
+                *client = c;
+                result = ddl::run_step(client, &plan.schema, &tp.name, step, true);
+            }
+            if let Err(error) = result
+                && let Ok(mut f) = failures.lock()
+            {
+                f.push(StepFailure {
+                    table: tp.name.clone(),
+                    kind: step.kind,
+                    name: step.name.clone(),
+                    sql: step.sql.clone(),
+                    error,
+                });
+            }
+        }
+    };
+    let local = [
+        StepKind::PrimaryKey,
+        StepKind::Unique,
+        StepKind::Index,
+        StepKind::Check,
+        StepKind::Default,
+        StepKind::Search,
+    ];
+    let indexed: Vec<AtomicBool> = (0..plan.tables.len())
+        .map(|_| AtomicBool::new(false))
+        .collect();
+
     // Largest tables first, so the last one to finish is a small one.
     let mut order: Vec<usize> = (0..plan.tables.len())
         .filter(|&i| !done_before.contains_key(&plan.tables[i].name))
@@ -166,7 +216,7 @@ pub fn migrate(
         // A lost connection rolled the table's transaction back: reconnect (backing off) and
         // load it again. Anything else is final.
         let mut attempt = 0;
-        loop {
+        let r = loop {
             let r = load::load_table(
                 client,
                 snapshot,
@@ -201,7 +251,12 @@ pub fn migrate(
                 }
                 r => break r,
             }
+        };
+        if r.is_ok() {
+            run_steps(i, client, &local);
+            indexed[i].store(true, Ordering::SeqCst);
         }
+        r
     })?;
     let mut loaded_ok = vec![false; plan.tables.len()];
     let mut source_sums = vec![None; plan.tables.len()];
@@ -271,60 +326,21 @@ pub fn migrate(
     // meanwhile it is gone, so the steps below get a new one.
     admin = reconnect(connect, "target", progress).map_err(MigrateError::Connect)?;
 
-    // Keys, indexes, checks and defaults per table, then foreign keys.
+    // Keys, indexes, checks and defaults of the tables not done during the load, then
+    // foreign keys.
     progress.phase("constraints");
-    let failures: Mutex<Vec<StepFailure>> = Mutex::new(Vec::new());
-    let may_exist = !truncated.is_empty() || !done_before.is_empty();
-    let run_steps = |i: usize, client: &mut Client, kinds: &[StepKind]| {
-        let tp = &plan.tables[i];
-        if !loaded_ok[i] {
-            return;
-        }
-        let steps = tp
-            .post_load
-            .iter()
-            .chain(&tp.foreign_keys)
-            .filter(|s| kinds.contains(&s.kind));
-        for step in steps {
-            let exists_ok =
-                may_exist && (truncated.contains(&tp.name) || done_before.contains_key(&tp.name));
-            let mut result = ddl::run_step(client, &plan.schema, &tp.name, step, exists_ok);
-            // A lost connection: reconnect and try once more (a step is one statement, so it
-            // either happened or did not; an existing object is then skipped).
-            if result.is_err()
-                && client.is_closed()
-                && let Ok(c) = reconnect(connect, &format!("table {}", tp.name), progress)
-            {
-                *client = c;
-                result = ddl::run_step(client, &plan.schema, &tp.name, step, true);
-            }
-            if let Err(error) = result
-                && let Ok(mut f) = failures.lock()
-            {
-                f.push(StepFailure {
-                    table: tp.name.clone(),
-                    kind: step.kind,
-                    name: step.name.clone(),
-                    sql: step.sql.clone(),
-                    error,
-                });
-            }
-        }
-    };
-    let local = [
-        StepKind::PrimaryKey,
-        StepKind::Unique,
-        StepKind::Index,
-        StepKind::Check,
-        StepKind::Default,
-        StepKind::Search,
-    ];
     // Every table, resumed ones included: a run killed during this phase left them loaded but
     // without all their keys, and a step that exists is skipped.
     let mut all: Vec<usize> = (0..plan.tables.len()).collect();
     all.sort_by_key(|&i| std::cmp::Reverse(plan.tables[i].rows));
-    parallel(all.len(), opts.jobs, connect, &|k, client| {
-        run_steps(all[k], client, &local)
+    all.retain(|&i| loaded_ok[i]);
+    let rest: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|&i| !indexed[i].load(Ordering::SeqCst))
+        .collect();
+    parallel(rest.len(), opts.jobs, connect, &|k, client| {
+        run_steps(rest[k], client, &local)
     })?;
     parallel(all.len(), opts.jobs, connect, &|k, client| {
         run_steps(all[k], client, &[StepKind::ForeignKey])
