@@ -72,7 +72,8 @@ pub enum Command {
 
 #[derive(Args)]
 pub struct SourceArgs {
-    /// A SQLite file (recognised by its header), or `sqlite:PATH`.
+    /// A SQLite file (recognised by its header), a JSON store (a directory of JSON files, an
+    /// NDJSON, array or dump file), or `sqlite:PATH` / `json:PATH` to say which.
     pub source: String,
 }
 
@@ -189,7 +190,7 @@ pub struct MigrateArgs {
 
 #[derive(Args)]
 pub struct RehearseArgs {
-    /// A SQLite file, or `sqlite:PATH`. Not with --sample.
+    /// A SQLite file, a JSON store, or `sqlite:PATH` / `json:PATH`. Not with --sample.
     #[arg(required_unless_present = "sample", conflicts_with = "sample")]
     pub source: Option<String>,
     /// Rehearse on the built-in sample application database instead.

@@ -30,6 +30,9 @@ pub struct Report {
     /// Foreign keys left out because rows reference missing parents (`--orphans`).
     #[serde(default)]
     pub orphans: Vec<crate::plan::OrphanReport>,
+    /// JSON stores: files (or NDJSON lines) that could not be loaded, with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files_not_loaded: Vec<crate::source::json::FileProblem>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -163,6 +166,11 @@ impl Report {
             sequences: Vec::new(),
             structure_problems: Vec::new(),
             orphans: plan.orphans.clone(),
+            files_not_loaded: plan
+                .json
+                .as_ref()
+                .map(|j| j.not_loaded.clone())
+                .unwrap_or_default(),
         }
     }
 
@@ -176,6 +184,7 @@ impl Report {
             || !self.failed_steps.is_empty()
             || !self.structure_problems.is_empty()
             || !self.orphans.is_empty()
+            || !self.files_not_loaded.is_empty()
         {
             Outcome::Differences
         } else {
@@ -300,6 +309,16 @@ impl Report {
             );
         }
         self.render_repairs(&mut o);
+        if !self.files_not_loaded.is_empty() {
+            let _ = writeln!(
+                o,
+                "\n{} source file(s) not loaded (the others were):",
+                self.files_not_loaded.len()
+            );
+            for f in &self.files_not_loaded {
+                let _ = writeln!(o, "  - {}: {}", f.path, f.reason);
+            }
+        }
         if !self.warnings.is_empty() {
             let _ = writeln!(
                 o,

@@ -27,6 +27,9 @@ use std::path::{Path, PathBuf};
 pub struct Config {
     #[serde(default)]
     pub tables: BTreeMap<String, TableConfig>,
+    /// JSON stores only: collections by path pattern (`data/{user_id}/{id}.json`).
+    #[serde(default)]
+    pub collections: BTreeMap<String, CollectionConfig>,
     /// Where it was read from, for reasons and errors.
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -48,6 +51,15 @@ pub struct ColumnConfig {
     #[serde(rename = "type")]
     pub pg_type: Option<String>,
     pub name: Option<String>,
+}
+
+/// `[collections.conversations] pattern = "data/{user_id}/{id}.json"`: the files of one
+/// collection of a JSON store; `{name}` captures a path segment (or part of one) as a column,
+/// `*` matches a segment without capturing it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionConfig {
+    pub pattern: String,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -15,6 +15,9 @@ pub fn render(plan: &Plan, sql: bool) -> String {
         plan.tables.len(),
         rows
     );
+    if let Some(j) = &plan.json {
+        render_json(&mut o, j);
+    }
     for t in &plan.tables {
         let _ = writeln!(o, "\n{} ({} rows)", t.name, t.rows);
         let w = t
@@ -147,4 +150,33 @@ fn type_label(c: &super::ColumnPlan) -> String {
         s.push_str(" not null");
     }
     s
+}
+
+/// Where the tables of a JSON store come from, what was ignored and what could not be loaded.
+fn render_json(o: &mut String, j: &crate::source::json::JsonSummary) {
+    let _ = writeln!(o, "\nCollections:");
+    for c in &j.collections {
+        let _ = writeln!(
+            o,
+            "  {} ← {} ({} document(s)); key {}",
+            c.table, c.origin, c.documents, c.key
+        );
+    }
+    if !j.ignored.is_empty() {
+        let shown: Vec<&str> = j.ignored.iter().take(5).map(String::as_str).collect();
+        let more = if j.ignored.len() > 5 { ", …" } else { "" };
+        let _ = writeln!(
+            o,
+            "  ignored: {} file(s) ({}{more})",
+            j.ignored.len(),
+            shown.join(", ")
+        );
+    }
+    if !j.not_loaded.is_empty() {
+        let _ = writeln!(
+            o,
+            "  not loaded (see the warnings): {} file(s)",
+            j.not_loaded.len()
+        );
+    }
 }
