@@ -312,7 +312,7 @@ impl Report {
         if !self.files_not_loaded.is_empty() {
             let _ = writeln!(
                 o,
-                "\n{} source file(s) not loaded (the others were):",
+                "\n{} source file(s) or line(s) not loaded (everything else was):",
                 self.files_not_loaded.len()
             );
             for f in &self.files_not_loaded {

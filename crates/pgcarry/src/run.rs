@@ -201,7 +201,7 @@ pub fn prepare(
             plan.warnings.push(crate::plan::Warning {
                 table: None,
                 column: None,
-                message: format!("{} was not loaded: {}", f.path, f.reason),
+                message: format!("{}: {}", f.path, f.reason),
             });
         }
         plan.json = Some(s.summary);

@@ -11,6 +11,7 @@ mod config;
 mod corpus;
 mod fidelity;
 mod harness;
+mod json;
 mod rejects;
 mod repairs;
 mod resume;

@@ -256,14 +256,14 @@ fn classify(
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            problem(format!("cannot read it: {e}"));
+            problem(format!("not loaded: cannot read it: {e}"));
             return None;
         }
     };
     let h = hash(&bytes);
     let text = strip_bom(&bytes);
     if text.iter().all(u8::is_ascii_whitespace) {
-        problem("empty file".into());
+        problem("not loaded: empty file".into());
         return None;
     }
     if !lines {
@@ -271,12 +271,14 @@ fn classify(
             Ok(Value::Object(m)) => return Some((Content::Object(m), h)),
             Ok(Value::Array(_)) => return Some((Content::Array, h)),
             Ok(_) => {
-                problem("a lone JSON scalar, not a document, an array or NDJSON".into());
+                problem(
+                    "not loaded: a lone JSON scalar, not a document, an array or NDJSON".into(),
+                );
                 return None;
             }
             Err(e) if e.classify() == serde_json::error::Category::Syntax && is_ndjson(text) => {}
             Err(e) => {
-                problem(format!("malformed JSON: {e}"));
+                problem(format!("not loaded: malformed JSON: {e}"));
                 return None;
             }
         }
@@ -288,7 +290,7 @@ fn classify(
         }
         match serde_json::from_slice::<Value>(line) {
             Ok(_) => good += 1,
-            Err(e) => problem(format!("line {}: malformed JSON: {e}", i + 1)),
+            Err(e) => problem(format!("line {} not loaded: malformed JSON: {e}", i + 1)),
         }
     }
     (good > 0).then_some((Content::Lines, h))
@@ -371,7 +373,7 @@ mod tests {
         assert_eq!(store.ignored, [".DS_Store", "notes.txt"]);
         let bad: Vec<_> = store.problems.iter().map(|p| p.path.as_str()).collect();
         assert_eq!(bad, ["bad.json", "empty.json", "events.ndjson"]);
-        assert!(store.problems[2].reason.starts_with("line 4:"));
+        assert!(store.problems[2].reason.starts_with("line 4 not loaded:"));
         let mut seen = Vec::new();
         for c in &store.collections {
             c.for_each_record(&mut |r| {

@@ -112,6 +112,18 @@ pub fn group(files: Vec<SourceFile>, config: &Config) -> Result<Vec<Collection>,
             },
         ));
     }
+    // The most specific pattern first: `data/{user}/usage.json` before `data/{user}/{id}.json`.
+    configured.sort_by_key(|(segs, _)| {
+        let literal: usize = segs
+            .iter()
+            .map(|s| match s {
+                Seg::Literal(l) => l.len(),
+                Seg::Any => 0,
+                Seg::Capture { prefix, suffix, .. } => prefix.len() + suffix.len(),
+            })
+            .sum();
+        std::cmp::Reverse(literal)
+    });
     let mut rest = Vec::new();
     'file: for mut f in files {
         for (segs, c) in &mut configured {
