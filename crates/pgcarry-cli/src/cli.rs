@@ -130,9 +130,10 @@ impl OrphansArg {
 
 #[derive(Args, Clone)]
 pub struct LoadArgs {
-    /// What to do with tables that already exist in the target schema.
-    #[arg(long, value_enum, default_value_t = IfExistsArg::Fail)]
-    pub if_exists: IfExistsArg,
+    /// What to do with tables that already exist in the target schema [default: fail; upsert
+    /// for JSON stores, so that a store that grew can be migrated again].
+    #[arg(long, value_enum)]
+    pub if_exists: Option<IfExistsArg>,
     /// Where rows that cannot be represented exactly are written (NDJSON; created only when
     /// a row is rejected).
     #[arg(long, default_value = "pgcarry-rejects.ndjson", value_name = "FILE")]
@@ -240,4 +241,7 @@ pub enum IfExistsArg {
     Truncate,
     /// Drop and recreate them.
     Drop,
+    /// Keep their definition (it must match) and their rows; insert the source's rows,
+    /// replacing those with the same primary key.
+    Upsert,
 }

@@ -128,7 +128,11 @@ pub fn migrate(
             .iter()
             .find(|t| t.name == tp.source_name)
             .expect("plan tables come from the schema");
-        let create = !truncated.contains(&tp.name);
+        let into = match (truncated.contains(&tp.name), opts.if_exists) {
+            (false, _) => load::LoadInto::Create,
+            (true, IfExists::Upsert) => load::LoadInto::Upsert,
+            (true, _) => load::LoadInto::Existing,
+        };
         // A lost connection rolled the table's transaction back: reconnect (backing off) and
         // load it again. Anything else is final.
         let mut attempt = 0;
@@ -139,7 +143,7 @@ pub fn migrate(
                 source,
                 tp,
                 &plan.schema,
-                create,
+                into,
                 &fingerprint,
                 &rejects,
                 progress,

@@ -250,6 +250,35 @@ fn json_chat_store_and_dump_plan_migrate_rerun_verify() {
         .assert()
         .code(0);
     assert_eq!(before, tree(&src), "the source files were modified");
+
+    // The store grew and one document changed: the run upserts by key, without duplicates.
+    let user = USERS[0];
+    let old = src.join(format!("data/{user}/{}.json", conversation_id(0, 0)));
+    let text = std::fs::read_to_string(&old).unwrap();
+    std::fs::write(&old, text.replace("Conversation 0", "Renamed")).unwrap();
+    let new_id = conversation_id(0, 9);
+    let doc = text
+        .replace(&conversation_id(0, 0), &new_id)
+        .replace("Conversation 0", "Added");
+    write(&src, &format!("data/{user}/{new_id}.json"), doc.as_bytes());
+    let out = migrate().assert().code(0);
+    assert!(
+        stdout(&out).contains("migrated and verified"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(count_rows(&mut c, "conversations"), 7);
+    assert_eq!(count_rows(&mut c, "conversations__messages"), 14);
+    let titles: Vec<String> = c
+        .query(
+            "SELECT title FROM conversations WHERE id IN ($1::text::uuid, $2::text::uuid) ORDER BY title",
+            &[&conversation_id(0, 0), &new_id],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(titles, ["Added", "Renamed"]);
 }
 
 #[test]

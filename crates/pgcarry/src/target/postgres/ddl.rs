@@ -18,6 +18,9 @@ pub enum IfExists {
     Truncate,
     /// Drop and recreate them.
     Drop,
+    /// Keep their definition (it must match the plan) and their rows; insert the source's
+    /// rows, replacing those with the same primary key (a JSON store that grew or changed).
+    Upsert,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +96,8 @@ fn wait_for_earlier_sessions(client: &mut Client) {
 /// What the preflight found and did.
 #[derive(Debug, Default)]
 pub struct Preflight {
-    /// Existing tables emptied under `--if-exists truncate`: loaded without CREATE.
+    /// Existing tables emptied under `--if-exists truncate` (or kept for `upsert`): loaded
+    /// without CREATE.
     pub truncated: Vec<String>,
     /// Tables an earlier run of the same plan loaded (it was interrupted, or it finished):
     /// not loaded again.
@@ -158,7 +162,7 @@ pub fn preflight(
             tables: described,
         });
     }
-    if if_exists == IfExists::Truncate {
+    if matches!(if_exists, IfExists::Truncate | IfExists::Upsert) {
         for t in &foreign {
             if let Some(tp) = plan.table(t) {
                 check_columns(client, &plan.schema, tp)?;
@@ -186,11 +190,15 @@ pub fn preflight(
         let list: Vec<String> = foreign.iter().map(|t| qualified(&plan.schema, t)).collect();
         let sql = match if_exists {
             IfExists::Drop => format!("DROP TABLE {} CASCADE", list.join(", ")),
+            // Upsert keeps the rows.
+            IfExists::Upsert => String::new(),
             _ => format!("TRUNCATE {}", list.join(", ")),
         };
-        tx.batch_execute(&sql)
-            .map_err(server("empty the existing tables"))?;
-        if if_exists == IfExists::Truncate {
+        if !sql.is_empty() {
+            tx.batch_execute(&sql)
+                .map_err(server("empty the existing tables"))?;
+        }
+        if matches!(if_exists, IfExists::Truncate | IfExists::Upsert) {
             // Foreign keys among them would check rows during the parallel load: they are
             // recreated by the plan's steps afterwards.
             drop_foreign_keys(&mut tx, plan, &foreign)?;

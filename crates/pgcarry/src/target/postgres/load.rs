@@ -102,16 +102,27 @@ enum RowError {
     Sqlite(rusqlite::Error),
 }
 
+/// How a table is loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadInto {
+    /// Create it, then COPY (with FREEZE).
+    Create,
+    /// It exists and was emptied (`--if-exists truncate`): COPY.
+    Existing,
+    /// It exists with rows (`--if-exists upsert`): COPY into a temporary table, then insert,
+    /// replacing the rows with the same primary key.
+    Upsert,
+}
+
 #[allow(clippy::too_many_arguments)] // each is a distinct part of the job; a struct would only rename them
-/// Creates and loads one table in one transaction. `create` is false when the table already
-/// exists and was emptied (`--if-exists truncate`).
+/// Creates and loads one table in one transaction.
 pub fn load_table(
     client: &mut Client,
     snapshot: &Snapshot,
     source: &Table,
     tp: &TablePlan,
     schema: &str,
-    create: bool,
+    into: LoadInto,
     fingerprint: &str,
     rejects: &RejectSink,
     progress: &dyn Progress,
@@ -128,13 +139,40 @@ pub fn load_table(
     };
     let mut tx = client.transaction().map_err(server)?;
     let qname = qualified(schema, &tp.name);
-    if create {
-        tx.batch_execute(&tp.create_sql).map_err(server)?;
-    }
     let cols: Vec<String> = tp.columns.iter().map(|c| quote_ident(&c.name)).collect();
-    let freeze = if create { ", FREEZE" } else { "" };
+    let upsert = match into {
+        LoadInto::Create => {
+            tx.batch_execute(&tp.create_sql).map_err(server)?;
+            None
+        }
+        LoadInto::Existing => None,
+        LoadInto::Upsert => {
+            tx.batch_execute(&format!(
+                "CREATE TEMP TABLE pgcarry_upsert (LIKE {qname} INCLUDING DEFAULTS) ON COMMIT DROP"
+            ))
+            .map_err(server)?;
+            Some(upsert_sql(source, tp, &qname, &cols).ok_or_else(|| {
+                LoadError::Other {
+                    table: tp.name.clone(),
+                    message: "it has no primary key, so rows cannot be upserted: use \
+                          --if-exists truncate or drop"
+                        .into(),
+                }
+            })?)
+        }
+    };
+    let freeze = if into == LoadInto::Create {
+        ", FREEZE"
+    } else {
+        ""
+    };
+    let copy_into = if upsert.is_some() {
+        "pgcarry_upsert"
+    } else {
+        &qname
+    };
     let copy_sql = format!(
-        "COPY {qname} ({}) FROM STDIN (FORMAT binary{freeze})",
+        "COPY {copy_into} ({}) FROM STDIN (FORMAT binary{freeze})",
         cols.join(", ")
     );
     let mut writer = tx.copy_in(&copy_sql).map_err(server)?;
@@ -254,6 +292,9 @@ pub fn load_table(
             ),
         });
     }
+    if let Some(sql) = &upsert {
+        tx.execute(sql.as_str(), &[]).map_err(server)?;
+    }
     done.repaired = tp
         .columns
         .iter()
@@ -286,6 +327,35 @@ pub fn load_table(
     done.seconds = started.elapsed().as_secs_f64();
 
     Ok(done)
+}
+
+/// `INSERT … SELECT … ON CONFLICT (key) DO UPDATE` from the temporary table; `None` without a
+/// primary key.
+fn upsert_sql(source: &Table, tp: &TablePlan, qname: &str, cols: &[String]) -> Option<String> {
+    let key: Vec<String> = source
+        .primary_key
+        .iter()
+        .filter_map(|k| tp.columns.iter().find(|c| &c.source_name == k))
+        .map(|c| quote_ident(&c.name))
+        .collect();
+    if key.is_empty() || key.len() != source.primary_key.len() {
+        return None;
+    }
+    let set: Vec<String> = cols
+        .iter()
+        .filter(|c| !key.contains(c))
+        .map(|c| format!("{c} = EXCLUDED.{c}"))
+        .collect();
+    let action = if set.is_empty() {
+        "DO NOTHING".to_string()
+    } else {
+        format!("DO UPDATE SET {}", set.join(", "))
+    };
+    let list = cols.join(", ");
+    Some(format!(
+        "INSERT INTO {qname} ({list}) SELECT {list} FROM pgcarry_upsert ON CONFLICT ({}) {action}",
+        key.join(", ")
+    ))
 }
 
 fn reject_record<'a>(
