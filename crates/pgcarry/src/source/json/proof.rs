@@ -26,10 +26,11 @@ struct Digest {
 
 impl Digest {
     fn add(&mut self, key: &str, path: &str, leaf: &str) {
-        let text = format!("{key}\u{1e}{path}\u{1e}{leaf}");
-        self.sum = self
-            .sum
-            .wrapping_add(xxhash_rust::xxh3::xxh3_128(text.as_bytes()));
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        for part in [key, "\u{1e}", path, "\u{1e}", leaf] {
+            h.update(part.as_bytes());
+        }
+        self.sum = self.sum.wrapping_add(h.digest128());
         self.count += 1;
     }
 }
