@@ -6,7 +6,7 @@
 //! come first. Files are only read; each file's hash is kept so that a file changing between
 //! the passes is noticed instead of staged half-old, half-new.
 
-use super::read::{hash, strip_bom};
+use super::read::{REPEATED_KEY, hash, repeats_a_key, strip_bom};
 use super::{FileProblem, JsonError};
 use crate::plan::config::Config;
 use serde_json::Value;
@@ -267,6 +267,10 @@ fn classify(
         return None;
     }
     if !lines {
+        if repeats_a_key(text) {
+            problem(format!("not loaded: {REPEATED_KEY}"));
+            return None;
+        }
         match serde_json::from_slice::<Value>(text) {
             Ok(Value::Object(m)) => return Some((Content::Object(m), h)),
             Ok(Value::Array(_)) => return Some((Content::Array, h)),
@@ -289,6 +293,9 @@ fn classify(
             continue;
         }
         match serde_json::from_slice::<Value>(line) {
+            Ok(_) if repeats_a_key(line) => {
+                problem(format!("line {} not loaded: {REPEATED_KEY}", i + 1));
+            }
             Ok(_) => good += 1,
             Err(e) => problem(format!("line {} not loaded: malformed JSON: {e}", i + 1)),
         }
@@ -358,6 +365,7 @@ mod tests {
         write(d, "events.ndjson", b"{\"a\": 1}\n\n{\"a\": 2}\nnot json\n");
         write(d, "list.json", br#"[{"a": 1}, {"a": 2}]"#);
         write(d, "bad.json", br#"{"a": "#);
+        write(d, "twice.json", br#"{"a": 1, "\u0061": 2}"#);
         write(d, "empty.json", b"");
         write(d, ".DS_Store", b"\0\0junk");
         write(d, "notes.txt", b"hello");
@@ -372,8 +380,12 @@ mod tests {
         assert_eq!(store.collections[1].origin(), "data/{dir2}/usage.json");
         assert_eq!(store.ignored, [".DS_Store", "notes.txt"]);
         let bad: Vec<_> = store.problems.iter().map(|p| p.path.as_str()).collect();
-        assert_eq!(bad, ["bad.json", "empty.json", "events.ndjson"]);
+        assert_eq!(
+            bad,
+            ["bad.json", "empty.json", "events.ndjson", "twice.json"]
+        );
         assert!(store.problems[2].reason.starts_with("line 4 not loaded:"));
+        assert!(store.problems[3].reason.contains("repeats a key"));
         let mut seen = Vec::new();
         for c in &store.collections {
             c.for_each_record(&mut |r| {

@@ -43,7 +43,9 @@ impl Collection {
                             continue;
                         }
                         // Bad lines were reported by discovery; the hash says they are the same.
-                        if let Ok(value) = serde_json::from_slice::<Value>(line) {
+                        if let Ok(value) = serde_json::from_slice::<Value>(line)
+                            && !repeats_a_key(line)
+                        {
                             f(Record::at(file, i + 1, Vec::new(), value))?;
                         }
                     }
@@ -99,6 +101,16 @@ impl Collection {
             }),
         }
     }
+}
+
+/// Why a document that repeats a key in an object is not loaded.
+pub const REPEATED_KEY: &str =
+    "an object repeats a key, and only one of its values could be kept; fix the document";
+
+/// True when an object of the document repeats a key (after unescaping): serde_json, like
+/// PostgreSQL's jsonb, would keep only the last value, losing the others silently.
+pub(super) fn repeats_a_key(text: &[u8]) -> bool {
+    crate::convert::json::check(text).is_ok_and(|c| c.duplicate_keys)
 }
 
 pub(super) fn strip_bom(bytes: &[u8]) -> &[u8] {
