@@ -187,6 +187,10 @@ pub struct MigrateArgs {
     pub common: CommonArgs,
     #[command(flatten)]
     pub load: LoadArgs,
+    /// Archive the source (a JSON store's tree, or the file) into FILE.tar.gz before anything
+    /// else; never overwrites a file.
+    #[arg(long, value_name = "FILE.tar.gz")]
+    pub backup: Option<std::path::PathBuf>,
 }
 
 #[derive(Args)]

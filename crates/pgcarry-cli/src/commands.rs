@@ -95,6 +95,14 @@ fn migrate(a: MigrateArgs) -> anyhow::Result<u8> {
     let target =
         ConnSettings::resolve(a.to.as_deref()).map_err(|e| RunError::Usage(e.to_string()))?;
     let progress = Terminal::new(false);
+    if let Some(out) = &a.backup {
+        let bytes = run::backup(&a.source.source, out)?;
+        progress.message(&format!(
+            "backup: {} written ({:.1} MB)",
+            out.display(),
+            bytes as f64 / 1e6
+        ));
+    }
     let prepared = run::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
     let report = run::migrate(
         &prepared,

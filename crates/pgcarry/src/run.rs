@@ -34,6 +34,8 @@ pub enum RunError {
     Cluster(#[from] ClusterError),
     #[error(transparent)]
     Json(#[from] JsonError),
+    #[error(transparent)]
+    Backup(#[from] crate::source::backup::BackupError),
     #[error("{0}")]
     Other(String),
 }
@@ -45,6 +47,7 @@ impl RunError {
             self,
             RunError::Usage(_)
                 | RunError::Json(JsonError::Config(_))
+                | RunError::Backup(_)
                 | RunError::Migrate(MigrateError::Ddl(
                     crate::target::postgres::ddl::DdlError::TablesExist { .. }
                         | crate::target::postgres::ddl::DdlError::PlanChanged { .. }
@@ -104,6 +107,14 @@ pub fn source_path(source: &str) -> Result<SourcePath, RunError> {
         )));
     }
     Ok(SourcePath::Sqlite(path))
+}
+
+/// `--backup FILE.tar.gz`: archives the source before anything reads it; returns its size.
+pub fn backup(source: &str, out: &Path) -> Result<u64, RunError> {
+    let path = match source_path(source)? {
+        SourcePath::Sqlite(p) | SourcePath::Json(p) => p,
+    };
+    Ok(crate::source::backup::archive(&path, out)?)
 }
 
 /// Reads the source and decides everything: introspect, scan every table (in parallel), plan.

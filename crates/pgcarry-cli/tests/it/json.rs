@@ -312,11 +312,20 @@ fn json_bad_files_are_reported_and_the_rest_loads() {
 
     let db = test_db("json_bad");
     let report = dir.path().join("report.json");
+    let backup = dir.path().join("store.tar.gz");
     let out = migrate_cmd(dir.path(), &src, &db.url)
         .arg("--report")
         .arg(&report)
+        .arg("--backup")
+        .arg(&backup)
         .assert()
         .code(3);
+    let listed = std::process::Command::new("tar")
+        .arg("-tzf")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("store/broken.json"));
     let text = stdout(&out);
     assert!(
         text.contains("3 source file(s) or line(s) not loaded"),

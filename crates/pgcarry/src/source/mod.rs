@@ -2,5 +2,6 @@
 //! streams of rows; nothing here knows about PostgreSQL. JSON stores are staged into SQLite
 //! (`json`) and then read as SQLite.
 
+pub mod backup;
 pub mod json;
 pub mod sqlite;
