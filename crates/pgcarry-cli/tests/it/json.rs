@@ -251,16 +251,25 @@ fn json_chat_store_and_dump_plan_migrate_rerun_verify() {
         .code(0);
     assert_eq!(before, tree(&src), "the source files were modified");
 
-    // The store grew and one document changed: the run upserts by key, without duplicates.
+    // The store grew and documents changed (a new field, a number beyond 32 bits): the run
+    // adds the column, widens the type and upserts by key, without duplicates.
     let user = USERS[0];
     let old = src.join(format!("data/{user}/{}.json", conversation_id(0, 0)));
     let text = std::fs::read_to_string(&old).unwrap();
     std::fs::write(&old, text.replace("Conversation 0", "Renamed")).unwrap();
     let new_id = conversation_id(0, 9);
     let doc = text
+        .replacen('{', "{\"archived\": true,", 1)
         .replace(&conversation_id(0, 0), &new_id)
         .replace("Conversation 0", "Added");
     write(&src, &format!("data/{user}/{new_id}.json"), doc.as_bytes());
+    let usage = src.join(format!("data/{user}/usage.json"));
+    let text = std::fs::read_to_string(&usage).unwrap();
+    std::fs::write(
+        &usage,
+        text.replace("\"daily_used\": 0", "\"daily_used\": 3000000000"),
+    )
+    .unwrap();
     let out = migrate().assert().code(0);
     assert!(
         stdout(&out).contains("migrated and verified"),
@@ -279,6 +288,15 @@ fn json_chat_store_and_dump_plan_migrate_rerun_verify() {
         .map(|r| r.get(0))
         .collect();
     assert_eq!(titles, ["Added", "Renamed"]);
+    let row = c
+        .query_one(
+            "SELECT u.daily_used, (SELECT count(*) FROM conversations WHERE archived) \
+             FROM usage u WHERE u.user_id = $1",
+            &[&user],
+        )
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 3_000_000_000);
+    assert_eq!(row.get::<_, i64>(1), 1);
 }
 
 #[test]
