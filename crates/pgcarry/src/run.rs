@@ -148,8 +148,7 @@ pub fn prepare(
             )));
         }
         SourcePath::Json(p) => {
-            progress.phase("stage the JSON documents");
-            let staged = json::stage(&p, &config)?;
+            let staged = json::stage(&p, &config, progress)?;
             (staged.db.clone(), Some(staged))
         }
     };

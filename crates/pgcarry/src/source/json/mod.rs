@@ -102,8 +102,14 @@ pub fn looks_like_json(path: &Path) -> bool {
 }
 
 /// Discovers, stages and proves a store; the staged database is ready for the SQLite pipeline.
-pub fn stage(source: &Path, config: &Config) -> Result<Staged, JsonError> {
+pub fn stage(
+    source: &Path,
+    config: &Config,
+    progress: &dyn crate::progress::Progress,
+) -> Result<Staged, JsonError> {
+    progress.phase("JSON: find the documents");
     let mut store = discover::discover(source, config)?;
+    progress.phase("JSON: read every document for the layout");
     let layout = layout::infer(&mut store)?;
     let dir = tempfile::Builder::new()
         .prefix("pgcarry-json-")
@@ -113,7 +119,9 @@ pub fn stage(source: &Path, config: &Config) -> Result<Staged, JsonError> {
             source,
         })?;
     let db = dir.path().join("staged.db");
+    progress.phase("JSON: stage the rows");
     stage::write(&db, &store, &layout)?;
+    progress.phase("JSON: prove every value was staged");
     proof::check(&db, &store, &layout)?;
     let collections = store
         .collections

@@ -25,9 +25,10 @@ struct Digest {
 }
 
 impl Digest {
-    fn add(&mut self, key: &str, path: &str, leaf: &str) {
+    /// Adds the leaf `tag` + `value` (as `stats::leaf` writes it) at `path`.
+    fn add(&mut self, key: &str, path: &str, (tag, value): (&str, &str)) {
         let mut h = xxhash_rust::xxh3::Xxh3::new();
-        for part in [key, "\u{1e}", path, "\u{1e}", leaf] {
+        for part in [key, "\u{1e}", path, "\u{1e}", tag, value] {
             h.update(part.as_bytes());
         }
         self.sum = self.sum.wrapping_add(h.digest128());
@@ -35,31 +36,46 @@ impl Digest {
     }
 }
 
-fn join(path: &str, seg: &str) -> String {
-    if path.is_empty() {
-        seg.to_string()
-    } else {
-        format!("{path}\u{1f}{seg}")
+/// Appends one path segment to `path`; returns the length to truncate back to.
+fn push(path: &mut String, seg: &str) -> usize {
+    let len = path.len();
+    if len > 0 {
+        path.push('\u{1f}');
     }
+    path.push_str(seg);
+    len
 }
 
-/// Adds every leaf under `v` at `path`.
-fn walk(d: &mut Digest, key: &str, path: &str, v: &Value) {
+/// Adds every leaf under `v` at `path` (restored on return).
+fn walk(d: &mut Digest, key: &str, path: &mut String, v: &Value) {
     match v {
         Value::Object(m) => {
             for (k, x) in m {
-                walk(d, key, &join(path, k), x);
+                let len = push(path, k);
+                walk(d, key, path, x);
+                path.truncate(len);
             }
         }
         Value::Array(a) => {
             for (i, x) in a.iter().enumerate() {
-                walk(d, key, &join(path, &format!("#{i}")), x);
+                let len = push(path, &format!("#{i}"));
+                walk(d, key, path, x);
+                path.truncate(len);
             }
         }
         v => {
-            if let Some(l) = leaf(v) {
-                d.add(key, path, &l);
-            }
+            let number;
+            let l = match v {
+                Value::String(s) => ("s:", s.as_str()),
+                Value::Bool(b) => ("b:", if *b { "true" } else { "false" }),
+                Value::Number(n) => {
+                    let text = n.to_string();
+                    number = canonical(&text).unwrap_or(text);
+                    ("n:", number.as_str())
+                }
+                _ => return,
+            };
+            d.add(key, path, l);
         }
     }
 }
@@ -78,9 +94,11 @@ fn staged_leaf(v: ValueRef<'_>, storage: Storage) -> Option<String> {
     })
 }
 
-/// Checks the staged database at `db` against every document of `store`.
+type Documents = HashMap<String, (Digest, String)>;
+
+/// Checks the staged database at `db` against every document of `store`: the documents and
+/// the staged rows are read at the same time, on two threads.
 pub fn check(db: &Path, store: &Store, layout: &Layout) -> Result<(), JsonError> {
-    let conn = rusqlite::Connection::open(db)?;
     for (ci, (c, cl)) in store
         .collections
         .iter()
@@ -88,36 +106,15 @@ pub fn check(db: &Path, store: &Store, layout: &Layout) -> Result<(), JsonError>
         .enumerate()
     {
         let root = &layout.tables[cl.table];
-        let mut source: HashMap<String, (Digest, String)> = HashMap::new();
-        c.for_each_record(&mut |r| {
-            let place = match c.kind {
-                super::discover::Kind::Documents => r.file.rel.clone(),
-                super::discover::Kind::Lines => format!("{}, line {}", r.file.rel, r.position),
-                _ => format!("{}, record {}", r.file.rel, r.position),
-            };
-            let doc = Value::Object(augment(r, cl, &c.kind));
-            let key: Vec<String> = root
-                .primary_key
-                .iter()
-                .map(|&i| match &root.columns[i].role {
-                    Role::Field(p) => p
-                        .iter()
-                        .try_fold(&doc, |v, k| v.get(k))
-                        .and_then(leaf)
-                        .unwrap_or_default(),
-                    _ => String::new(),
-                })
-                .collect();
-            let key = key.join("\u{1f}");
-            let mut d = Digest::default();
-            walk(&mut d, &key, "", &doc);
-            source.insert(key, (d, place));
-            Ok(())
-        })?;
-        let mut staged: HashMap<String, Digest> = HashMap::new();
-        for t in layout.tables.iter().filter(|t| t.collection == ci) {
-            read_table(&conn, t, &mut staged)?;
-        }
+        let (source, staged) = std::thread::scope(|s| {
+            let documents = s.spawn(|| documents(c, cl, root));
+            let staged = staged_documents(db, layout, ci);
+            let source = documents
+                .join()
+                .unwrap_or_else(|_| Err(JsonError::Bug("a proof thread panicked".into())));
+            (source, staged)
+        });
+        let (source, mut staged) = (source?, staged?);
         for (key, (d, place)) in &source {
             let got = staged.remove(key).unwrap_or_default();
             if got != *d {
@@ -143,6 +140,57 @@ pub fn check(db: &Path, store: &Store, layout: &Layout) -> Result<(), JsonError>
     Ok(())
 }
 
+/// Every document of a collection, read again: its key, leaves and where it came from.
+fn documents(
+    c: &super::discover::Collection,
+    cl: &super::layout::CollectionLayout,
+    root: &TableLayout,
+) -> Result<Documents, JsonError> {
+    let mut source = Documents::new();
+    let mut path = String::new();
+    c.for_each_record(&mut |r| {
+        let place = match c.kind {
+            super::discover::Kind::Documents => r.file.rel.clone(),
+            super::discover::Kind::Lines => format!("{}, line {}", r.file.rel, r.position),
+            _ => format!("{}, record {}", r.file.rel, r.position),
+        };
+        let doc = Value::Object(augment(r, cl, &c.kind));
+        let key: Vec<String> = root
+            .primary_key
+            .iter()
+            .map(|&i| match &root.columns[i].role {
+                Role::Field(p) => p
+                    .iter()
+                    .try_fold(&doc, |v, k| v.get(k))
+                    .and_then(leaf)
+                    .unwrap_or_default(),
+                _ => String::new(),
+            })
+            .collect();
+        let key = key.join("\u{1f}");
+        let mut d = Digest::default();
+        path.clear();
+        walk(&mut d, &key, &mut path, &doc);
+        source.insert(key, (d, place));
+        Ok(())
+    })?;
+    Ok(source)
+}
+
+/// The staged rows of a collection's tables, as leaves per document key.
+fn staged_documents(
+    db: &Path,
+    layout: &Layout,
+    ci: usize,
+) -> Result<HashMap<String, Digest>, JsonError> {
+    let conn = rusqlite::Connection::open(db)?;
+    let mut staged = HashMap::new();
+    for t in layout.tables.iter().filter(|t| t.collection == ci) {
+        read_table(&conn, t, &mut staged)?;
+    }
+    Ok(staged)
+}
+
 /// Adds the leaves of every row of `t` to the digest of its document.
 fn read_table(
     conn: &rusqlite::Connection,
@@ -153,35 +201,46 @@ fn read_table(
     let sql = format!("SELECT {} FROM {}", cols.join(", "), q(&t.name));
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query([])?;
+    let mut path = String::new();
     while let Some(row) = rows.next()? {
         let mut key = Vec::new();
         for &i in &t.top_key {
             key.push(staged_leaf(row.get_ref(i)?, t.columns[i].storage).unwrap_or_default());
         }
         let key = key.join("\u{1f}");
-        let mut prefix = String::new();
-        for (path, &i) in t.array_paths.iter().zip(&t.positions) {
-            for seg in path {
-                prefix = join(&prefix, seg);
+        path.clear();
+        for (array, &i) in t.array_paths.iter().zip(&t.positions) {
+            for seg in array {
+                push(&mut path, seg);
             }
             let pos = row.get_ref(i)?.as_i64().unwrap_or(-1);
-            prefix = join(&prefix, &format!("#{pos}"));
+            push(&mut path, &format!("#{pos}"));
         }
         let d = staged.entry(key.clone()).or_default();
         for (i, c) in t.columns.iter().enumerate() {
-            let Role::Field(path) = &c.role else { continue };
-            let at = path.iter().fold(prefix.clone(), |p, s| join(&p, s));
+            let Role::Field(at) = &c.role else { continue };
+            let len = path.len();
+            for seg in at {
+                push(&mut path, seg);
+            }
             let v = row.get_ref(i)?;
             if c.storage == Storage::Json {
                 if let ValueRef::Text(text) = v {
                     let value: Value = serde_json::from_slice(text).map_err(|e| {
                         JsonError::Bug(format!("staged JSON of {}.{}: {e}", t.name, c.name))
                     })?;
-                    walk(d, &key, &at, &value);
+                    walk(d, &key, &mut path, &value);
                 }
+            } else if let ValueRef::Text(t) = v
+                && c.storage == Storage::Text
+            {
+                let text = std::str::from_utf8(t).unwrap_or_default();
+                d.add(&key, &path, ("s:", text));
             } else if let Some(l) = staged_leaf(v, c.storage) {
-                d.add(&key, &at, &l);
+                let (tag, value) = l.split_at(2);
+                d.add(&key, &path, (tag, value));
             }
+            path.truncate(len);
         }
     }
     Ok(())
