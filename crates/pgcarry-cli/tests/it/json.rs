@@ -382,3 +382,30 @@ fn json_rehearse_a_directory() {
         .code(0);
     assert!(stdout(&out).contains("migrated and verified"));
 }
+
+#[test]
+fn json_explicit_sources_and_empty_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    dump_store(dir.path());
+    // One dump file, named explicitly.
+    let plan = pgcarry()
+        .arg("plan")
+        .arg(format!(
+            "json:{}",
+            dir.path().join("store_dump.json").display()
+        ))
+        .assert()
+        .success();
+    let plan = stdout(&plan);
+    assert!(plan.contains("validation_results_fact_id_fkey"), "{plan}");
+    assert!(!plan.contains("events"), "{plan}");
+    // A directory without documents is a usage error, not an empty migration.
+    let empty = dir.path().join("empty");
+    write(&empty, "notes.txt", b"nothing here");
+    let out = pgcarry().arg("plan").arg(&empty).assert().code(2);
+    assert!(
+        stdout(&out).contains("holds no JSON documents"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -109,6 +109,17 @@ pub fn stage(
 ) -> Result<Staged, JsonError> {
     progress.phase("JSON: find the documents");
     let mut store = discover::discover(source, config)?;
+    if store.collections.is_empty() && store.problems.is_empty() {
+        return Err(JsonError::Config(format!(
+            "{} holds no JSON documents (.json, .ndjson or .jsonl files){}",
+            source.display(),
+            if store.ignored.is_empty() {
+                String::new()
+            } else {
+                format!("; {} other file(s) were ignored", store.ignored.len())
+            }
+        )));
+    }
     progress.phase("JSON: read every document for the layout");
     let layout = layout::infer(&mut store)?;
     let dir = tempfile::Builder::new()
