@@ -153,6 +153,17 @@ fn stem_ext(name: &str) -> (&str, &str) {
     }
 }
 
+/// One file's place in an inferred pattern.
+struct Placed {
+    /// `data/{0}/{1}.json`.
+    pattern: String,
+    /// The collection's name when the file name is fixed (`usage`).
+    fixed_stem: Option<String>,
+    /// Capture names (`dir2`, `name`) and values, in path order.
+    names: Vec<String>,
+    values: Vec<String>,
+}
+
 /// Infers patterns for files no configured pattern claimed.
 fn infer(files: Vec<SourceFile>) -> Vec<Collection> {
     let mut children: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
@@ -170,72 +181,65 @@ fn infer(files: Vec<SourceFile>) -> Vec<Collection> {
         stem_dirs.entry(stem).or_default().insert(dirs.join("/"));
         dir_stems.entry(dirs.join("/")).or_default().push(stem);
     }
+    let place = |f: &SourceFile| -> Placed {
+        let (dirs, name) = split(&f.rel);
+        let (stem, ext) = stem_ext(name);
+        let dir = dirs.join("/");
+        let mut segs = Vec::new();
+        let (mut names, mut values) = (Vec::new(), Vec::new());
+        for (i, d) in dirs.iter().enumerate() {
+            let siblings = children.get(&dirs[..i].join("/")).map_or(0, BTreeSet::len);
+            if siblings >= 2 || has_digit(d) {
+                segs.push(format!("{{{}}}", values.len()));
+                names.push(format!("dir{}", i + 1));
+                values.push((*d).to_string());
+            } else {
+                segs.push((*d).to_string());
+            }
+        }
+        let in_dir = dir_stems.get(&dir);
+        let repeats = stem_dirs.get(stem).is_some_and(|d| d.len() >= 2);
+        let among_ids = !has_digit(stem) && in_dir.is_some_and(|s| s.iter().any(|x| has_digit(x)));
+        // A lone document with a word for a name (`settings.json`) names its collection.
+        let lone = !has_digit(stem) && values.is_empty() && in_dir.is_some_and(|s| s.len() == 1);
+        let fixed_stem = if repeats || among_ids || lone {
+            segs.push(name.to_string());
+            Some(stem.to_string())
+        } else {
+            segs.push(format!("{{{}}}{ext}", values.len()));
+            names.push("name".into());
+            values.push(stem.to_string());
+            None
+        };
+        Placed {
+            pattern: segs.join("/"),
+            fixed_stem,
+            names,
+            values,
+        }
+    };
+    let placed: Vec<Placed> = files.iter().map(place).collect();
     let mut groups: Vec<Collection> = Vec::new();
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
-    let files_ref: Vec<(Vec<String>, String, bool, Vec<String>)> = files
-        .iter()
-        .map(|f| {
-            let (dirs, name) = split(&f.rel);
-            let (stem, ext) = stem_ext(name);
-            let dir = dirs.join("/");
-            let mut pattern = Vec::new();
-            let mut values = Vec::new();
-            let mut names = Vec::new();
-            for (i, d) in dirs.iter().enumerate() {
-                let siblings = children.get(&dirs[..i].join("/")).map_or(0, BTreeSet::len);
-                if siblings >= 2 || has_digit(d) {
-                    pattern.push(format!("{{{}}}", values.len()));
-                    values.push((*d).to_string());
-                    names.push(format!("dir{}", i + 1));
-                } else {
-                    pattern.push((*d).to_string());
-                }
-            }
-            let repeats = stem_dirs.get(stem).is_some_and(|d| d.len() >= 2);
-            let among_ids = !has_digit(stem)
-                && dir_stems
-                    .get(&dir)
-                    .is_some_and(|s| s.iter().any(|x| has_digit(x)));
-            // A lone document with a word for a name (`settings.json`) names its collection.
-            let lone = !has_digit(stem)
-                && values.is_empty()
-                && dir_stems.get(&dir).is_some_and(|s| s.len() == 1);
-            let fixed = repeats || among_ids || lone;
-            if fixed {
-                pattern.push(name.to_string());
-            } else {
-                pattern.push(format!("{{{}}}{ext}", values.len()));
-                values.push(stem.to_string());
-                names.push("name".into());
-            }
-            (vec![pattern.join("/")], name.to_string(), fixed, {
-                let mut v = names;
-                v.extend(values);
-                v
-            })
-        })
-        .collect();
-    for (f, (pattern, name, fixed, names_values)) in files.into_iter().zip(files_ref) {
-        let pattern = pattern.join("");
-        let n = names_values.len() / 2;
-        let (names, values) = names_values.split_at(n);
-        let i = *index.entry(pattern.clone()).or_insert_with(|| {
-            let literal_dir = pattern
+    for (f, p) in files.into_iter().zip(placed) {
+        let i = *index.entry(p.pattern.clone()).or_insert_with(|| {
+            let literal_dir = p
+                .pattern
                 .split('/')
                 .rev()
                 .skip(1)
                 .find(|s| !s.contains('{'))
                 .map(str::to_string);
-            let cname = if fixed {
-                stem_ext(&name).0.to_string()
-            } else {
-                literal_dir.unwrap_or_else(|| "documents".into())
-            };
             groups.push(Collection {
-                name: cname,
+                name: p
+                    .fixed_stem
+                    .clone()
+                    .or(literal_dir)
+                    .unwrap_or_else(|| "documents".into()),
                 kind: Kind::Documents,
-                pattern: pattern.clone(),
-                captures: names
+                pattern: p.pattern.clone(),
+                captures: p
+                    .names
                     .iter()
                     .map(|n| Capture {
                         name: n.clone(),
@@ -247,7 +251,7 @@ fn infer(files: Vec<SourceFile>) -> Vec<Collection> {
             groups.len() - 1
         });
         groups[i].files.push(SourceFile {
-            captures: values.to_vec(),
+            captures: p.values,
             ..f
         });
     }
