@@ -483,3 +483,7 @@ impl Builder {
         t
     }
 }
+
+#[cfg(test)]
+#[path = "layout_tests.rs"]
+mod tests;
