@@ -203,8 +203,15 @@ pub fn infer(store: &mut Store) -> Result<Layout, JsonError> {
         let c = &mut store.collections[ci];
         let mut captures = Vec::new();
         let mut added = Vec::new();
+        let mut merged_into: Vec<String> = Vec::new();
         for (i, cap) in c.captures.iter_mut().enumerate() {
-            let cands = seen.candidates[i].clone().unwrap_or_default();
+            // A field holds at most one capture (`{id}/{id}.json` keeps the second apart).
+            let cands: Vec<String> = seen.candidates[i]
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|k| !merged_into.contains(k))
+                .collect();
             let merged = if cap.inferred {
                 let pick = cands
                     .iter()
@@ -219,6 +226,7 @@ pub fn infer(store: &mut Store) -> Result<Layout, JsonError> {
                 cands.contains(&cap.name)
             };
             if merged {
+                merged_into.push(cap.name.clone());
                 captures.push(CaptureUse::Merged);
             } else {
                 let name = free_field_name(&seen.root, &added, &cap.name);

@@ -115,3 +115,14 @@ fn json_declared_types_steer_the_sqlite_decisions() {
     assert_eq!(s(json!([[1], null])), (Storage::Json, "JSON TEXT"));
     assert_eq!(s(json!([null])), (Storage::Text, "TEXT"));
 }
+
+#[test]
+fn json_one_field_holds_one_capture() {
+    let (_d, _store, layout) = store(&[
+        ("a1/a1.json", r#"{"id": "a1"}"#),
+        ("b2/b2.json", r#"{"id": "b2"}"#),
+    ]);
+    let t = table(&layout, "documents");
+    assert_eq!(columns(t), ["id TEXT", "name TEXT"]);
+    assert_eq!(key(t), ["id"]);
+}
