@@ -141,6 +141,7 @@ fn json_chat_store_and_dump_plan_migrate_rerun_verify() {
         "conversations_user_id_fkey",
         "validation_results_fact_id_fkey",
         "conversations__messages_parent_id_fkey",
+        "widened: api_requests.status: values of several kinds (1 integer, 1 string): jsonb",
         "timestamptz",
         "numeric",
         "jsonb",

@@ -162,6 +162,9 @@ fn render_json(o: &mut String, j: &crate::source::json::JsonSummary) {
             c.table, c.origin, c.documents, c.key
         );
     }
+    for w in &j.widened {
+        let _ = writeln!(o, "  widened: {w}");
+    }
     if !j.ignored.is_empty() {
         let shown: Vec<&str> = j.ignored.iter().take(5).map(String::as_str).collect();
         let more = if j.ignored.len() > 5 { ", …" } else { "" };

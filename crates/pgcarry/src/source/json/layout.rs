@@ -105,6 +105,8 @@ pub struct CollectionLayout {
 pub struct Layout {
     pub tables: Vec<TableLayout>,
     pub collections: Vec<CollectionLayout>,
+    /// Columns whose values differ in kind, and what keeps them all: `t.c: …`.
+    pub widened: Vec<String>,
 }
 
 /// The document as staged: synthetic key and captured path segments first, then its fields
@@ -362,6 +364,33 @@ pub fn storage(s: &Stats) -> (Storage, &'static str) {
     }
 }
 
+/// Why a column holding values of several kinds has the storage it has; `None` for one kind.
+fn widened(s: &Stats, storage: Storage) -> Option<String> {
+    let kinds: Vec<String> = [
+        (s.bools, "boolean"),
+        (s.ints, "integer"),
+        (s.reals + s.decimals, "fractional"),
+        (s.strings, "string"),
+        (s.objects + s.empty_objects, "object"),
+        (s.object_arrays + s.empty_arrays + s.other_arrays, "array"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if kinds.len() < 2 {
+        return None;
+    }
+    let keeps = match storage {
+        Storage::Decimal => "numeric keeps every number exactly",
+        _ => "jsonb keeps each value exactly, with its kind",
+    };
+    Some(format!(
+        "values of several kinds ({}): {keeps}",
+        kinds.join(", ")
+    ))
+}
+
 #[derive(Default)]
 struct Builder {
     layout: Layout,
@@ -452,7 +481,13 @@ impl Builder {
                     Slot::Child(self.child_table(t, &path, e))
                 }
                 _ => {
-                    let c = self.add_column(t, &path.join("__"), storage(s), Role::Field(path));
+                    let st = storage(s);
+                    let c = self.add_column(t, &path.join("__"), st, Role::Field(path));
+                    if let Some(why) = widened(s, st.0) {
+                        let table = &self.layout.tables[t];
+                        let note = format!("{}.{}: {why}", table.name, table.columns[c].name);
+                        self.layout.widened.push(note);
+                    }
                     Slot::Column(c)
                 }
             };

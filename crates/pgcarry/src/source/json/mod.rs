@@ -57,6 +57,9 @@ pub struct JsonSummary {
     pub ignored: Vec<String>,
     /// Files (or NDJSON lines) that could not be loaded.
     pub not_loaded: Vec<FileProblem>,
+    /// Fields whose values differ in kind across documents, and the type that holds them all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub widened: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -149,6 +152,7 @@ pub fn stage(
         collections,
         ignored: store.ignored.clone(),
         not_loaded: store.problems.clone(),
+        widened: layout.widened.clone(),
     };
     Ok(Staged { dir, db, summary })
 }
