@@ -11,6 +11,7 @@ use super::JsonError;
 use super::discover::{Collection, Kind, Store};
 use super::read::Record;
 use super::stats::{Field, Node, Stats};
+pub use super::storage::{Storage, storage, widened};
 use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashMap};
 
@@ -18,18 +19,6 @@ use std::collections::{BTreeSet, HashMap};
 pub const MAX_DEPTH: usize = 3;
 /// An object with more distinct keys than this is a map (ids as keys): one jsonb column.
 pub const MAX_FIELDS: usize = 64;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Storage {
-    Bool,
-    Int,
-    Real,
-    /// The number's literal, as text, in a numeric column.
-    Decimal,
-    Text,
-    /// The value's JSON text, in a jsonb column.
-    Json,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Role {
@@ -330,65 +319,6 @@ fn free_field_name(root: &Node, added: &[(String, Field)], base: &str) -> String
         n += 1;
     }
     name
-}
-
-/// The storage and the declared type that make the SQLite pipeline choose the right type.
-/// `NUMERIC TEXT` and `JSON TEXT` have SQLite's TEXT affinity (it keeps the text as written;
-/// NUMERIC affinity would round big numbers through a double) and `plan::decide::hint` reads
-/// them as numeric and JSON.
-pub fn storage(s: &Stats) -> (Storage, &'static str) {
-    let kinds = [s.bools, s.numbers(), s.strings, s.containers()]
-        .iter()
-        .filter(|&&n| n > 0)
-        .count();
-    if kinds > 1 || s.containers() > 0 {
-        (Storage::Json, "JSON TEXT")
-    } else if s.bools > 0 {
-        (Storage::Bool, "BOOLEAN")
-    } else if s.numbers() > 0 {
-        if s.reals == 0 && s.decimals == 0 {
-            (Storage::Int, "INTEGER")
-        } else if s.ints == 0 && s.decimals == 0 {
-            (Storage::Real, "REAL")
-        } else {
-            (Storage::Decimal, "NUMERIC TEXT")
-        }
-    } else if s.strings > 0 && s.dates == s.strings {
-        (Storage::Text, "DATE")
-    } else if s.strings > 0 && s.dates + s.naive + s.offsets == s.strings {
-        (Storage::Text, "DATETIME")
-    } else if s.strings > 0 && s.uuids == s.strings {
-        (Storage::Text, "UUID")
-    } else {
-        (Storage::Text, "TEXT")
-    }
-}
-
-/// Why a column holding values of several kinds has the storage it has; `None` for one kind.
-fn widened(s: &Stats, storage: Storage) -> Option<String> {
-    let kinds: Vec<String> = [
-        (s.bools, "boolean"),
-        (s.ints, "integer"),
-        (s.reals + s.decimals, "fractional"),
-        (s.strings, "string"),
-        (s.objects + s.empty_objects, "object"),
-        (s.object_arrays + s.empty_arrays + s.other_arrays, "array"),
-    ]
-    .iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, what)| format!("{n} {what}"))
-    .collect();
-    if kinds.len() < 2 {
-        return None;
-    }
-    let keeps = match storage {
-        Storage::Decimal => "numeric keeps every number exactly",
-        _ => "jsonb keeps each value exactly, with its kind",
-    };
-    Some(format!(
-        "values of several kinds ({}): {keeps}",
-        kinds.join(", ")
-    ))
 }
 
 #[derive(Default)]

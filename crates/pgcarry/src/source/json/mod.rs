@@ -15,6 +15,7 @@ pub mod read;
 pub mod references;
 pub mod stage;
 pub mod stats;
+pub mod storage;
 
 use crate::plan::config::Config;
 use serde::{Deserialize, Serialize};
