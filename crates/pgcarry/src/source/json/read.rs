@@ -28,10 +28,40 @@ impl<'a> Record<'a> {
 }
 
 impl Collection {
-    /// Calls `f` for every record, in a deterministic order.
+    /// Calls `f` for every record, in a deterministic order. Files are read and parsed on a
+    /// thread of their own, ahead of `f` (a bounded queue keeps memory constant).
     pub fn for_each_record(
         &self,
         f: &mut dyn FnMut(Record<'_>) -> Result<(), JsonError>,
+    ) -> Result<(), JsonError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Record<'_>, JsonError>>(64);
+        std::thread::scope(|s| {
+            let reader = s.spawn(move || {
+                let stopped = || JsonError::Bug("the reader's consumer stopped".into());
+                let read = self.read_records(&mut |r| tx.send(Ok(r)).map_err(|_| stopped()));
+                if let Err(e) = read {
+                    // Fails only when the consumer stopped first: its error is the one to tell.
+                    let _ = tx.send(Err(e));
+                }
+            });
+            let mut result = Ok(());
+            for item in rx.iter() {
+                if let Err(e) = item.and_then(&mut *f) {
+                    result = Err(e);
+                    break;
+                }
+            }
+            drop(rx);
+            if reader.join().is_err() && result.is_ok() {
+                result = Err(JsonError::Bug("the JSON reader thread panicked".into()));
+            }
+            result
+        })
+    }
+
+    fn read_records<'a>(
+        &'a self,
+        f: &mut dyn FnMut(Record<'a>) -> Result<(), JsonError>,
     ) -> Result<(), JsonError> {
         for file in &self.files {
             let bytes = read_checked(file)?;
@@ -62,11 +92,11 @@ impl Collection {
         Ok(())
     }
 
-    fn records_of(
+    fn records_of<'a>(
         &self,
-        file: &SourceFile,
+        file: &'a SourceFile,
         value: Value,
-        f: &mut dyn FnMut(Record<'_>) -> Result<(), JsonError>,
+        f: &mut dyn FnMut(Record<'a>) -> Result<(), JsonError>,
     ) -> Result<(), JsonError> {
         let mut each = |items: Value| -> Result<(), JsonError> {
             let Value::Array(items) = items else {
