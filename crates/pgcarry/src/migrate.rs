@@ -130,7 +130,9 @@ pub fn migrate(
             .expect("plan tables come from the schema");
         let into = match (truncated.contains(&tp.name), opts.if_exists) {
             (false, _) => load::LoadInto::Create,
-            (true, IfExists::Upsert) => load::LoadInto::Upsert,
+            (true, IfExists::Upsert) => load::LoadInto::Upsert(
+                crate::target::postgres::owned::owner(schema_model, plan, source, tp),
+            ),
             (true, _) => load::LoadInto::Existing,
         };
         // A lost connection rolled the table's transaction back: reconnect (backing off) and
@@ -143,7 +145,7 @@ pub fn migrate(
                 source,
                 tp,
                 &plan.schema,
-                into,
+                into.clone(),
                 &fingerprint,
                 &rejects,
                 progress,

@@ -252,8 +252,9 @@ fn json_chat_store_and_dump_plan_migrate_rerun_verify() {
         .code(0);
     assert_eq!(before, tree(&src), "the source files were modified");
 
-    // The store grew and documents changed (a new field, a number beyond 32 bits): the run
-    // adds the column, widens the type and upserts by key, without duplicates.
+    // The store grew and documents changed (a new field, a number beyond 32 bits, an array
+    // that shrank): the run adds the column, widens the type, upserts by key without
+    // duplicates, and replaces the shrunk conversation's rows, so it verifies.
     let user = USERS[0];
     let old = src.join(format!("data/{user}/{}.json", conversation_id(0, 0)));
     let text = std::fs::read_to_string(&old).unwrap();
@@ -264,6 +265,10 @@ fn json_chat_store_and_dump_plan_migrate_rerun_verify() {
         .replace(&conversation_id(0, 0), &new_id)
         .replace("Conversation 0", "Added");
     write(&src, &format!("data/{user}/{new_id}.json"), doc.as_bytes());
+    let shrunk = src.join(format!("data/{user}/{}.json", conversation_id(0, 1)));
+    let mut conv: Value = serde_json::from_slice(&std::fs::read(&shrunk).unwrap()).unwrap();
+    conv["messages"].as_array_mut().unwrap().truncate(1);
+    std::fs::write(&shrunk, serde_json::to_vec_pretty(&conv).unwrap()).unwrap();
     let usage = src.join(format!("data/{user}/usage.json"));
     let text = std::fs::read_to_string(&usage).unwrap();
     std::fs::write(
@@ -278,7 +283,8 @@ fn json_chat_store_and_dump_plan_migrate_rerun_verify() {
         stdout(&out)
     );
     assert_eq!(count_rows(&mut c, "conversations"), 7);
-    assert_eq!(count_rows(&mut c, "conversations__messages"), 14);
+    assert_eq!(count_rows(&mut c, "conversations__messages"), 13);
+    assert_eq!(count_rows(&mut c, "conversations__messages__stage1"), 12);
     let titles: Vec<String> = c
         .query(
             "SELECT title FROM conversations WHERE id IN ($1::text::uuid, $2::text::uuid) ORDER BY title",

@@ -103,15 +103,16 @@ enum RowError {
 }
 
 /// How a table is loaded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoadInto {
+#[derive(Debug, Clone)]
+pub enum LoadInto<'a> {
     /// Create it, then COPY (with FREEZE).
     Create,
     /// It exists and was emptied (`--if-exists truncate`): COPY.
     Existing,
     /// It exists with rows (`--if-exists upsert`): COPY into a temporary table, then insert,
-    /// replacing the rows with the same primary key.
-    Upsert,
+    /// replacing the rows with the same primary key (after deleting the rows owned by the
+    /// source's root rows, when the table has an owner).
+    Upsert(Option<super::owned::Owner<'a>>),
 }
 
 #[allow(clippy::too_many_arguments)] // each is a distinct part of the job; a struct would only rename them
@@ -122,7 +123,7 @@ pub fn load_table(
     source: &Table,
     tp: &TablePlan,
     schema: &str,
-    into: LoadInto,
+    into: LoadInto<'_>,
     fingerprint: &str,
     rejects: &RejectSink,
     progress: &dyn Progress,
@@ -140,13 +141,21 @@ pub fn load_table(
     let mut tx = client.transaction().map_err(server)?;
     let qname = qualified(schema, &tp.name);
     let cols: Vec<String> = tp.columns.iter().map(|c| quote_ident(&c.name)).collect();
-    let upsert = match into {
+    let upsert = match &into {
         LoadInto::Create => {
             tx.batch_execute(&tp.create_sql).map_err(server)?;
             None
         }
         LoadInto::Existing => None,
-        LoadInto::Upsert => {
+        LoadInto::Upsert(owner) => {
+            if let Some(owner) = owner {
+                super::owned::delete_owned(&mut tx, snapshot, schema, &qname, owner).map_err(
+                    |message| LoadError::Server {
+                        table: tp.name.clone(),
+                        message,
+                    },
+                )?;
+            }
             tx.batch_execute(&format!(
                 "CREATE TEMP TABLE pgcarry_upsert (LIKE {qname} INCLUDING DEFAULTS) ON COMMIT DROP"
             ))
@@ -161,7 +170,7 @@ pub fn load_table(
             })?)
         }
     };
-    let freeze = if into == LoadInto::Create {
+    let freeze = if matches!(into, LoadInto::Create) {
         ", FREEZE"
     } else {
         ""
