@@ -309,16 +309,7 @@ impl Report {
             );
         }
         self.render_repairs(&mut o);
-        if !self.files_not_loaded.is_empty() {
-            let _ = writeln!(
-                o,
-                "\n{} source file(s) or line(s) not loaded (everything else was):",
-                self.files_not_loaded.len()
-            );
-            for f in &self.files_not_loaded {
-                let _ = writeln!(o, "  - {}: {}", f.path, f.reason);
-            }
-        }
+        self.render_files_not_loaded(&mut o);
         if !self.warnings.is_empty() {
             let _ = writeln!(
                 o,
@@ -360,6 +351,21 @@ impl Report {
 }
 
 impl Report {
+    /// The source files (or NDJSON lines) of a JSON store that were not loaded, and why.
+    pub fn render_files_not_loaded(&self, o: &mut String) {
+        if self.files_not_loaded.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            o,
+            "\n{} source file(s) or line(s) not loaded (everything else was):",
+            self.files_not_loaded.len()
+        );
+        for f in &self.files_not_loaded {
+            let _ = writeln!(o, "  - {}: {}", f.path, f.reason);
+        }
+    }
+
     /// `changed by --strip-nul: notes.body 3 values`, one line per repair that changed any.
     fn render_repairs(&self, o: &mut String) {
         type Count = fn(&ColumnRepairs) -> u64;

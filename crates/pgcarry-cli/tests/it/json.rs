@@ -365,6 +365,21 @@ fn json_bad_files_are_reported_and_the_rest_loads() {
         .map(|f| f["path"].as_str().unwrap())
         .collect();
     assert_eq!(paths, ["broken.json", "empty.json", "lines.ndjson"]);
+    let out = pgcarry()
+        .arg("verify")
+        .arg(&src)
+        .args(["--to", &db.url])
+        .assert()
+        .code(3);
+    let text = stdout(&out);
+    assert!(
+        text.contains("empty.json: not loaded: empty file"),
+        "{text}"
+    );
+    assert!(
+        text.contains("identical to the source files that could be loaded"),
+        "{text}"
+    );
     let mut c = db.client();
     assert_eq!(count_rows(&mut c, "facts"), 2);
     assert_eq!(count_rows(&mut c, "lines"), 2);
