@@ -272,4 +272,81 @@ mod tests {
         let err = check(&db, &store, &layout).unwrap_err().to_string();
         assert!(err.contains("a.json, record 0"), "{err}");
     }
+
+    /// A small deterministic generator of values of every kind, nested.
+    struct Gen(u64);
+
+    impl Gen {
+        fn next(&mut self, n: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 33) % n
+        }
+
+        fn value(&mut self, depth: u32) -> Value {
+            let pick = if depth > 3 {
+                self.next(7)
+            } else {
+                self.next(10)
+            };
+            match pick {
+                0 => Value::Null,
+                1 => Value::Bool(self.next(2) == 0),
+                2 => Value::from(self.next(1000)),
+                3 => serde_json::from_str(
+                    ["1.5", "0.1", "123456789012345678901", "1e-7", "-0", "2.50"]
+                        [usize::try_from(self.next(6)).unwrap()],
+                )
+                .unwrap(),
+                4 => Value::String(
+                    ["a", "2024-01-02", "2024-01-02T03:04:05Z", "é \"q\"", ""]
+                        [usize::try_from(self.next(5)).unwrap()]
+                    .into(),
+                ),
+                5 | 6 => {
+                    let n = self.next(3);
+                    Value::Array((0..n).map(|_| self.value(depth + 1)).collect())
+                }
+                _ => {
+                    let mut m = serde_json::Map::new();
+                    for _ in 0..self.next(4) {
+                        let k =
+                            ["a", "b", "c", "id", "x_id"][usize::try_from(self.next(5)).unwrap()];
+                        m.insert(k.into(), self.value(depth + 1));
+                    }
+                    Value::Object(m)
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn json_random_documents_stage_losslessly() {
+        for seed in 0..40 {
+            let dir = tempfile::tempdir().unwrap();
+            let src = dir.path().join("src");
+            std::fs::create_dir(&src).unwrap();
+            let mut g = Gen(seed);
+            let mut lines = String::new();
+            for _ in 0..30 {
+                let mut doc = serde_json::Map::new();
+                for k in ["p", "q", "r", "s"] {
+                    if g.next(4) > 0 {
+                        doc.insert(k.into(), g.value(0));
+                    }
+                }
+                lines.push_str(&Value::Object(doc).to_string());
+                lines.push('\n');
+            }
+            std::fs::write(src.join("docs.ndjson"), &lines).unwrap();
+            let mut store = super::super::discover::discover(&src, &Config::default()).unwrap();
+            let layout = super::super::layout::infer(&mut store).unwrap();
+            let db = dir.path().join("s.db");
+            super::super::stage::write(&db, &store, &layout)
+                .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{lines}"));
+            check(&db, &store, &layout).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{lines}"));
+        }
+    }
 }
