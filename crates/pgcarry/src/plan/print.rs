@@ -68,7 +68,7 @@ pub fn render(plan: &Plan, sql: bool) -> String {
                 StepKind::View => "view",
                 StepKind::Search => "search",
             };
-            let _ = writeln!(o, "  {kind:<12} {}", s.name);
+            let _ = writeln!(o, "  {kind:<12} {}{}", s.name, key_detail(s, &plan.schema));
         }
         if let Some(id) = &t.identity {
             let _ = match id.last_value {
@@ -182,4 +182,21 @@ fn render_json(o: &mut String, j: &crate::source::json::JsonSummary) {
             j.not_loaded.len()
         );
     }
+}
+
+/// ` (id)` for a key, ` (fact_id) → facts (id)` for a foreign key; empty for other steps.
+fn key_detail(s: &super::Step, schema: &str) -> String {
+    let after = |word: &str| s.sql.split_once(word).map(|(_, rest)| rest.trim());
+    let qualified = format!("{}.", crate::target::postgres::ident::quote_ident(schema));
+    match s.kind {
+        StepKind::PrimaryKey => after(" PRIMARY KEY ").map(|c| format!(" {c}")),
+        StepKind::Unique => after(" UNIQUE ").map(|c| format!(" {c}")),
+        StepKind::ForeignKey => after(" FOREIGN KEY ").and_then(|rest| {
+            let (cols, target) = rest.split_once(" REFERENCES ")?;
+            let target = target.split(" ON ").next()?.replace(&qualified, "");
+            Some(format!(" {cols} → {target}"))
+        }),
+        _ => None,
+    }
+    .unwrap_or_default()
 }
