@@ -72,7 +72,8 @@ pub enum Command {
 
 #[derive(Args)]
 pub struct SourceArgs {
-    /// A SQLite file (recognised by its header), or `sqlite:PATH`.
+    /// A SQLite file (recognised by its header), a JSON store (a directory of JSON files, an
+    /// NDJSON, array or dump file), or `sqlite:PATH` / `json:PATH` to say which.
     pub source: String,
 }
 
@@ -140,9 +141,10 @@ impl OrphansArg {
 
 #[derive(Args, Clone)]
 pub struct LoadArgs {
-    /// What to do with tables that already exist in the target schema.
-    #[arg(long, value_enum, default_value_t = IfExistsArg::Fail)]
-    pub if_exists: IfExistsArg,
+    /// What to do with tables that already exist in the target schema [default: fail; upsert
+    /// for JSON stores, so that a store that grew can be migrated again].
+    #[arg(long, value_enum)]
+    pub if_exists: Option<IfExistsArg>,
     /// Where rows that cannot be represented exactly are written (NDJSON; created only when
     /// a row is rejected).
     #[arg(long, default_value = "pgcarry-rejects.ndjson", value_name = "FILE")]
@@ -196,11 +198,15 @@ pub struct MigrateArgs {
     pub common: CommonArgs,
     #[command(flatten)]
     pub load: LoadArgs,
+    /// Archive the source (a JSON store's tree, or the file) into FILE.tar.gz before anything
+    /// else; never overwrites a file.
+    #[arg(long, value_name = "FILE.tar.gz")]
+    pub backup: Option<std::path::PathBuf>,
 }
 
 #[derive(Args)]
 pub struct RehearseArgs {
-    /// A SQLite file, or `sqlite:PATH`. Not with --sample.
+    /// A SQLite file, a JSON store, or `sqlite:PATH` / `json:PATH`. Not with --sample.
     #[arg(required_unless_present = "sample", conflicts_with = "sample")]
     pub source: Option<String>,
     /// Rehearse on the built-in sample application database instead.
@@ -250,4 +256,7 @@ pub enum IfExistsArg {
     Truncate,
     /// Drop and recreate them.
     Drop,
+    /// Keep their definition (it must match) and their rows; insert the source's rows,
+    /// replacing those with the same primary key.
+    Upsert,
 }

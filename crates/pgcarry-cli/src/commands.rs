@@ -66,13 +66,17 @@ fn plan(a: PlanArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn request(common: &CommonArgs, load: &LoadArgs) -> MigrateRequest {
+/// The load options; a JSON store upserts by default (it is migrated again as it grows).
+fn request(common: &CommonArgs, load: &LoadArgs, prepared: &Prepared) -> MigrateRequest {
+    let json = prepared.staging.is_some();
     MigrateRequest {
         jobs: jobs(common),
         if_exists: match load.if_exists {
-            IfExistsArg::Fail => IfExists::Fail,
-            IfExistsArg::Truncate => IfExists::Truncate,
-            IfExistsArg::Drop => IfExists::Drop,
+            None if json => IfExists::Upsert,
+            None | Some(IfExistsArg::Fail) => IfExists::Fail,
+            Some(IfExistsArg::Truncate) => IfExists::Truncate,
+            Some(IfExistsArg::Drop) => IfExists::Drop,
+            Some(IfExistsArg::Upsert) => IfExists::Upsert,
         },
         rejects: load.rejects.clone(),
         verify: !load.no_verify,
@@ -92,8 +96,21 @@ fn migrate(a: MigrateArgs) -> anyhow::Result<u8> {
     let target =
         ConnSettings::resolve(a.to.as_deref()).map_err(|e| RunError::Usage(e.to_string()))?;
     let progress = Terminal::new(false);
+    if let Some(out) = &a.backup {
+        let bytes = run::backup(&a.source.source, out)?;
+        progress.message(&format!(
+            "backup: {} written ({:.1} MB)",
+            out.display(),
+            bytes as f64 / 1e6
+        ));
+    }
     let prepared = run::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
-    let report = run::migrate(&prepared, &target, &request(&a.common, &a.load), &progress)?;
+    let report = run::migrate(
+        &prepared,
+        &target,
+        &request(&a.common, &a.load, &prepared),
+        &progress,
+    )?;
     finish(&report, &a.load)
 }
 
@@ -139,7 +156,12 @@ fn rehearse(a: RehearseArgs) -> anyhow::Result<u8> {
         std::process::exit(130);
     });
     let target = ConnSettings::parse(&cluster.url()).map_err(|e| RunError::Other(e.to_string()))?;
-    let result = run::migrate(&prepared, &target, &request(&a.common, &a.load), &progress);
+    let result = run::migrate(
+        &prepared,
+        &target,
+        &request(&a.common, &a.load, &prepared),
+        &progress,
+    );
     let code = match &result {
         Ok(report) => finish(report, &a.load),
         Err(_) => Ok(1),

@@ -212,7 +212,18 @@ pub fn migrate(
             .iter()
             .find(|t| t.name == tp.source_name)
             .expect("plan tables come from the schema");
-        let create = !truncated.contains(&tp.name) && !partial.contains(&tp.name);
+        // A table an earlier run loaded in part exists: its next key ranges go into it.
+        let into = match (
+            truncated.contains(&tp.name) || partial.contains(&tp.name),
+            opts.if_exists,
+        ) {
+            (false, _) => load::LoadInto::Create,
+            (true, _) if partial.contains(&tp.name) => load::LoadInto::Existing,
+            (true, IfExists::Upsert) => load::LoadInto::Upsert(
+                crate::target::postgres::owned::owner(schema_model, plan, source, tp),
+            ),
+            (true, _) => load::LoadInto::Existing,
+        };
         // A lost connection rolled the table's transaction back: reconnect (backing off) and
         // load it again. Anything else is final.
         let mut attempt = 0;
@@ -223,7 +234,7 @@ pub fn migrate(
                 source,
                 tp,
                 &plan.schema,
-                create,
+                into.clone(),
                 &fingerprint,
                 &rejects,
                 progress,

@@ -30,6 +30,9 @@ pub struct Report {
     /// Foreign keys left out because rows reference missing parents (`--orphans`).
     #[serde(default)]
     pub orphans: Vec<crate::plan::OrphanReport>,
+    /// JSON stores: files (or NDJSON lines) that could not be loaded, with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files_not_loaded: Vec<crate::source::json::FileProblem>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -166,6 +169,11 @@ impl Report {
             sequences: Vec::new(),
             structure_problems: Vec::new(),
             orphans: plan.orphans.clone(),
+            files_not_loaded: plan
+                .json
+                .as_ref()
+                .map(|j| j.not_loaded.clone())
+                .unwrap_or_default(),
         }
     }
 
@@ -179,6 +187,7 @@ impl Report {
             || !self.failed_steps.is_empty()
             || !self.structure_problems.is_empty()
             || !self.orphans.is_empty()
+            || !self.files_not_loaded.is_empty()
         {
             Outcome::Differences
         } else {
@@ -308,6 +317,7 @@ impl Report {
             );
         }
         self.render_repairs(&mut o);
+        self.render_files_not_loaded(&mut o);
         if !self.warnings.is_empty() {
             let _ = writeln!(
                 o,
@@ -349,6 +359,21 @@ impl Report {
 }
 
 impl Report {
+    /// The source files (or NDJSON lines) of a JSON store that were not loaded, and why.
+    pub fn render_files_not_loaded(&self, o: &mut String) {
+        if self.files_not_loaded.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            o,
+            "\n{} source file(s) or line(s) not loaded (everything else was):",
+            self.files_not_loaded.len()
+        );
+        for f in &self.files_not_loaded {
+            let _ = writeln!(o, "  - {}: {}", f.path, f.reason);
+        }
+    }
+
     /// `changed by --strip-nul: notes.body 3 values`, one line per repair that changed any.
     fn render_repairs(&self, o: &mut String) {
         type Count = fn(&ColumnRepairs) -> u64;

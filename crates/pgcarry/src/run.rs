@@ -11,6 +11,7 @@ use crate::plan::model::SourceSchema;
 use crate::plan::{OrphanPolicy, Plan};
 use crate::progress::Progress;
 use crate::report::Report;
+use crate::source::json::{self, JsonError};
 use crate::source::sqlite::{self, Snapshot, SqliteError, introspect, scan};
 use crate::target::postgres::conn::{ConnError, ConnSettings};
 use crate::target::postgres::ddl::IfExists;
@@ -31,6 +32,10 @@ pub enum RunError {
     Migrate(#[from] MigrateError),
     #[error(transparent)]
     Cluster(#[from] ClusterError),
+    #[error(transparent)]
+    Json(#[from] JsonError),
+    #[error(transparent)]
+    Backup(#[from] crate::source::backup::BackupError),
     #[error("{0}")]
     Other(String),
 }
@@ -44,6 +49,8 @@ impl RunError {
         matches!(
             self,
             RunError::Usage(_)
+                | RunError::Json(JsonError::Config(_))
+                | RunError::Backup(_)
                 | RunError::Migrate(MigrateError::Ddl(
                     crate::target::postgres::ddl::DdlError::TablesExist { .. }
                         | crate::target::postgres::ddl::DdlError::PlanChanged { .. }
@@ -57,26 +64,51 @@ pub struct Prepared {
     pub snapshot: Snapshot,
     pub model: SourceSchema,
     pub plan: Plan,
+    /// A JSON store's staged SQLite database (what `snapshot` reads), removed when dropped.
+    pub staging: Option<tempfile::TempDir>,
 }
 
-/// Resolves `sqlite:PATH` or a path whose header says SQLite.
-pub fn sqlite_path(source: &str) -> Result<PathBuf, RunError> {
-    let path = PathBuf::from(source.strip_prefix("sqlite:").unwrap_or(source));
-    if let Some(p) = source.strip_prefix("json:") {
-        return Err(RunError::Usage(format!(
-            "JSON sources ({p}) are not supported yet"
-        )));
-    }
+/// What a SOURCE argument names.
+pub enum SourcePath {
+    Sqlite(PathBuf),
+    /// A JSON store: a directory, or a JSON, NDJSON or dump file.
+    Json(PathBuf),
+}
+
+/// Resolves `sqlite:PATH`, `json:PATH`, a directory, or a file by its header.
+pub fn source_path(source: &str) -> Result<SourcePath, RunError> {
+    let (explicit, path) = match source.strip_prefix("sqlite:") {
+        Some(p) => (true, PathBuf::from(p)),
+        None => (false, PathBuf::from(source)),
+    };
+    let json = source.strip_prefix("json:");
+    let path = json.map_or(path, PathBuf::from);
     let meta = std::fs::metadata(&path)
         .map_err(|e| RunError::Usage(format!("cannot read source {}: {e}", path.display())))?;
+    if json.is_some() || (!explicit && meta.is_dir()) {
+        return Ok(SourcePath::Json(path));
+    }
     if meta.is_dir() {
         return Err(RunError::Usage(format!(
-            "{} is a directory: JSON document stores are not supported yet; give a SQLite file",
+            "{} is a directory, not a SQLite database (use json:{} for a JSON store)",
+            path.display(),
             path.display()
         )));
     }
-    sqlite::check_file(&path).map_err(|e| RunError::Usage(e.to_string()))?;
-    Ok(path)
+    let checked = sqlite::check_file(&path);
+    if !explicit && checked.is_err() && json::looks_like_json(&path) {
+        return Ok(SourcePath::Json(path));
+    }
+    checked.map_err(|e| RunError::Usage(e.to_string()))?;
+    Ok(SourcePath::Sqlite(path))
+}
+
+/// `--backup FILE.tar.gz`: archives the source before anything reads it; returns its size.
+pub fn backup(source: &str, out: &Path) -> Result<u64, RunError> {
+    let path = match source_path(source)? {
+        SourcePath::Sqlite(p) | SourcePath::Json(p) => p,
+    };
+    Ok(crate::source::backup::archive(&path, out)?)
 }
 
 /// Reads the source and decides everything: introspect, scan every table (in parallel), plan.
@@ -103,7 +135,19 @@ pub fn prepare(
         Some(p) => Config::load(p).map_err(|e| RunError::Usage(e.to_string()))?,
         None => Config::default(),
     };
-    let path = sqlite_path(source)?;
+    let (path, staged) = match source_path(source)? {
+        SourcePath::Sqlite(p) if config.collections.is_empty() => (p, None),
+        SourcePath::Sqlite(_) => {
+            return Err(RunError::Usage(format!(
+                "{}: [collections] are for JSON stores; {source} is a SQLite database",
+                config.source_name()
+            )));
+        }
+        SourcePath::Json(p) => {
+            let staged = json::stage(&p, &config, progress)?;
+            (staged.db.clone(), Some(staged))
+        }
+    };
     let snapshot = Snapshot::pin(&path)?;
     let mut model = {
         let conn = snapshot.connection();
@@ -149,7 +193,7 @@ pub fn prepare(
             }
         }
     }
-    let plan = build(
+    let mut plan = build(
         &model,
         &stats,
         &PlanOptions {
@@ -161,6 +205,17 @@ pub fn prepare(
             chunk_rows: opts.chunk_rows,
         },
     );
+    let staging = staged.map(|s| {
+        for f in &s.summary.not_loaded {
+            plan.warnings.push(crate::plan::Warning {
+                table: None,
+                column: None,
+                message: format!("{}: {}", f.path, f.reason),
+            });
+        }
+        plan.json = Some(s.summary);
+        s.dir
+    });
     if orphans == OrphanPolicy::Fail && !plan.orphans.is_empty() {
         let list: Vec<String> = plan
             .orphans
@@ -179,6 +234,7 @@ pub fn prepare(
         snapshot,
         model,
         plan,
+        staging,
     })
 }
 

@@ -13,6 +13,7 @@ mod faults;
 mod fidelity;
 mod generated;
 mod harness;
+mod json;
 mod orphans;
 mod rejects;
 mod repairs;

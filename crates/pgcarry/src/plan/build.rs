@@ -111,6 +111,7 @@ pub fn build(schema: &SourceSchema, stats: &[TableStats], opts: &PlanOptions) ->
         skipped,
         warnings,
         orphans,
+        json: None,
     }
 }
 

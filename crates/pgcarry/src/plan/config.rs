@@ -35,6 +35,9 @@ use std::path::{Path, PathBuf};
 pub struct Config {
     #[serde(default)]
     pub tables: BTreeMap<String, TableConfig>,
+    /// JSON stores only: collections by path pattern (`data/{user_id}/{id}.json`).
+    #[serde(default)]
+    pub collections: BTreeMap<String, CollectionConfig>,
     /// Where it was read from, for reasons and errors.
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -62,6 +65,15 @@ pub struct ColumnConfig {
     /// `generated = false`: a generated column keeps SQLite's values in a plain column instead
     /// of being computed by PostgreSQL.
     pub generated: Option<bool>,
+}
+
+/// `[collections.conversations] pattern = "data/{user_id}/{id}.json"`: the files of one
+/// collection of a JSON store; `{name}` captures a path segment (or part of one) as a column,
+/// `*` matches a segment without capturing it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionConfig {
+    pub pattern: String,
 }
 
 #[derive(Debug, thiserror::Error)]

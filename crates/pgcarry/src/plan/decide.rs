@@ -57,6 +57,14 @@ pub fn hint(declared: &str) -> Hint {
     if base.is_empty() {
         return Hint::Untyped;
     }
+    // `NUMERIC TEXT`, `JSON TEXT`: the meaning of the first word with SQLite's TEXT affinity,
+    // which keeps the text as written (the JSON stager declares these).
+    if let Some(meaning) = base.strip_suffix(" TEXT") {
+        let h = hint(meaning);
+        if matches!(h, Hint::Numeric(_) | Hint::Json) {
+            return h;
+        }
+    }
     let args = size_args(&upper);
     match base.as_str() {
         "BOOLEAN" | "BOOL" | "BIT" => return Hint::Boolean,
@@ -637,6 +645,10 @@ mod tests {
         assert_eq!(hint("DATETIME"), Hint::DateTime);
         assert_eq!(hint("BOOLEAN"), Hint::Boolean);
         assert_eq!(hint("STRING"), Hint::Untyped);
+        // The JSON stager's spellings: TEXT affinity in SQLite, numeric and JSON here.
+        assert_eq!(hint("NUMERIC TEXT"), Hint::Numeric(None));
+        assert_eq!(hint("JSON TEXT"), Hint::Json);
+        assert_eq!(hint("LONG TEXT"), Hint::Text(None, false));
     }
 
     #[test]

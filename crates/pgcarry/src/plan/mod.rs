@@ -39,6 +39,9 @@ pub struct Plan {
     /// Foreign keys not created because rows reference missing parents (`--orphans`).
     #[serde(default)]
     pub orphans: Vec<OrphanReport>,
+    /// JSON stores: where each table came from, files ignored and files not loaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<crate::source::json::JsonSummary>,
 }
 
 /// What to do with rows whose foreign key has no parent row.

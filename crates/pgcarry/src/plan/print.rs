@@ -15,6 +15,9 @@ pub fn render(plan: &Plan, sql: bool) -> String {
         plan.tables.len(),
         rows
     );
+    if let Some(j) = &plan.json {
+        render_json(&mut o, j);
+    }
     for t in &plan.tables {
         let chunks = t.chunks.as_ref().map_or(String::new(), |c| {
             format!(
@@ -72,7 +75,7 @@ pub fn render(plan: &Plan, sql: bool) -> String {
                 StepKind::View => "view",
                 StepKind::Search => "search",
             };
-            let _ = writeln!(o, "  {kind:<12} {}", s.name);
+            let _ = writeln!(o, "  {kind:<12} {}{}", s.name, key_detail(s, &plan.schema));
         }
         if let Some(id) = &t.identity {
             let _ = match id.last_value {
@@ -154,4 +157,53 @@ fn type_label(c: &super::ColumnPlan) -> String {
         s.push_str(" not null");
     }
     s
+}
+
+/// Where the tables of a JSON store come from, what was ignored and what could not be loaded.
+fn render_json(o: &mut String, j: &crate::source::json::JsonSummary) {
+    let _ = writeln!(o, "\nCollections:");
+    for c in &j.collections {
+        let _ = writeln!(
+            o,
+            "  {} ← {} ({} document(s)); key {}",
+            c.table, c.origin, c.documents, c.key
+        );
+    }
+    for w in &j.widened {
+        let _ = writeln!(o, "  widened: {w}");
+    }
+    if !j.ignored.is_empty() {
+        let shown: Vec<&str> = j.ignored.iter().take(5).map(String::as_str).collect();
+        let more = if j.ignored.len() > 5 { ", …" } else { "" };
+        let _ = writeln!(
+            o,
+            "  ignored: {} file(s) ({}{more})",
+            j.ignored.len(),
+            shown.join(", ")
+        );
+    }
+    if !j.not_loaded.is_empty() {
+        let _ = writeln!(
+            o,
+            "  not loaded (see the warnings): {} file(s)",
+            j.not_loaded.len()
+        );
+    }
+}
+
+/// ` (id)` for a key, ` (fact_id) → facts (id)` for a foreign key; empty for other steps.
+fn key_detail(s: &super::Step, schema: &str) -> String {
+    let after = |word: &str| s.sql.split_once(word).map(|(_, rest)| rest.trim());
+    let qualified = format!("{}.", crate::target::postgres::ident::quote_ident(schema));
+    match s.kind {
+        StepKind::PrimaryKey => after(" PRIMARY KEY ").map(|c| format!(" {c}")),
+        StepKind::Unique => after(" UNIQUE ").map(|c| format!(" {c}")),
+        StepKind::ForeignKey => after(" FOREIGN KEY ").and_then(|rest| {
+            let (cols, target) = rest.split_once(" REFERENCES ")?;
+            let target = target.split(" ON ").next()?.replace(&qualified, "");
+            Some(format!(" {cols} → {target}"))
+        }),
+        _ => None,
+    }
+    .unwrap_or_default()
 }

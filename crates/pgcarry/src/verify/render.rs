@@ -87,8 +87,17 @@ pub fn render(report: &Report) -> String {
              (`pgcarry plan` lists them)"
         );
     }
+    report.render_files_not_loaded(&mut o);
     let verdict = match report.outcome() {
         crate::report::Outcome::Success => "identical to the source",
+        crate::report::Outcome::Differences
+            if report.tables.iter().all(|t| t.verified == Some(true))
+                && report.structure_problems.is_empty()
+                && rejected == 0
+                && !report.files_not_loaded.is_empty() =>
+        {
+            "identical to the source files that could be loaded (exit 3)"
+        }
         crate::report::Outcome::Differences
             if report.tables.iter().all(|t| t.verified == Some(true))
                 && report.structure_problems.is_empty() =>

@@ -18,6 +18,9 @@ pub enum IfExists {
     Truncate,
     /// Drop and recreate them.
     Drop,
+    /// Keep their definition (it must match the plan) and their rows; insert the source's
+    /// rows, replacing those with the same primary key (a JSON store that grew or changed).
+    Upsert,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +96,8 @@ fn wait_for_earlier_sessions(client: &mut Client) {
 /// What the preflight found and did.
 #[derive(Debug, Default)]
 pub struct Preflight {
-    /// Existing tables emptied under `--if-exists truncate`: loaded without CREATE.
+    /// Existing tables emptied under `--if-exists truncate` (or kept for `upsert`): loaded
+    /// without CREATE.
     pub truncated: Vec<String>,
     /// Tables an earlier run of the same plan loaded (it was interrupted, or it finished):
     /// not loaded again.
@@ -165,11 +169,12 @@ pub fn preflight(
             tables: described,
         });
     }
-    if if_exists == IfExists::Truncate {
-        for t in &foreign {
-            if let Some(tp) = plan.table(t) {
-                check_columns(client, &plan.schema, tp)?;
-            }
+    let mut added = Vec::new();
+    for t in &foreign {
+        match (plan.table(t), if_exists) {
+            (Some(tp), IfExists::Truncate) => check_columns(client, &plan.schema, tp)?,
+            (Some(tp), IfExists::Upsert) => added.extend(new_columns(client, &plan.schema, tp)?),
+            _ => {}
         }
     }
     let mut tx = client.transaction().map_err(server("begin"))?;
@@ -189,15 +194,23 @@ pub fn preflight(
         what: "reset the resume state".into(),
         message,
     })?;
+    for sql in &added {
+        tx.batch_execute(sql)
+            .map_err(server(format!("add a column: {sql}")))?;
+    }
     if !foreign.is_empty() {
         let list: Vec<String> = foreign.iter().map(|t| qualified(&plan.schema, t)).collect();
         let sql = match if_exists {
             IfExists::Drop => format!("DROP TABLE {} CASCADE", list.join(", ")),
+            // Upsert keeps the rows.
+            IfExists::Upsert => String::new(),
             _ => format!("TRUNCATE {}", list.join(", ")),
         };
-        tx.batch_execute(&sql)
-            .map_err(server("empty the existing tables"))?;
-        if if_exists == IfExists::Truncate {
+        if !sql.is_empty() {
+            tx.batch_execute(&sql)
+                .map_err(server("empty the existing tables"))?;
+        }
+        if matches!(if_exists, IfExists::Truncate | IfExists::Upsert) {
             // Foreign keys among them would check rows during the parallel load: they are
             // recreated by the plan's steps afterwards.
             drop_foreign_keys(&mut tx, plan, &foreign)?;
@@ -208,7 +221,64 @@ pub fn preflight(
     Ok(out)
 }
 
-fn check_columns(client: &mut Client, schema: &str, tp: &TablePlan) -> Result<(), DdlError> {
+/// `--if-exists upsert`: the columns the table shares with the plan must have the plan's
+/// types, or one the plan's widens (new documents hold larger numbers, longer text); the
+/// plan's new columns (a field documents gained) are added, nullable.
+fn new_columns(client: &mut Client, schema: &str, tp: &TablePlan) -> Result<Vec<String>, DdlError> {
+    let have: HashMap<String, String> = columns_of(client, schema, tp)?.into_iter().collect();
+    let mut out = Vec::new();
+    let qname = qualified(schema, &tp.name);
+    for c in &tp.columns {
+        let want = normalise_type(&c.pg_type.sql());
+        match have.get(&c.name) {
+            Some(t) if normalise_type(t) == want => {}
+            Some(t) if widens(&normalise_type(t), &want) => out.push(format!(
+                "ALTER TABLE {qname} ALTER COLUMN {} TYPE {}",
+                quote_ident(&c.name),
+                c.pg_type.sql()
+            )),
+            Some(t) => {
+                return Err(DdlError::Mismatch {
+                    table: tp.name.clone(),
+                    detail: format!("column {} is {t}; plan wants {want}", c.name),
+                });
+            }
+            None if c.not_null => {
+                return Err(DdlError::Mismatch {
+                    table: tp.name.clone(),
+                    detail: format!("it lacks column {}, which must be NOT NULL", c.name),
+                });
+            }
+            None => out.push(format!(
+                "ALTER TABLE {qname} ADD COLUMN {} {}",
+                quote_ident(&c.name),
+                c.pg_type.sql()
+            )),
+        }
+    }
+    Ok(out)
+}
+
+/// True when every value of type `from` converts exactly to type `to` (normalised names).
+fn widens(from: &str, to: &str) -> bool {
+    let rank = |t: &str| match t {
+        "smallint" => Some(0),
+        "integer" => Some(1),
+        "bigint" => Some(2),
+        "numeric" => Some(3),
+        _ => None,
+    };
+    match (rank(from), rank(to)) {
+        (Some(a), Some(b)) => a < b,
+        _ => from.starts_with("varchar") && to == "text",
+    }
+}
+
+fn columns_of(
+    client: &mut Client,
+    schema: &str,
+    tp: &TablePlan,
+) -> Result<Vec<(String, String)>, DdlError> {
     let rows = client
         .query(
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
@@ -218,7 +288,11 @@ fn check_columns(client: &mut Client, schema: &str, tp: &TablePlan) -> Result<()
             &[&schema, &tp.name],
         )
         .map_err(server(format!("read the columns of {}", tp.name)))?;
-    let have: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+fn check_columns(client: &mut Client, schema: &str, tp: &TablePlan) -> Result<(), DdlError> {
+    let have = columns_of(client, schema, tp)?;
     let want: Vec<(String, String)> = tp
         .columns
         .iter()

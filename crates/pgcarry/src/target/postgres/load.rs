@@ -112,6 +112,19 @@ enum RowError {
     Sqlite(rusqlite::Error),
 }
 
+/// How a table is loaded.
+#[derive(Debug, Clone)]
+pub enum LoadInto<'a> {
+    /// Create it, then COPY (with FREEZE).
+    Create,
+    /// It exists and was emptied (`--if-exists truncate`): COPY.
+    Existing,
+    /// It exists with rows (`--if-exists upsert`): COPY into a temporary table, then insert,
+    /// replacing the rows with the same primary key (after deleting the rows owned by the
+    /// source's root rows, when the table has an owner).
+    Upsert(Option<super::owned::Owner<'a>>),
+}
+
 /// What one table's load has done so far, over its ranges (and, when it resumes, over the
 /// ranges an earlier run committed).
 struct Tally {
@@ -191,17 +204,17 @@ impl Job<'_> {
 
 #[allow(clippy::too_many_arguments)] // each is a distinct part of the job; a struct would only rename them
 /// Creates and loads one table: in one transaction, or for a table the plan splits into key
-/// ranges, one transaction per range, each recording how far the table is loaded. `create`
-/// is false when the table already exists and was emptied (`--if-exists truncate`). A table
-/// an earlier run (or an earlier attempt) loaded in part continues after its last committed
-/// range.
+/// ranges, one transaction per range, each recording how far the table is loaded; `into`
+/// says whether the first range creates the table. A table an earlier run (or an earlier
+/// attempt) loaded in part continues after its last committed range. An upsert loads the
+/// whole table in one transaction.
 pub fn load_table(
     client: &mut Client,
     snapshot: &Snapshot,
     source: &Table,
     tp: &TablePlan,
     schema: &str,
-    create: bool,
+    into: LoadInto<'_>,
     fingerprint: &str,
     rejects: &RejectSink,
     progress: &dyn Progress,
@@ -218,14 +231,18 @@ pub fn load_table(
         progress,
         hash,
     };
-    let ranges: Vec<Option<(usize, (i64, i64))>> = match &tp.chunks {
+    let chunks = tp
+        .chunks
+        .as_ref()
+        .filter(|_| !matches!(into, LoadInto::Upsert(_)));
+    let ranges: Vec<Option<(usize, (i64, i64))>> = match chunks {
         Some(c) => c.ranges.iter().map(|&r| Some((c.column, r))).collect(),
         None => vec![None],
     };
     let mut tally = Tally::new(tp);
     let mut first = 0;
-    let mut create = create;
-    if tp.chunks.is_some()
+    let mut into = into;
+    if chunks.is_some()
         && let Some(state) =
             resume::partial(client, schema, &tp.name, fingerprint).map_err(|e| job.server(e))?
         && let Some(through) = state.loaded_through
@@ -235,7 +252,7 @@ pub fn load_table(
             .position(|r| r.is_some_and(|(_, (lo, _))| lo > through))
             .unwrap_or(ranges.len());
         tally.resume(tp, &state);
-        create = false;
+        into = LoadInto::Existing;
         progress.message(&format!(
             "table {}: resuming after key {through} ({} of {} ranges loaded)",
             tp.name,
@@ -247,8 +264,10 @@ pub fn load_table(
     progress.table_advance(&tp.name, tally.reported.0, tally.reported.1);
     for (k, range) in ranges.iter().enumerate().skip(first) {
         let last = k + 1 == ranges.len();
-        load_range(client, &job, *range, create, last, &mut tally)?;
-        create = false;
+        load_range(client, &job, *range, &into, last, &mut tally)?;
+        if matches!(into, LoadInto::Create) {
+            into = LoadInto::Existing;
+        }
     }
     progress.table_done(&tp.name);
     let mut done = tally.done;
@@ -257,14 +276,14 @@ pub fn load_table(
     Ok(done)
 }
 
-/// Loads the rows of one key range (or of the whole table) in one transaction, creating the
-/// table first when `create`, and records the table's state: complete when `last`, else
+/// Loads the rows of one key range (or of the whole table) in one transaction, into the
+/// table as `into` says, and records the table's state: complete when `last`, else
 /// loaded through the range's upper key.
 fn load_range(
     client: &mut Client,
     job: &Job<'_>,
     range: Option<(usize, (i64, i64))>,
-    create: bool,
+    into: &LoadInto<'_>,
     last: bool,
     tally: &mut Tally,
 ) -> Result<(), LoadError> {
@@ -281,9 +300,6 @@ fn load_range(
     let server = |e: postgres::Error| job.server(e);
     let mut tx = client.transaction().map_err(server)?;
     let qname = qualified(schema, &tp.name);
-    if create {
-        tx.batch_execute(&tp.create_sql).map_err(server)?;
-    }
     // Generated columns are computed by PostgreSQL: hashed with the row, never sent.
     let sent: Vec<bool> = tp.columns.iter().map(|c| c.generated.is_none()).collect();
     let has_generated = sent.contains(&false);
@@ -293,9 +309,47 @@ fn load_range(
         .filter(|c| c.generated.is_none())
         .map(|c| quote_ident(&c.name))
         .collect();
-    let freeze = if create { ", FREEZE" } else { "" };
+    let upsert = match into {
+        LoadInto::Create => {
+            tx.batch_execute(&tp.create_sql).map_err(server)?;
+            None
+        }
+        LoadInto::Existing => None,
+        LoadInto::Upsert(owner) => {
+            if let Some(owner) = owner {
+                super::owned::delete_owned(&mut tx, snapshot, schema, &qname, owner).map_err(
+                    |message| LoadError::Server {
+                        table: tp.name.clone(),
+                        message,
+                    },
+                )?;
+            }
+            tx.batch_execute(&format!(
+                "CREATE TEMP TABLE pgcarry_upsert (LIKE {qname} INCLUDING DEFAULTS) ON COMMIT DROP"
+            ))
+            .map_err(server)?;
+            Some(upsert_sql(source, tp, &qname, &cols).ok_or_else(|| {
+                LoadError::Other {
+                    table: tp.name.clone(),
+                    message: "it has no primary key, so rows cannot be upserted: use \
+                          --if-exists truncate or drop"
+                        .into(),
+                }
+            })?)
+        }
+    };
+    let freeze = if matches!(into, LoadInto::Create) {
+        ", FREEZE"
+    } else {
+        ""
+    };
+    let copy_into = if upsert.is_some() {
+        "pgcarry_upsert"
+    } else {
+        &qname
+    };
     let copy_sql = format!(
-        "COPY {qname} ({}) FROM STDIN (FORMAT binary{freeze})",
+        "COPY {copy_into} ({}) FROM STDIN (FORMAT binary{freeze})",
         cols.join(", ")
     );
     let mut writer = tx.copy_in(&copy_sql).map_err(server)?;
@@ -446,6 +500,9 @@ fn load_range(
             ),
         });
     }
+    if let Some(sql) = &upsert {
+        tx.execute(sql.as_str(), &[]).map_err(server)?;
+    }
     done.bytes = bytes_before + buf.sent;
     let state = LoadedTable {
         fingerprint: fingerprint.to_string(),
@@ -473,6 +530,35 @@ fn load_range(
     );
     *reported = (done.rows_read, done.bytes);
     Ok(())
+}
+
+/// `INSERT … SELECT … ON CONFLICT (key) DO UPDATE` from the temporary table; `None` without a
+/// primary key.
+fn upsert_sql(source: &Table, tp: &TablePlan, qname: &str, cols: &[String]) -> Option<String> {
+    let key: Vec<String> = source
+        .primary_key
+        .iter()
+        .filter_map(|k| tp.columns.iter().find(|c| &c.source_name == k))
+        .map(|c| quote_ident(&c.name))
+        .collect();
+    if key.is_empty() || key.len() != source.primary_key.len() {
+        return None;
+    }
+    let set: Vec<String> = cols
+        .iter()
+        .filter(|c| !key.contains(c))
+        .map(|c| format!("{c} = EXCLUDED.{c}"))
+        .collect();
+    let action = if set.is_empty() {
+        "DO NOTHING".to_string()
+    } else {
+        format!("DO UPDATE SET {}", set.join(", "))
+    };
+    let list = cols.join(", ");
+    Some(format!(
+        "INSERT INTO {qname} ({list}) SELECT {list} FROM pgcarry_upsert ON CONFLICT ({}) {action}",
+        key.join(", ")
+    ))
 }
 
 fn reject_record<'a>(

@@ -7,6 +7,7 @@ pub mod copy;
 pub mod ddl;
 pub mod ident;
 pub mod load;
+pub mod owned;
 pub mod resume;
 pub mod structure;
 mod tls;
