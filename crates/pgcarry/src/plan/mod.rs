@@ -6,6 +6,7 @@
 
 pub mod build;
 pub mod config;
+pub mod constraints;
 pub mod decide;
 pub mod enums;
 pub mod fts;
