@@ -2,7 +2,7 @@
 //! server whose disk fills up during the load.
 
 use super::{assert_untouched, output};
-use crate::support::{assert_rows_once, migrate_cmd, sample_db, sqlite_fixture};
+use crate::support::{assert_rows_once, migrate_cmd, pgcarry, sample_db, sqlite_fixture};
 use pgcarry::cluster::{ClusterOptions, LocalCluster};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -75,6 +75,24 @@ fn a_wrong_password_fails_with_exit_1_naming_the_user_and_writes_nothing() {
         text.contains("asks for a password for user \"postgres\"") && text.contains("PGPASSWORD"),
         "{text}"
     );
+
+    // `pgcarry wait` does not wait out a wrong password: retrying cannot fix it.
+    let started = std::time::Instant::now();
+    let text = output(
+        &pgcarry()
+            .args(["wait", &with_password("wr0ng-pa55"), "--timeout", "60s"])
+            .assert()
+            .code(1),
+    );
+    assert!(
+        text.contains("password authentication failed") && !text.contains("wr0ng-pa55"),
+        "{text}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    pgcarry()
+        .args(["wait", &with_password("r1ght-pa55"), "--timeout", "10s"])
+        .assert()
+        .success();
 
     assert_untouched(&mut connect(&with_password("r1ght-pa55")));
     cluster.stop().unwrap();

@@ -24,6 +24,17 @@ pub struct WaitTimeout {
     pub last: String,
 }
 
+/// Why the wait ended without a server that answers.
+#[derive(Debug, thiserror::Error)]
+pub enum WaitError {
+    #[error(transparent)]
+    Timeout(#[from] WaitTimeout),
+    /// The server answered and refused the password (or wanted one): waiting longer cannot
+    /// help, so the wait stops at once.
+    #[error("{0}")]
+    Refused(String),
+}
+
 const FIRST_DELAY: Duration = Duration::from_millis(100);
 const MAX_DELAY: Duration = Duration::from_secs(5);
 
@@ -48,12 +59,12 @@ pub fn backoff(attempt: u32) -> Duration {
 }
 
 /// Tries until `SELECT version()` succeeds or `timeout` passes; `on_attempt(n, error, delay)`
-/// hears about every failed attempt.
+/// hears about every failed attempt. A wrong or missing password ends it at once.
 pub fn wait(
     target: &ConnSettings,
     timeout: Duration,
     on_attempt: &mut dyn FnMut(u32, &str, Duration),
-) -> Result<Ready, WaitTimeout> {
+) -> Result<Ready, WaitError> {
     let started = Instant::now();
     let mut attempt = 0u32;
     loop {
@@ -72,6 +83,10 @@ pub fn wait(
                 }
                 Err(e) => super::load::describe_pg_error(&e),
             },
+            Err(
+                e @ (super::conn::ConnError::PasswordFailed { .. }
+                | super::conn::ConnError::PasswordMissing { .. }),
+            ) => return Err(WaitError::Refused(e.to_string())),
             Err(e) => e.to_string(),
         };
         let left = timeout.saturating_sub(started.elapsed());
@@ -81,7 +96,8 @@ pub fn wait(
                 timeout,
                 attempts: attempt,
                 last: error,
-            });
+            }
+            .into());
         }
         let delay = backoff(attempt - 1).min(left);
         on_attempt(attempt, &error, delay);
