@@ -43,6 +43,9 @@ pub struct Inputs<'a> {
 }
 
 /// One unit of parallel work.
+/// Rounds of reading again what a lost connection interrupted.
+const VERIFY_RETRIES: u32 = 3;
+
 #[derive(Debug, Clone, Copy)]
 enum Task {
     Target(usize),
@@ -131,50 +134,87 @@ pub fn verify_into(
     for &i in &tables {
         progress.table_start(&plan.tables[i].name, plan.tables[i].rows);
     }
-    let results = parallel(
-        tasks.len(),
-        inputs.jobs,
-        inputs.connect,
-        &|k, client| match tasks[k] {
-            Task::Source(i) => {
-                let tp = &plan.tables[i];
-                Done::Sum(
-                    source::table_checksum(
-                        inputs.snapshot,
-                        source_table(inputs.model, tp),
-                        tp,
-                        None,
+    let run = |list: &[Task]| {
+        parallel(
+            list.len(),
+            inputs.jobs,
+            inputs.connect,
+            &|k, client| match list[k] {
+                Task::Source(i) => {
+                    let tp = &plan.tables[i];
+                    Done::Sum(
+                        source::table_checksum(
+                            inputs.snapshot,
+                            source_table(inputs.model, tp),
+                            tp,
+                            None,
+                        )
+                        .map_err(|e| {
+                            Unchecked::Failed(format!("could not read the source: {e:#}"))
+                        }),
                     )
-                    .map_err(|e| Unchecked::Failed(format!("could not read the source: {e:#}"))),
+                }
+                Task::Target(i) => {
+                    let tp = &plan.tables[i];
+                    let r = match client {
+                        Ok(c) => target_checksum(c, &plan.schema, tp, progress).map(|c| (c, 0)),
+                        Err(e) => Err(no_connection(&e)),
+                    };
+                    progress.table_done(&tp.name);
+                    Done::Sum(r)
+                }
+                Task::Structure(i) => {
+                    let tp = &plan.tables[i];
+                    Done::Problems(match client {
+                        Ok(c) => match structure::check_table(c, &plan.schema, tp) {
+                            Ok(problems) => Ok(problems),
+                            Err(e) if connection_lost(c) => Err(read_failed(c, &tp.name, &e)),
+                            Err(e) => Ok(vec![StructureProblem {
+                                table: tp.name.clone(),
+                                what: "table".into(),
+                                name: tp.name.clone(),
+                                detail: format!("could not check: {e}"),
+                            }]),
+                        },
+                        Err(e) => Err(no_connection(&e)),
+                    })
+                }
+            },
+        )
+    };
+    let mut results = run(&tasks);
+    // A connection lost (or refused) while reading: those tasks run again on new connections,
+    // backing off, a few times; a server that stays away fails the verification (exit 1).
+    for attempt in 1..=VERIFY_RETRIES {
+        let failed: Vec<usize> = (0..tasks.len())
+            .filter(|&k| {
+                matches!(
+                    &results[k],
+                    Done::Sum(Err(Unchecked::Failed(_)))
+                        | Done::Problems(Err(Unchecked::Failed(_)))
                 )
+            })
+            .collect();
+        let Some(first) = failed.first() else { break };
+        let why = match &results[*first] {
+            Done::Sum(Err(Unchecked::Failed(m))) | Done::Problems(Err(Unchecked::Failed(m))) => {
+                m.clone()
             }
-            Task::Target(i) => {
-                let tp = &plan.tables[i];
-                let r = match client {
-                    Ok(c) => target_checksum(c, &plan.schema, tp, progress).map(|c| (c, 0)),
-                    Err(e) => Err(no_connection(&e)),
-                };
-                progress.table_done(&tp.name);
-                Done::Sum(r)
-            }
-            Task::Structure(i) => {
-                let tp = &plan.tables[i];
-                Done::Problems(match client {
-                    Ok(c) => match structure::check_table(c, &plan.schema, tp) {
-                        Ok(problems) => Ok(problems),
-                        Err(e) if connection_lost(c) => Err(read_failed(c, &tp.name, &e)),
-                        Err(e) => Ok(vec![StructureProblem {
-                            table: tp.name.clone(),
-                            what: "table".into(),
-                            name: tp.name.clone(),
-                            detail: format!("could not check: {e}"),
-                        }]),
-                    },
-                    Err(e) => Err(no_connection(&e)),
-                })
-            }
-        },
-    );
+            _ => String::new(),
+        };
+        let delay = crate::target::postgres::wait::backoff(attempt + 3);
+        progress.message(&format!(
+            "verification could not finish ({why}); reading {} part(s) again in {:.1} s \
+             (retry {attempt} of {VERIFY_RETRIES})",
+            failed.len(),
+            delay.as_secs_f64()
+        ));
+        std::thread::sleep(delay);
+        let again: Vec<Task> = failed.iter().map(|&k| tasks[k]).collect();
+        for (k, r) in failed.into_iter().zip(run(&again)) {
+            results[k] = r;
+        }
+    }
     let mut checks: Vec<TableCheck> = vec![TableCheck::default(); plan.tables.len()];
     for (i, sum) in source_sums.iter().enumerate() {
         checks[i].source = *sum;

@@ -1,6 +1,7 @@
 //! Runs cut off by the server: a restart in the middle of the load is retried (the client
 //! reconnects with backoff while the server is down) and the run ends verified; a connection
-//! lost while verifying is a failure (exit 1) that says so, never a difference (exit 3).
+//! lost while verifying is read again, and a server that stays away is a failure (exit 1)
+//! that says so, never a difference (exit 3).
 
 use super::{output, pg_ctl};
 use crate::support::{assert_rows_once, pgcarry, sample_db, test_db, valid_foreign_keys};
@@ -88,9 +89,10 @@ fn a_server_restarted_during_copy_is_waited_for_and_the_run_ends_verified() {
 }
 
 // `pgcarry verify` reported a connection lost mid-read as "verification found a difference"
-// (exit 3): nothing was known to differ, the check just could not finish.
+// (exit 3): nothing was known to differ, the check just could not finish. Now what was cut
+// off is read again on a new connection, and only a server that stays away fails (exit 1).
 #[test]
-fn a_connection_lost_while_verifying_is_a_failure_not_a_difference() {
+fn a_connection_lost_while_verifying_is_read_again_and_the_verification_ends() {
     let dir = tempfile::tempdir().unwrap();
     let (src, _) = sample_db(dir.path(), 2);
     let db = test_db("verify_lost");
@@ -114,20 +116,54 @@ fn a_connection_lost_while_verifying_is_a_failure_not_a_difference() {
         )
         .unwrap();
     let (code, text) = finished(child);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("verification could not finish")
+            && text.contains("the connection to PostgreSQL was lost while verifying table")
+            && text.contains("again in"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("difference:") && !text.contains("NO"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_server_gone_while_verifying_is_a_failure_not_a_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    let (src, _) = sample_db(dir.path(), 2);
+    let cluster = LocalCluster::start(&ClusterOptions::for_tests()).unwrap();
+    let url = cluster.url();
+    crate::support::migrate_cmd(dir.path(), &src, &url)
+        .assert()
+        .success();
+    let child = spawn(dir.path(), &["verify", src.to_str().unwrap(), "--to", &url]);
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    assert!(
+        wait_for_query(&mut admin, "postgres", "COPY %TO STDOUT%"),
+        "verify was not seen reading"
+    );
+    drop(admin);
+    // Down for longer than the verification retries: it must fail, and say why.
+    pg_ctl(&cluster, &["stop", "-m", "fast", "-w", "-t", "60"]);
+    let (code, text) = finished(child);
     assert_eq!(code, Some(1), "{text}");
     assert!(
-        text.contains("the connection to PostgreSQL was lost while verifying table")
-            && text.contains("run `pgcarry verify` again"),
+        text.contains("run `pgcarry verify` again") && text.contains("retry 3 of 3"),
         "{text}"
     );
     assert!(!text.contains("difference:"), "{text}");
+    let port = format!("-p {}", cluster.port());
+    pg_ctl(&cluster, &["start", "-w", "-t", "60", "-o", &port]);
     // Nothing was wrong with the data: verifying again passes.
     let text = output(
         &pgcarry()
             .current_dir(dir.path())
-            .args(["verify", src.to_str().unwrap(), "--to", &db.url])
+            .args(["verify", src.to_str().unwrap(), "--to", &url])
             .assert()
             .success(),
     );
     assert!(!text.contains("NO"), "{text}");
+    cluster.stop().unwrap();
 }
