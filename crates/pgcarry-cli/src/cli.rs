@@ -34,7 +34,9 @@ pub enum Command {
     #[command(after_help = "Examples:\n  \
         pgcarry migrate data/app.db --to postgresql://app@localhost/app\n  \
         DATABASE_URL=postgresql://app@localhost/app pgcarry migrate data/app.db --schema legacy\n  \
-        pgcarry migrate data/app.db --to \"$DATABASE_URL\" --if-exists drop --report migration.json\n\n\
+        pgcarry migrate data/app.db --to \"$DATABASE_URL\" --if-exists drop --report migration.json\n  \
+        pgcarry migrate data/app.db --to \"$DATABASE_URL\" --orphans reject --strip-nul\n  \
+        pgcarry migrate data/ --to \"$DATABASE_URL\" --backup data-before.tar.gz   # a JSON store\n\n\
         The target comes from --to, else DATABASE_URL (also from a .env file in the current\n\
         directory), else the libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE,\n\
         PGSSLMODE. Passwords are never printed.")]
