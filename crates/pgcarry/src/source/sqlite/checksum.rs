@@ -3,22 +3,26 @@
 //!
 //! A row whose value cannot be represented is skipped, as the load sends it to the rejects
 //! file instead: the checksum covers the rows PostgreSQL should hold. [`encode_row`] is the
-//! load's rule, kept in one function so `verify` long after a migration sees the same rows.
+//! load's rule too (the load calls it), so `verify` long after a migration sees the same rows.
 
 use super::{Snapshot, SqliteError, quote_sqlite_ident};
 use crate::checksum::{Checksum, KeyRange, TupleHasher};
 use crate::convert;
-use crate::plan::TablePlan;
 use crate::plan::model::Table;
+use crate::plan::{OrphanRule, TablePlan};
 use rusqlite::types::ValueRef;
 
 /// Appends the binary COPY tuple of `row` to `out`, or returns the column and the reason it
-/// cannot be represented (then `out` is left as it was).
-pub fn encode_row(
+/// cannot be represented (then `out` is left as it was). On success, says which orphan rule
+/// detached the row's foreign key (`--orphans null`), if one did, and leaves in `repaired`
+/// the columns whose value an opt-in repair changed.
+pub fn encode_row<'p>(
     row: &rusqlite::Row<'_>,
-    tp: &TablePlan,
+    tp: &'p TablePlan,
     out: &mut Vec<u8>,
-) -> rusqlite::Result<Result<(), (usize, String)>> {
+    repaired: &mut Vec<(usize, convert::Repaired)>,
+) -> rusqlite::Result<Result<Option<&'p OrphanRule>, (usize, String)>> {
+    repaired.clear();
     let start = out.len();
     let fields = i16::try_from(tp.columns.len()).unwrap_or(i16::MAX);
     out.extend_from_slice(&fields.to_be_bytes());
@@ -42,16 +46,22 @@ pub fn encode_row(
         {
             None
         } else {
-            convert::encode_repaired(&c.pg_type, c.read_as, c.repair, v, out)
-                .err()
-                .map(|r| r.0)
+            match convert::encode_repaired(&c.pg_type, c.read_as, c.repair, v, out) {
+                Ok(r) => {
+                    if r != convert::Repaired::default() {
+                        repaired.push((i, r));
+                    }
+                    None
+                }
+                Err(r) => Some(r.0),
+            }
         };
         if let Some(reason) = refusal {
             out.truncate(start);
             return Ok(Err((i, reason)));
         }
     }
-    Ok(Ok(()))
+    Ok(Ok(orphan))
 }
 
 /// Calls `each` with the tuple of every representable row of `source` (within `range` when
@@ -79,13 +89,16 @@ pub fn for_each_tuple(
         .map_err(|e| SqliteError::query(path, what(), e))?;
     let mut tuple = Vec::with_capacity(4096);
     let mut skipped = 0u64;
+    let mut repaired = Vec::new();
     while let Some(row) = rows
         .next()
         .map_err(|e| SqliteError::query(path, what(), e))?
     {
         tuple.clear();
-        match encode_row(row, tp, &mut tuple).map_err(|e| SqliteError::query(path, what(), e))? {
-            Ok(()) => each(&tuple),
+        match encode_row(row, tp, &mut tuple, &mut repaired)
+            .map_err(|e| SqliteError::query(path, what(), e))?
+        {
+            Ok(_) => each(&tuple),
             Err(_) => skipped += 1,
         }
     }

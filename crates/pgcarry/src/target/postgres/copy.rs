@@ -44,6 +44,11 @@ impl CopyBuffer {
         self.buf.extend_from_slice(&fields.to_be_bytes());
     }
 
+    /// Starts a tuple whose field count the caller writes itself (a whole-row encoder).
+    pub fn start_row(&mut self) {
+        self.row_start = self.buf.len();
+    }
+
     /// Where field encoders append.
     pub fn out(&mut self) -> &mut Vec<u8> {
         &mut self.buf

@@ -7,12 +7,11 @@ use super::copy::CopyBuffer;
 use super::resume::{self, LoadedTable};
 use crate::checksum::{Checksum, TupleHasher};
 use crate::convert;
+use crate::plan::TablePlan;
 use crate::plan::model::Table;
-use crate::plan::types::{PgType, ReadAs};
-use crate::plan::{Repair, TablePlan};
 use crate::progress::Progress;
 use crate::rejects::{RejectSink, Rejected, value_json};
-use crate::source::sqlite::{Snapshot, SqliteError, read};
+use crate::source::sqlite::{Snapshot, SqliteError, checksum, read};
 use crate::target::postgres::ident::{qualified, quote_ident};
 use postgres::Client;
 use serde_json::{Map, Value};
@@ -354,15 +353,12 @@ fn load_range(
     );
     let mut writer = tx.copy_in(&copy_sql).map_err(server)?;
 
-    let fields = i16::try_from(tp.columns.len()).map_err(|_| LoadError::Other {
-        table: tp.name.clone(),
-        message: "more than 32767 columns".into(),
-    })?;
-    let types: Vec<(&PgType, ReadAs, Repair)> = tp
-        .columns
-        .iter()
-        .map(|c| (&c.pg_type, c.read_as, c.repair))
-        .collect();
+    if i16::try_from(tp.columns.len()).is_err() {
+        return Err(LoadError::Other {
+            table: tp.name.clone(),
+            message: "more than 32767 columns".into(),
+        });
+    }
     let mut row_repaired: Vec<(usize, convert::Repaired)> = Vec::new();
     let key_cols: Vec<usize> = source
         .primary_key
@@ -386,60 +382,28 @@ fn load_range(
     let rules = &tp.orphan_rules;
     let result = read::for_each_row(snapshot, source, rules, range, |row| {
         done.rows_read += 1;
-        let orphan = read::orphan_of(row, rules, types.len()).map_err(RowError::Sqlite)?;
-        if let Some(rule) = orphan.filter(|r| !r.null) {
-            done.rows_rejected += 1;
-            let reason = read::orphan_reason(rule);
-            let column = rule.columns[0];
-            let record = reject_record(row, source, tp, &key_cols, column, done.rows_read, &reason)
-                .map_err(RowError::Sqlite)?;
-            spool.write(&record).map_err(RowError::Rejects)?;
-            return Ok(());
-        }
-        buf.begin_row(fields);
-        row_repaired.clear();
-        for (i, (ty, read_as, repair)) in types.iter().enumerate() {
-            let detached = orphan.is_some_and(|r| r.columns.contains(&i));
-            let v = if detached {
-                rusqlite::types::ValueRef::Null
-            } else {
-                row.get_ref(i).map_err(RowError::Sqlite)?
-            };
-            let refusal = if tp.columns[i].not_null && matches!(v, rusqlite::types::ValueRef::Null)
-            {
-                Some("NULL in a NOT NULL column".to_string())
-            } else if let rusqlite::types::ValueRef::Text(t) = v
-                && tp.columns[i].scan_checked
-                && convert::encode_scan_checked(ty, t, buf.out())
-            {
-                None
-            } else {
-                match convert::encode_repaired(ty, *read_as, *repair, v, buf.out()) {
-                    Ok(r) => {
-                        if r != convert::Repaired::default() {
-                            row_repaired.push((i, r));
-                        }
-                        None
-                    }
-                    Err(r) => Some(r.0),
-                }
-            };
-            if let Some(reason) = refusal {
-                buf.rollback_row();
+        // The same rule as the verification's source side: one function encodes for both.
+        buf.start_row();
+        let encoded = checksum::encode_row(row, tp, buf.out(), &mut row_repaired)
+            .map_err(RowError::Sqlite)?;
+        let detached = match encoded {
+            Ok(detached) => detached,
+            Err((column, reason)) => {
                 done.rows_rejected += 1;
-                let record = reject_record(row, source, tp, &key_cols, i, done.rows_read, &reason)
-                    .map_err(RowError::Sqlite)?;
+                let record =
+                    reject_record(row, source, tp, &key_cols, column, done.rows_read, &reason)
+                        .map_err(RowError::Sqlite)?;
                 spool.write(&record).map_err(RowError::Rejects)?;
                 return Ok(());
             }
-        }
+        };
         done.rows_written += 1;
         for (i, r) in &row_repaired {
             repaired[*i].0 += u64::from(r.nul_stripped);
             repaired[*i].1 += u64::from(r.utf8_replaced);
         }
         // An orphan's referencing values are all non-NULL: each one was set to NULL.
-        for &i in orphan.map_or(&[][..], |r| &r.columns[..]) {
+        for &i in detached.map_or(&[][..], |r| &r.columns[..]) {
             repaired[i].2 += 1;
         }
         if hash && let Ok(h) = hasher.hash(buf.current_row()) {
