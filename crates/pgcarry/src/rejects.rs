@@ -3,6 +3,8 @@
 //! text that is not valid UTF-8 are written as `{"base64": "..."}`. The file is created only
 //! when the first row is rejected.
 
+use crate::plan::TablePlan;
+use crate::plan::model::Table;
 use base64::Engine;
 use rusqlite::types::ValueRef;
 use serde_json::{Map, Value, json};
@@ -159,6 +161,39 @@ impl RejectSink {
             None => Ok(false),
         }
     }
+}
+
+/// The rejects-file record of `row`, refused for `reason` at `column`: the whole row, its
+/// key (or its row number when the table has none).
+pub fn reject_record<'a>(
+    row: &rusqlite::Row<'_>,
+    source: &'a Table,
+    tp: &'a TablePlan,
+    key_cols: &[usize],
+    column: usize,
+    row_number: u64,
+    reason: &'a str,
+) -> rusqlite::Result<Rejected<'a>> {
+    let mut full = Map::new();
+    for (i, c) in source.columns.iter().enumerate() {
+        full.insert(c.name.clone(), value_json(row.get_ref(i)?));
+    }
+    let mut key = Map::new();
+    if key_cols.is_empty() {
+        key.insert("row_number".into(), Value::from(row_number));
+    } else {
+        for &i in key_cols {
+            key.insert(source.columns[i].name.clone(), value_json(row.get_ref(i)?));
+        }
+    }
+    Ok(Rejected {
+        table: &tp.name,
+        key,
+        column: &source.columns[column].name,
+        value: value_json(row.get_ref(column)?),
+        reason,
+        row: full,
+    })
 }
 
 #[cfg(test)]

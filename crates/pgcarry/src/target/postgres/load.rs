@@ -10,11 +10,10 @@ use crate::convert;
 use crate::plan::TablePlan;
 use crate::plan::model::Table;
 use crate::progress::Progress;
-use crate::rejects::{RejectSink, Rejected, value_json};
+use crate::rejects::{RejectSink, reject_record};
 use crate::source::sqlite::{Snapshot, SqliteError, checksum, read};
 use crate::target::postgres::ident::{qualified, quote_ident};
 use postgres::Client;
-use serde_json::{Map, Value};
 use std::time::Instant;
 
 /// What loading one table did.
@@ -523,35 +522,4 @@ fn upsert_sql(source: &Table, tp: &TablePlan, qname: &str, cols: &[String]) -> O
         "INSERT INTO {qname} ({list}) SELECT {list} FROM pgcarry_upsert ON CONFLICT ({}) {action}",
         key.join(", ")
     ))
-}
-
-fn reject_record<'a>(
-    row: &rusqlite::Row<'_>,
-    source: &'a Table,
-    tp: &'a TablePlan,
-    key_cols: &[usize],
-    column: usize,
-    row_number: u64,
-    reason: &'a str,
-) -> rusqlite::Result<Rejected<'a>> {
-    let mut full = Map::new();
-    for (i, c) in source.columns.iter().enumerate() {
-        full.insert(c.name.clone(), value_json(row.get_ref(i)?));
-    }
-    let mut key = Map::new();
-    if key_cols.is_empty() {
-        key.insert("row_number".into(), Value::from(row_number));
-    } else {
-        for &i in key_cols {
-            key.insert(source.columns[i].name.clone(), value_json(row.get_ref(i)?));
-        }
-    }
-    Ok(Rejected {
-        table: &tp.name,
-        key,
-        column: &source.columns[column].name,
-        value: value_json(row.get_ref(column)?),
-        reason,
-        row: full,
-    })
 }
