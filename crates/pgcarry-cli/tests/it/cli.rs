@@ -34,19 +34,11 @@ fn existing_tables_are_never_written_into_unless_told_how() {
         err.contains("items (1 rows)") && err.contains("--if-exists drop"),
         "{err}"
     );
-    let n: i64 = db
-        .client()
-        .query_one("SELECT count(*) FROM items", &[])
-        .unwrap()
-        .get(0);
+    let n = count_rows(&mut db.client(), "items");
     assert_eq!(n, 1, "nothing written on refusal");
 
     run(&["--if-exists", "truncate"]).success();
-    let n: i64 = db
-        .client()
-        .query_one("SELECT count(*) FROM items", &[])
-        .unwrap()
-        .get(0);
+    let n = count_rows(&mut db.client(), "items");
     assert_eq!(n, 2);
 
     run(&["--if-exists", "drop"]).success();
@@ -76,11 +68,7 @@ fn running_again_on_a_finished_migration_changes_nothing() {
         err.contains("loaded by an earlier run of this plan"),
         "{err}"
     );
-    let n: i64 = db
-        .client()
-        .query_one("SELECT count(*) FROM items", &[])
-        .unwrap()
-        .get(0);
+    let n = count_rows(&mut db.client(), "items");
     assert_eq!(n, 2, "no row duplicated");
     // The application writes to the target; a new run leaves its row alone and says the
     // target no longer matches.
@@ -88,11 +76,7 @@ fn running_again_on_a_finished_migration_changes_nothing() {
         .batch_execute("INSERT INTO items (name) VALUES ('by the app')")
         .unwrap();
     run().code(3);
-    let n: i64 = db
-        .client()
-        .query_one("SELECT count(*) FROM items", &[])
-        .unwrap()
-        .get(0);
+    let n = count_rows(&mut db.client(), "items");
     assert_eq!(n, 3);
     // A source edited since is detected and refused, even when no row count or key moved:
     // the plan's fingerprint covers a digest of every value.
@@ -125,11 +109,7 @@ fn migrates_into_the_schema_asked_for() {
         ])
         .assert()
         .success();
-    let n: i64 = db
-        .client()
-        .query_one("SELECT count(*) FROM \"Legacy App\".items", &[])
-        .unwrap()
-        .get(0);
+    let n = count_rows(&mut db.client(), "\"Legacy App\".items");
     assert_eq!(n, 2);
 }
 
@@ -331,10 +311,9 @@ fn a_missing_database_or_a_role_without_create_fails_clearly_and_writes_nothing(
         .code(1);
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(err.contains("permission denied"), "{err}");
-    let tables: i64 = db
-        .client()
-        .query_one("SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')", &[])
-        .unwrap()
-        .get(0);
+    let tables = count_rows(
+        &mut db.client(),
+        "pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
+    );
     assert_eq!(tables, 0, "nothing written");
 }

@@ -92,10 +92,6 @@ fn null_in_a_primary_key_column_is_rejected_not_dropped() {
     migrate_cmd(dir.path(), &src, &db.url).assert().code(3);
     let line = std::fs::read_to_string(dir.path().join("pgcarry-rejects.ndjson")).unwrap();
     assert!(line.contains("NOT NULL"), "{line}");
-    let n: i64 = db
-        .client()
-        .query_one("SELECT count(*) FROM k", &[])
-        .unwrap()
-        .get(0);
+    let n = count_rows(&mut db.client(), "k");
     assert_eq!(n, 1);
 }
