@@ -172,6 +172,9 @@ fn render_json(o: &mut String, j: &crate::source::json::JsonSummary) {
     for w in &j.widened {
         let _ = writeln!(o, "  widened: {w}");
     }
+    for w in &j.null_and_absent {
+        let _ = writeln!(o, "  null and absent alike: {w}");
+    }
     if !j.ignored.is_empty() {
         let shown: Vec<&str> = j.ignored.iter().take(5).map(String::as_str).collect();
         let more = if j.ignored.len() > 5 { ", …" } else { "" };

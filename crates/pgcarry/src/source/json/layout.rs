@@ -96,6 +96,9 @@ pub struct Layout {
     pub collections: Vec<CollectionLayout>,
     /// Columns whose values differ in kind, and what keeps them all: `t.c: …`.
     pub widened: Vec<String>,
+    /// Plain columns whose field is `null` in some objects and absent from others: both load
+    /// as NULL, so the difference is not kept (`t.c: …`).
+    pub null_and_absent: Vec<String>,
 }
 
 /// The document as staged: synthetic key and captured path segments first, then its fields
@@ -413,10 +416,18 @@ impl Builder {
                 _ => {
                     let st = storage(s);
                     let c = self.add_column(t, &path.join("__"), st, Role::Field(path));
+                    let table = &self.layout.tables[t];
+                    let column = format!("{}.{}", table.name, table.columns[c].name);
                     if let Some(why) = widened(s, st.0) {
-                        let table = &self.layout.tables[t];
-                        let note = format!("{}.{}: {why}", table.name, table.columns[c].name);
-                        self.layout.widened.push(note);
+                        self.layout.widened.push(format!("{column}: {why}"));
+                    }
+                    let present = s.nulls + s.non_null();
+                    if st.0 != Storage::Json && s.nulls > 0 && present < node.seen {
+                        self.layout.null_and_absent.push(format!(
+                            "{column}: null in {} object(s), absent from {}; both load as NULL",
+                            s.nulls,
+                            node.seen - present
+                        ));
                     }
                     Slot::Column(c)
                 }

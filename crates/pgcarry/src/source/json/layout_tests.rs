@@ -126,3 +126,23 @@ fn json_one_field_holds_one_capture() {
     assert_eq!(columns(t), ["id TEXT", "name TEXT"]);
     assert_eq!(key(t), ["id"]);
 }
+
+#[test]
+fn json_a_field_null_in_some_documents_and_absent_from_others_is_said() {
+    let (_d, _store, layout) = store(&[(
+        "notes.ndjson",
+        "{\"id\": 1, \"due\": null, \"tags\": null}\n{\"id\": 2, \"tags\": [1]}\n\
+         {\"id\": 3, \"due\": \"2024-05-01\", \"tags\": [\"x\"]}\n",
+    )]);
+    assert_eq!(
+        layout.null_and_absent.len(),
+        1,
+        "{:?}",
+        layout.null_and_absent
+    );
+    let note = &layout.null_and_absent[0];
+    assert!(
+        note.contains(".due: null in 1 object(s), absent from 1"),
+        "{note}"
+    );
+}

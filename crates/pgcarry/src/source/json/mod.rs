@@ -61,6 +61,9 @@ pub struct JsonSummary {
     /// Fields whose values differ in kind across documents, and the type that holds them all.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub widened: Vec<String>,
+    /// Fields `null` in some documents and absent from others: both load as NULL.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub null_and_absent: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -154,6 +157,7 @@ pub fn stage(
         ignored: store.ignored.clone(),
         not_loaded: store.problems.clone(),
         widened: layout.widened.clone(),
+        null_and_absent: layout.null_and_absent.clone(),
     };
     Ok(Staged { dir, db, summary })
 }

@@ -106,6 +106,8 @@ pub fn leaf(v: &Value) -> Option<String> {
 #[derive(Debug, Clone, Default)]
 pub struct Node {
     pub fields: Vec<(String, Field)>,
+    /// Objects seen at this path: a field present in fewer is absent from some.
+    pub seen: u64,
     index: HashMap<String, usize>,
 }
 
@@ -150,6 +152,7 @@ impl Node {
 
     /// Observes one object; `root` tracks the values of `id` and `*_id` fields.
     pub fn observe_object(&mut self, m: &Map<String, Value>, root: bool) {
+        self.seen += 1;
         for (k, v) in m {
             let f = self.field_mut(k);
             if root && f.stats.values.is_none() && (k == "id" || k.ends_with("_id")) {
