@@ -114,8 +114,8 @@ pub struct CommonArgs {
 }
 
 impl CommonArgs {
-    pub fn repair(&self) -> pgcarry::plan::Repair {
-        pgcarry::plan::Repair {
+    pub fn repair(&self) -> pgcarry::model::plan::Repair {
+        pgcarry::model::plan::Repair {
             strip_nul: self.strip_nul,
             replace_invalid_utf8: self.replace_invalid_utf8,
         }
@@ -131,12 +131,12 @@ pub enum OrphansArg {
 }
 
 impl OrphansArg {
-    pub fn policy(self) -> pgcarry::plan::OrphanPolicy {
+    pub fn policy(self) -> pgcarry::model::plan::OrphanPolicy {
         match self {
-            OrphansArg::SkipConstraint => pgcarry::plan::OrphanPolicy::SkipConstraint,
-            OrphansArg::Fail => pgcarry::plan::OrphanPolicy::Fail,
-            OrphansArg::Reject => pgcarry::plan::OrphanPolicy::Reject,
-            OrphansArg::Null => pgcarry::plan::OrphanPolicy::Null,
+            OrphansArg::SkipConstraint => pgcarry::model::plan::OrphanPolicy::SkipConstraint,
+            OrphansArg::Fail => pgcarry::model::plan::OrphanPolicy::Fail,
+            OrphansArg::Reject => pgcarry::model::plan::OrphanPolicy::Reject,
+            OrphansArg::Null => pgcarry::model::plan::OrphanPolicy::Null,
         }
     }
 }

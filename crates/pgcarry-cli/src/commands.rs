@@ -6,11 +6,12 @@ use crate::cli::{
 };
 use crate::progress::Terminal;
 use anyhow::Context;
-use pgcarry::progress::Progress;
-use pgcarry::report::{Outcome, Report};
-use pgcarry::run::{self, MigrateRequest, Prepared, RunError};
-use pgcarry::target::postgres::conn::ConnSettings;
-use pgcarry::target::postgres::ddl::IfExists;
+use pgcarry::carry::execute::ddl::IfExists;
+use pgcarry::carry::prepare::{self, MigrateRequest, Prepared, RunError};
+use pgcarry::model::outcome::Outcome;
+use pgcarry::postgres::conn::ConnSettings;
+use pgcarry::report::Report;
+use pgcarry::work::progress::Progress;
 
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
@@ -23,8 +24,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
-fn prepare_options(c: &CommonArgs) -> run::PrepareOptions {
-    run::PrepareOptions {
+fn prepare_options(c: &CommonArgs) -> prepare::PrepareOptions {
+    prepare::PrepareOptions {
         schema: c.schema.clone(),
         jobs: jobs(c),
         orphans: c.orphans.policy(),
@@ -57,11 +58,14 @@ fn jobs(c: &CommonArgs) -> usize {
 
 fn plan(a: PlanArgs) -> anyhow::Result<u8> {
     let progress = Terminal::new(a.json);
-    let prepared = run::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
+    let prepared = prepare::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&prepared.plan)?);
     } else {
-        print!("{}", pgcarry::plan::print::render(&prepared.plan, a.sql));
+        print!(
+            "{}",
+            pgcarry::carry::plan::print::render(&prepared.plan, a.sql)
+        );
     }
     Ok(0)
 }
@@ -97,15 +101,15 @@ fn migrate(a: MigrateArgs) -> anyhow::Result<u8> {
         ConnSettings::resolve(a.to.as_deref()).map_err(|e| RunError::Usage(e.to_string()))?;
     let progress = Terminal::new(false);
     if let Some(out) = &a.backup {
-        let bytes = run::backup(&a.source.source, out)?;
+        let bytes = prepare::backup(&a.source.source, out)?;
         progress.message(&format!(
             "backup: {} written ({:.1} MB)",
             out.display(),
             bytes as f64 / 1e6
         ));
     }
-    let prepared = run::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
-    let report = run::migrate(
+    let prepared = prepare::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
+    let report = prepare::migrate(
         &prepared,
         &target,
         &request(&a.common, &a.load, &prepared),
@@ -119,9 +123,9 @@ fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
         ConnSettings::resolve(a.to.as_deref()).map_err(|e| RunError::Usage(e.to_string()))?;
     let progress = Terminal::new(false);
     let jobs = jobs(&a.common);
-    let prepared = run::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
-    let report = run::verify(&prepared, &target, jobs, &progress)?;
-    print!("{}", pgcarry::verify::render(&report));
+    let prepared = prepare::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
+    let report = prepare::verify(&prepared, &target, jobs, &progress)?;
+    print!("{}", pgcarry::report::verify::render(&report));
     if let Some(path) = &a.report {
         write_json(path, serde_json::to_string_pretty(&report))?;
     }
@@ -137,15 +141,15 @@ fn rehearse(a: RehearseArgs) -> anyhow::Result<u8> {
                 "generate the sample database (scale {})",
                 a.sample_scale
             ));
-            let path = run::generate_sample(workdir.path(), a.sample_scale)?;
+            let path = prepare::generate_sample(workdir.path(), a.sample_scale)?;
             path.display().to_string()
         }
         (Some(s), false) => s.clone(),
         (None, false) => return Err(RunError::Usage("give a SOURCE or --sample".into()).into()),
     };
-    let prepared: Prepared = run::prepare(&source, &prepare_options(&a.common), &progress)?;
+    let prepared: Prepared = prepare::prepare(&source, &prepare_options(&a.common), &progress)?;
     progress.phase("start a throw-away PostgreSQL");
-    let cluster = run::start_cluster()?;
+    let cluster = prepare::start_cluster()?;
     let handle = cluster.cleanup_handle();
     let keep = a.keep;
     // Ctrl-C removes the throw-away server too (unless --keep).
@@ -156,7 +160,7 @@ fn rehearse(a: RehearseArgs) -> anyhow::Result<u8> {
         std::process::exit(130);
     });
     let target = ConnSettings::parse(&cluster.url()).map_err(|e| RunError::Other(e.to_string()))?;
-    let result = run::migrate(
+    let result = prepare::migrate(
         &prepared,
         &target,
         &request(&a.common, &a.load, &prepared),
@@ -199,7 +203,7 @@ fn sample(a: SampleArgs) -> anyhow::Result<u8> {
 }
 
 fn wait(a: WaitArgs) -> anyhow::Result<u8> {
-    use pgcarry::target::postgres::wait;
+    use pgcarry::postgres::wait;
     let timeout = wait::parse_duration(&a.timeout).map_err(RunError::Usage)?;
     let target =
         ConnSettings::resolve(a.url.as_deref()).map_err(|e| RunError::Usage(e.to_string()))?;

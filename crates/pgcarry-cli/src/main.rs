@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(
-                if e.downcast_ref::<pgcarry::run::RunError>()
+                if e.downcast_ref::<pgcarry::carry::prepare::RunError>()
                     .is_some_and(|r| r.is_usage())
                 {
                     2

@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use pgcarry::target::postgres::conn::ConnSettings;
+use pgcarry::postgres::conn::ConnSettings;
 
 fn main() -> ExitCode {
     let explicit = std::env::args().nth(1);

@@ -8,7 +8,7 @@
 //! hashed, never shown. What `jsonb` distinguishes (`1.0` and `1.00`, `"1"` and `1`) stays
 //! distinct. The parser keeps an explicit stack, so any depth the load accepts is fine.
 
-use crate::convert::numeric::parse_decimal;
+use crate::formats::numeric::parse_decimal;
 
 /// Appends the canonical form of one `jsonb` binary field (version byte `0x01` + text).
 /// A document that cannot be parsed (the load refuses those, so only a corrupted target holds
@@ -388,7 +388,7 @@ mod tests {
 
     #[test]
     fn deep_documents_are_canonicalised_without_recursion() {
-        let depth = crate::convert::json::MAX_DEPTH - 1;
+        let depth = crate::formats::json::MAX_DEPTH - 1;
         let open = "[".repeat(depth);
         let close = "]".repeat(depth);
         let compact = format!("{open}{{\"b\":1,\"a\":2}}{close}");

@@ -12,7 +12,7 @@ mod server;
 mod source;
 
 use crate::support::TestDb;
-use pgcarry::cluster::LocalCluster;
+use pgcarry::postgres::cluster::LocalCluster;
 use std::process::Command;
 
 /// Everything the command printed, stdout then stderr.

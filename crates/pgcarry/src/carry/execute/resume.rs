@@ -1,0 +1,164 @@
+//! Resume state, kept in the target itself (schema `pgcarry`): which tables of which plan are
+//! loaded, written in the same transaction as the table's data, so the two can never disagree.
+//! A run that was killed continues with the tables it had not committed; a run on a finished
+//! migration loads nothing. A plan that changed since (another source, other rows, other
+//! types) is detected by its fingerprint and refused.
+
+use crate::model::plan::Plan;
+use crate::postgres::error::describe_pg_error;
+use crate::postgres::ident::quote_literal;
+use postgres::{Client, GenericClient};
+use std::collections::HashMap;
+
+/// What an earlier run recorded for one table.
+#[derive(Debug, Clone)]
+pub struct LoadedTable {
+    pub fingerprint: String,
+    pub rows_read: u64,
+    pub rows_written: u64,
+    pub rows_rejected: u64,
+    pub bytes: u64,
+    /// Values the opt-in repairs changed, per column, so a resumed run still reports them.
+    pub repaired: Vec<crate::model::outcome::ColumnRepairs>,
+    /// For a table loaded in key ranges: the upper key of the last range committed, while
+    /// ranges remain; `None` once the table is complete.
+    pub loaded_through: Option<i64>,
+}
+
+/// A stable fingerprint of everything the plan decided (names, types, SQL, scanned row counts).
+pub fn fingerprint(plan: &Plan) -> String {
+    let json = serde_json::to_string(&plan.tables).unwrap_or_default();
+    let h = |seed: u64| {
+        json.bytes().fold(seed, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    };
+    format!(
+        "{:016x}{:016x}",
+        h(0xcbf2_9ce4_8422_2325),
+        h(0x8422_2325_cbf2_9ce4)
+    )
+}
+
+const SETUP: &str = "CREATE SCHEMA IF NOT EXISTS pgcarry;
+CREATE TABLE IF NOT EXISTS pgcarry.loaded_tables (
+    target_schema text NOT NULL,
+    table_name text NOT NULL,
+    fingerprint text NOT NULL,
+    rows_read bigint NOT NULL,
+    rows_written bigint NOT NULL,
+    rows_rejected bigint NOT NULL,
+    bytes bigint NOT NULL,
+    loaded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (target_schema, table_name)
+);
+ALTER TABLE pgcarry.loaded_tables ADD COLUMN IF NOT EXISTS repaired text NOT NULL DEFAULT '[]';
+ALTER TABLE pgcarry.loaded_tables ADD COLUMN IF NOT EXISTS loaded_through bigint";
+
+/// Creates the state tables when missing.
+pub fn ensure(client: &mut Client) -> Result<(), String> {
+    // Two runs may start at once: the first one's CREATE wins, the other's IF NOT EXISTS
+    // can still race on the catalog; a retry settles it.
+    match client.batch_execute(SETUP) {
+        Ok(()) => Ok(()),
+        Err(_) => client
+            .batch_execute(SETUP)
+            .map_err(|e| describe_pg_error(&e)),
+    }
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// The tables an earlier run loaded into `schema`.
+pub fn loaded(client: &mut Client, schema: &str) -> Result<HashMap<String, LoadedTable>, String> {
+    let rows = client
+        .query(&format!("{COLUMNS} WHERE target_schema = $1"), &[&schema])
+        .map_err(|e| describe_pg_error(&e))?;
+    Ok(rows.iter().map(|r| (r.get(0), from_row(r))).collect())
+}
+
+const COLUMNS: &str = "SELECT table_name, fingerprint, rows_read, rows_written, rows_rejected, \
+     bytes, repaired, loaded_through FROM pgcarry.loaded_tables";
+
+fn from_row(r: &postgres::Row) -> LoadedTable {
+    LoadedTable {
+        fingerprint: r.get(1),
+        rows_read: to_u64(r.get(2)),
+        rows_written: to_u64(r.get(3)),
+        rows_rejected: to_u64(r.get(4)),
+        bytes: to_u64(r.get(5)),
+        repaired: serde_json::from_str(r.get(6)).unwrap_or_default(),
+        loaded_through: r.get(7),
+    }
+}
+
+/// What this plan's earlier ranges of `table` recorded, if any (the table is loaded in part).
+pub fn partial(
+    client: &mut Client,
+    schema: &str,
+    table: &str,
+    fingerprint: &str,
+) -> Result<Option<LoadedTable>, postgres::Error> {
+    let row = client.query_opt(
+        &format!(
+            "{COLUMNS} WHERE target_schema = $1 AND table_name = $2 AND fingerprint = $3 \
+             AND loaded_through IS NOT NULL"
+        ),
+        &[&schema, &table, &fingerprint],
+    )?;
+    Ok(row.as_ref().map(from_row))
+}
+
+/// Records a loaded table; called inside the transaction that loaded it.
+pub fn record(
+    tx: &mut impl GenericClient,
+    schema: &str,
+    table: &str,
+    fingerprint: &str,
+    t: &LoadedTable,
+) -> Result<(), postgres::Error> {
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    tx.execute(
+        "INSERT INTO pgcarry.loaded_tables \
+         (target_schema, table_name, fingerprint, rows_read, rows_written, rows_rejected, bytes, \
+         repaired, loaded_through) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (target_schema, table_name) DO UPDATE SET fingerprint = excluded.fingerprint, \
+         rows_read = excluded.rows_read, rows_written = excluded.rows_written, \
+         rows_rejected = excluded.rows_rejected, bytes = excluded.bytes, \
+         repaired = excluded.repaired, loaded_through = excluded.loaded_through, \
+         loaded_at = now()",
+        &[
+            &schema,
+            &table,
+            &fingerprint,
+            &n(t.rows_read),
+            &n(t.rows_written),
+            &n(t.rows_rejected),
+            &n(t.bytes),
+            &serde_json::to_string(&t.repaired).unwrap_or_else(|_| "[]".into()),
+            &t.loaded_through,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Forgets what was recorded for `tables` of `schema` (they are being dropped or emptied).
+pub fn forget(
+    client: &mut impl GenericClient,
+    schema: &str,
+    tables: &[String],
+) -> Result<(), String> {
+    if tables.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = tables.iter().map(|t| quote_literal(t)).collect();
+    client
+        .batch_execute(&format!(
+            "DELETE FROM pgcarry.loaded_tables WHERE target_schema = {} AND table_name IN ({})",
+            quote_literal(schema),
+            list.join(", ")
+        ))
+        .map_err(|e| describe_pg_error(&e))
+}

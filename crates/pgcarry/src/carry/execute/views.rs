@@ -1,0 +1,43 @@
+//! Creating the plan's views, after every table and foreign key: in the plan's order, then the
+//! ones the server refused retried until no more succeed (a view may read one created later).
+//! Each refusal is returned with its SQL and the server's reason.
+
+use crate::model::outcome::StepFailure;
+use crate::model::plan::{Plan, StepKind};
+use crate::postgres::error::describe_pg_error;
+use postgres::Client;
+
+/// Runs the view steps; the ones that still fail, with why.
+pub fn create_views(client: &mut Client, plan: &Plan) -> Vec<StepFailure> {
+    let mut pending: Vec<_> = plan.views.iter().collect();
+    let mut errors: Vec<String> = Vec::new();
+    loop {
+        let before = pending.len();
+        let mut still = Vec::new();
+        errors.clear();
+        for step in pending {
+            match client.batch_execute(&step.sql) {
+                Ok(()) => {}
+                Err(e) => {
+                    errors.push(describe_pg_error(&e));
+                    still.push(step);
+                }
+            }
+        }
+        pending = still;
+        if pending.is_empty() || pending.len() == before {
+            break;
+        }
+    }
+    pending
+        .into_iter()
+        .zip(errors)
+        .map(|(step, error)| StepFailure {
+            table: step.name.clone(),
+            kind: StepKind::View,
+            name: step.name.clone(),
+            sql: step.sql.clone(),
+            error,
+        })
+        .collect()
+}

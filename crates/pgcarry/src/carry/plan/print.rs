@@ -1,0 +1,212 @@
+//! The plan as a person reads it: tables, columns with their types and reasons, keys, indexes,
+//! constraints, warnings and what is not migrated; with `sql`, every statement that will run.
+
+use crate::model::plan::{Plan, StepKind};
+use std::fmt::Write;
+
+pub fn render(plan: &Plan, sql: bool) -> String {
+    let mut o = String::new();
+    let rows: u64 = plan.tables.iter().map(|t| t.rows).sum();
+    let _ = writeln!(
+        o,
+        "Plan: {} → schema {:?}: {} table(s), {} row(s)",
+        plan.source,
+        plan.schema,
+        plan.tables.len(),
+        rows
+    );
+    if let Some(j) = &plan.json {
+        render_json(&mut o, j);
+    }
+    for t in &plan.tables {
+        let chunks = t.chunks.as_ref().map_or(String::new(), |c| {
+            format!(
+                ", loaded in {} key ranges of {}, each committed on its own",
+                c.ranges.len(),
+                t.columns[c.column].name
+            )
+        });
+        let _ = writeln!(o, "\n{} ({} rows{chunks})", t.name, t.rows);
+        let w = t
+            .columns
+            .iter()
+            .map(|c| c.name.chars().count())
+            .max()
+            .unwrap_or(0);
+        let tw = t
+            .columns
+            .iter()
+            .map(|c| type_label(c).len())
+            .max()
+            .unwrap_or(0);
+        for c in &t.columns {
+            let _ = writeln!(
+                o,
+                "  {:w$}  {:tw$}  {}",
+                c.name,
+                type_label(c),
+                c.reason,
+                w = w,
+                tw = tw
+            );
+            if !c.repair.is_none() {
+                let _ = writeln!(
+                    o,
+                    "  {:w$}  {:tw$}  ~ text PostgreSQL cannot hold is repaired ({}); the report counts the values changed",
+                    "",
+                    "",
+                    c.repair.flags(),
+                    w = w,
+                    tw = tw
+                );
+            }
+            if let Some(r) = &c.rejects {
+                let _ = writeln!(o, "  {:w$}  {:tw$}  ! {r}", "", "", w = w, tw = tw);
+            }
+        }
+        for s in t.post_load.iter().chain(&t.foreign_keys) {
+            let kind = match s.kind {
+                StepKind::PrimaryKey => "primary key",
+                StepKind::Unique => "unique",
+                StepKind::Index => "index",
+                StepKind::Check => "check",
+                StepKind::Default => "default",
+                StepKind::ForeignKey => "foreign key",
+                StepKind::View => "view",
+                StepKind::Search => "search",
+            };
+            let _ = writeln!(o, "  {kind:<12} {}{}", s.name, key_detail(s, &plan.schema));
+        }
+        if let Some(id) = &t.identity {
+            let _ = match id.last_value {
+                Some(v) => writeln!(o, "  {:<12} {} continues after {v}", "identity", id.column),
+                None => writeln!(o, "  {:<12} {} starts at 1", "identity", id.column),
+            };
+        }
+        if sql {
+            let _ = writeln!(o, "\n  {};", t.create_sql.replace('\n', "\n  "));
+            for s in t.post_load.iter().chain(&t.foreign_keys) {
+                let _ = writeln!(o, "  {};", s.sql);
+            }
+        }
+    }
+    if !plan.views.is_empty() {
+        let _ = writeln!(o, "\nViews ({}):", plan.views.len());
+        for v in &plan.views {
+            let _ = writeln!(o, "  {}", v.name);
+            if sql {
+                let _ = writeln!(o, "  {};", v.sql.replace('\n', "\n  "));
+            }
+        }
+    }
+    if !plan.warnings.is_empty() {
+        let _ = writeln!(o, "\nWarnings:");
+        for w in &plan.warnings {
+            let place = match (&w.table, &w.column) {
+                (Some(t), Some(c)) => format!("{t}.{c}: "),
+                (Some(t), None) => format!("{t}: "),
+                _ => String::new(),
+            };
+            let _ = writeln!(o, "  - {place}{}", w.message);
+        }
+    }
+    if !plan.skipped.is_empty() {
+        let _ = writeln!(o, "\nNot migrated:");
+        for s in &plan.skipped {
+            // Long SQL is cut here; `--json` has it whole.
+            let reason: String = s.reason.chars().take(200).collect();
+            let cut = if reason.len() < s.reason.len() {
+                "…"
+            } else {
+                ""
+            };
+            let _ = writeln!(o, "  - {}: {reason}{cut}", s.name);
+        }
+    }
+    let rejects: Vec<_> = plan
+        .tables
+        .iter()
+        .flat_map(|t| {
+            t.columns
+                .iter()
+                .filter(|c| c.rejects.is_some())
+                .map(move |c| (t, c))
+        })
+        .collect();
+    if !rejects.is_empty() {
+        let _ = writeln!(o, "\nRows that will be rejected:");
+        for (t, c) in rejects {
+            let _ = writeln!(
+                o,
+                "  - {}.{}: {}",
+                t.name,
+                c.name,
+                c.rejects.as_deref().unwrap_or("")
+            );
+        }
+    }
+    o
+}
+
+fn type_label(c: &crate::model::plan::ColumnPlan) -> String {
+    let mut s = c.pg_type.sql();
+    if c.identity {
+        s.push_str(" identity");
+    }
+    if c.not_null {
+        s.push_str(" not null");
+    }
+    s
+}
+
+/// Where the tables of a JSON store come from, what was ignored and what could not be loaded.
+fn render_json(o: &mut String, j: &crate::model::json::JsonSummary) {
+    let _ = writeln!(o, "\nCollections:");
+    for c in &j.collections {
+        let _ = writeln!(
+            o,
+            "  {} ← {} ({} document(s)); key {}",
+            c.table, c.origin, c.documents, c.key
+        );
+    }
+    for w in &j.widened {
+        let _ = writeln!(o, "  widened: {w}");
+    }
+    for w in &j.null_and_absent {
+        let _ = writeln!(o, "  null and absent alike: {w}");
+    }
+    if !j.ignored.is_empty() {
+        let shown: Vec<&str> = j.ignored.iter().take(5).map(String::as_str).collect();
+        let more = if j.ignored.len() > 5 { ", …" } else { "" };
+        let _ = writeln!(
+            o,
+            "  ignored: {} file(s) ({}{more})",
+            j.ignored.len(),
+            shown.join(", ")
+        );
+    }
+    if !j.not_loaded.is_empty() {
+        let _ = writeln!(
+            o,
+            "  not loaded (see the warnings): {} file(s)",
+            j.not_loaded.len()
+        );
+    }
+}
+
+/// ` (id)` for a key, ` (fact_id) → facts (id)` for a foreign key; empty for other steps.
+fn key_detail(s: &crate::model::plan::Step, schema: &str) -> String {
+    let after = |word: &str| s.sql.split_once(word).map(|(_, rest)| rest.trim());
+    let qualified = format!("{}.", crate::postgres::ident::quote_ident(schema));
+    match s.kind {
+        StepKind::PrimaryKey => after(" PRIMARY KEY ").map(|c| format!(" {c}")),
+        StepKind::Unique => after(" UNIQUE ").map(|c| format!(" {c}")),
+        StepKind::ForeignKey => after(" FOREIGN KEY ").and_then(|rest| {
+            let (cols, target) = rest.split_once(" REFERENCES ")?;
+            let target = target.split(" ON ").next()?.replace(&qualified, "");
+            Some(format!(" {cols} → {target}"))
+        }),
+        _ => None,
+    }
+    .unwrap_or_default()
+}

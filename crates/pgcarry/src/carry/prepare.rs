@@ -1,0 +1,344 @@
+//! The commands as library calls: `plan`, `migrate`, `rehearse`. Each takes plain options and
+//! returns plain values; the command line only parses flags, prints and maps errors to exit
+//! codes.
+
+use crate::carry::execute::ddl::IfExists;
+use crate::carry::execute::{MigrateError, MigrateOptions};
+use crate::carry::plan::build::{PlanOptions, build};
+use crate::carry::plan::decide::{hint, probe};
+use crate::json::{self, JsonError};
+use crate::model::config::Config;
+use crate::model::plan::{OrphanPolicy, Plan};
+use crate::model::schema::SourceSchema;
+use crate::postgres::cluster::{ClusterError, ClusterOptions, LocalCluster};
+use crate::postgres::conn::{ConnError, ConnSettings};
+use crate::report::Report;
+use crate::sqlite::{self, Snapshot, SqliteError, introspect, scan};
+use crate::work::pool;
+use crate::work::progress::Progress;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The command line or the configuration is wrong (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Sqlite(#[from] SqliteError),
+    #[error(transparent)]
+    Connect(#[from] ConnError),
+    #[error(transparent)]
+    Migrate(#[from] MigrateError),
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    #[error(transparent)]
+    Json(#[from] JsonError),
+    #[error(transparent)]
+    Backup(#[from] crate::carry::archive::BackupError),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl RunError {
+    /// True for errors the user fixes by changing the command (exit code 2).
+    pub fn is_usage(&self) -> bool {
+        if let RunError::Sqlite(e) = self {
+            return e.is_usage();
+        }
+        matches!(
+            self,
+            RunError::Usage(_)
+                | RunError::Json(JsonError::Config(_))
+                | RunError::Backup(_)
+                | RunError::Migrate(MigrateError::Ddl(
+                    crate::carry::execute::ddl::DdlError::TablesExist { .. }
+                        | crate::carry::execute::ddl::DdlError::PlanChanged { .. }
+                ))
+        )
+    }
+}
+
+/// A source, read and planned: the pinned snapshot, the schema model and the plan.
+pub struct Prepared {
+    pub snapshot: Snapshot,
+    pub model: SourceSchema,
+    pub plan: Plan,
+    /// A JSON store's staged SQLite database (what `snapshot` reads), removed when dropped.
+    pub staging: Option<tempfile::TempDir>,
+}
+
+/// What a SOURCE argument names.
+pub enum SourcePath {
+    Sqlite(PathBuf),
+    /// A JSON store: a directory, or a JSON, NDJSON or dump file.
+    Json(PathBuf),
+}
+
+/// Resolves `sqlite:PATH`, `json:PATH`, a directory, or a file by its header.
+pub fn source_path(source: &str) -> Result<SourcePath, RunError> {
+    let (explicit, path) = match source.strip_prefix("sqlite:") {
+        Some(p) => (true, PathBuf::from(p)),
+        None => (false, PathBuf::from(source)),
+    };
+    let json = source.strip_prefix("json:");
+    let path = json.map_or(path, PathBuf::from);
+    let meta = std::fs::metadata(&path)
+        .map_err(|e| RunError::Usage(format!("cannot read source {}: {e}", path.display())))?;
+    if json.is_some() || (!explicit && meta.is_dir()) {
+        return Ok(SourcePath::Json(path));
+    }
+    if meta.is_dir() {
+        return Err(RunError::Usage(format!(
+            "{} is a directory, not a SQLite database (use json:{} for a JSON store)",
+            path.display(),
+            path.display()
+        )));
+    }
+    let checked = sqlite::check_file(&path);
+    if !explicit && checked.is_err() && json::looks_like_json(&path) {
+        return Ok(SourcePath::Json(path));
+    }
+    checked.map_err(|e| RunError::Usage(e.to_string()))?;
+    Ok(SourcePath::Sqlite(path))
+}
+
+/// `--backup FILE.tar.gz`: archives the source before anything reads it; returns its size.
+pub fn backup(source: &str, out: &Path) -> Result<u64, RunError> {
+    let path = match source_path(source)? {
+        SourcePath::Sqlite(p) | SourcePath::Json(p) => p,
+    };
+    Ok(crate::carry::archive::archive(&path, out)?)
+}
+
+/// Reads the source and decides everything: introspect, scan every table (in parallel), plan.
+/// What the user decided before planning (flags shared by plan, migrate, rehearse, verify).
+#[derive(Debug, Clone)]
+pub struct PrepareOptions {
+    pub schema: String,
+    pub jobs: usize,
+    pub orphans: OrphanPolicy,
+    pub config: Option<PathBuf>,
+    pub repair: crate::model::plan::Repair,
+    /// Tables with more rows load in key ranges of about this many rows (0: never).
+    pub chunk_rows: u64,
+}
+
+pub fn prepare(
+    source: &str,
+    opts: &PrepareOptions,
+    progress: &dyn Progress,
+) -> Result<Prepared, RunError> {
+    let (schema, jobs, orphans, repair) =
+        (opts.schema.as_str(), opts.jobs, opts.orphans, opts.repair);
+    let config = match opts.config.as_deref() {
+        Some(p) => Config::load(p).map_err(|e| RunError::Usage(e.to_string()))?,
+        None => Config::default(),
+    };
+    let (path, staged) = match source_path(source)? {
+        SourcePath::Sqlite(p) if config.collections.is_empty() => (p, None),
+        SourcePath::Sqlite(_) => {
+            return Err(RunError::Usage(format!(
+                "{}: [collections] are for JSON stores; {source} is a SQLite database",
+                config.source_name()
+            )));
+        }
+        SourcePath::Json(p) => {
+            let staged = json::stage(&p, &config, progress)?;
+            (staged.db.clone(), Some(staged))
+        }
+    };
+    let snapshot = Snapshot::pin(&path)?;
+    let mut model = {
+        let conn = snapshot.connection();
+        introspect::introspect(&conn, &path)?
+    };
+    let names: Vec<(String, Vec<String>)> = model
+        .tables
+        .iter()
+        .map(|t| {
+            (
+                t.name.clone(),
+                t.columns.iter().map(|c| c.name.clone()).collect(),
+            )
+        })
+        .collect();
+    let unknown = config.unknown_names(&names);
+    if !unknown.is_empty() {
+        return Err(RunError::Usage(format!(
+            "{} names what the source does not have: {}",
+            config.source_name(),
+            unknown.join(", ")
+        )));
+    }
+    // Tables the config skips are neither scanned nor migrated; the plan says so.
+    let (kept, skipped): (Vec<_>, Vec<_>) = std::mem::take(&mut model.tables)
+        .into_iter()
+        .partition(|t| !config.table(&t.name).is_some_and(|c| c.skip));
+    model.tables = kept;
+    let columns_skipped = config.skip_columns(&mut model).map_err(RunError::Usage)?;
+    model
+        .skipped
+        .extend(skipped.into_iter().map(|t| crate::model::schema::Skipped {
+            name: t.name,
+            reason: format!("skipped by {}", config.source_name()),
+        }));
+    model.skipped.extend(columns_skipped);
+    progress.phase("scan");
+    let stats = scan_all(&snapshot, &model, jobs, progress)?;
+    for (t, st) in model.tables.iter_mut().zip(&stats) {
+        for (fkid, o) in &st.orphans {
+            if let Some(fk) = t.foreign_keys.iter_mut().find(|f| f.id == *fkid) {
+                fk.orphans = Some(o.clone());
+            }
+        }
+    }
+    let mut plan = build(
+        &model,
+        &stats,
+        &PlanOptions {
+            source: source.to_string(),
+            schema: schema.to_string(),
+            orphans,
+            config,
+            repair,
+            chunk_rows: opts.chunk_rows,
+        },
+    );
+    let staging = staged.map(|s| {
+        for f in &s.summary.not_loaded {
+            plan.warnings.push(crate::model::plan::Warning {
+                table: None,
+                column: None,
+                message: format!("{}: {}", f.path, f.reason),
+            });
+        }
+        plan.json = Some(s.summary);
+        s.dir
+    });
+    if orphans == OrphanPolicy::Fail && !plan.orphans.is_empty() {
+        let list: Vec<String> = plan
+            .orphans
+            .iter()
+            .map(|o| format!("  - {}", o.describe()))
+            .collect();
+        return Err(RunError::Usage(format!(
+            "rows reference missing parents (SQLite never checked them), and --orphans fail \
+             refuses to migrate them; nothing was written:\n{}\nFix them in the source, or use \
+             --orphans skip-constraint to load every row without those foreign keys, --orphans reject to \
+             send those rows to the rejects file, or --orphans null to detach them",
+            list.join("\n")
+        )));
+    }
+    Ok(Prepared {
+        snapshot,
+        model,
+        plan,
+        staging,
+    })
+}
+
+fn scan_all(
+    snapshot: &Snapshot,
+    model: &SourceSchema,
+    jobs: usize,
+    progress: &dyn Progress,
+) -> Result<Vec<scan::TableStats>, RunError> {
+    let results = pool::map(model.tables.len(), jobs, &|i| {
+        let t = &model.tables[i];
+        let probes: Vec<_> = t
+            .columns
+            .iter()
+            .map(|c| probe(&hint(&c.declared_type)))
+            .collect();
+        progress.table_start(&t.name, 0);
+        let r = scan::scan_table(snapshot, t, &probes, &|rows| {
+            progress.table_advance(&t.name, rows, 0)
+        });
+        progress.table_done(&t.name);
+        r
+    });
+    results
+        .into_iter()
+        .map(|r| r.map_err(RunError::from))
+        .collect()
+}
+
+pub struct MigrateRequest {
+    pub jobs: usize,
+    pub if_exists: IfExists,
+    pub rejects: PathBuf,
+    /// Verify after the load (the default); false for `--no-verify`.
+    pub verify: bool,
+}
+
+/// Executes a prepared plan against `target`.
+pub fn migrate(
+    prepared: &Prepared,
+    target: &ConnSettings,
+    req: &MigrateRequest,
+    progress: &dyn Progress,
+) -> Result<Report, RunError> {
+    // Fail early, with the connection's own error, before any thread starts.
+    drop(target.connect()?);
+    let connect = || target.connect().map_err(|e| e.to_string());
+    let opts = MigrateOptions {
+        jobs: req.jobs,
+        if_exists: req.if_exists,
+        rejects: req.rejects.clone(),
+        target: target.redacted(),
+        verify: req.verify,
+    };
+    Ok(crate::carry::execute::migrate(
+        &prepared.plan,
+        &prepared.model,
+        &prepared.snapshot,
+        &connect,
+        &opts,
+        progress,
+    )?)
+}
+
+/// `pgcarry verify`: checks an existing migration in `target` against the prepared source.
+pub fn verify(
+    prepared: &Prepared,
+    target: &ConnSettings,
+    jobs: usize,
+    progress: &dyn Progress,
+) -> Result<Report, RunError> {
+    drop(target.connect()?);
+    let connect = || target.connect().map_err(|e| e.to_string());
+    Ok(crate::carry::verify::verify_existing(
+        &crate::carry::verify::Inputs {
+            plan: &prepared.plan,
+            model: &prepared.model,
+            snapshot: &prepared.snapshot,
+            connect: &connect,
+            jobs,
+        },
+        target.redacted(),
+        progress,
+    ))
+}
+
+/// A throw-away local PostgreSQL for `rehearse`.
+pub fn start_cluster() -> Result<LocalCluster, RunError> {
+    Ok(LocalCluster::start(&ClusterOptions {
+        fsync: false,
+        watch_parent: true,
+        extra_settings: vec![("max_wal_size".into(), "4GB".into())],
+    })?)
+}
+
+/// The sample database path inside `dir`, generated at `scale`.
+pub fn generate_sample(dir: &Path, scale: u32) -> Result<PathBuf, RunError> {
+    let path = dir.join(format!("ielts-bot-sample-x{scale}.db"));
+    crate::sample::generate(
+        &path,
+        &crate::sample::SampleOptions {
+            scale,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| RunError::Other(format!("could not generate the sample database: {e}")))?;
+    Ok(path)
+}

@@ -1,0 +1,175 @@
+//! What the plan promised besides the rows, checked in the catalog: every primary key, unique
+//! constraint, index, check, default and foreign key of the plan exists (foreign keys
+//! validated, so no orphan row can hide behind `NOT VALID`), every NOT NULL is in place, and
+//! every identity's sequence is past the largest key.
+//!
+//! Read-only: it reports, it never repairs.
+
+use crate::model::outcome::StructureProblem;
+use crate::model::plan::{StepKind, TablePlan};
+use crate::postgres::error::describe_pg_error;
+use crate::postgres::ident::{qualified, quote_ident, quote_literal};
+use postgres::Client;
+use std::collections::{HashMap, HashSet};
+
+fn problem(tp: &TablePlan, what: &str, name: &str, detail: String) -> StructureProblem {
+    StructureProblem {
+        table: tp.name.clone(),
+        what: what.to_string(),
+        name: name.to_string(),
+        detail,
+    }
+}
+
+/// Checks one table against its plan; returns what is missing or wrong, or an error when the
+/// catalog could not be read (the caller tells a lost connection from a missing table).
+pub fn check_table(
+    client: &mut Client,
+    schema: &str,
+    tp: &TablePlan,
+) -> Result<Vec<StructureProblem>, String> {
+    let pg = |e: postgres::Error| describe_pg_error(&e);
+    let rel = quote_literal(&qualified(schema, &tp.name));
+    let mut problems = Vec::new();
+
+    // Constraints by name: kind and whether validated.
+    let constraints: HashMap<String, (String, bool)> = client
+        .query(
+            &format!(
+                "SELECT conname::text, contype::text, convalidated \
+                 FROM pg_constraint WHERE conrelid = {rel}::regclass"
+            ),
+            &[],
+        )
+        .map_err(pg)?
+        .iter()
+        .map(|r| {
+            (
+                r.get::<_, String>(0),
+                (r.get::<_, String>(1), r.get::<_, bool>(2)),
+            )
+        })
+        .collect();
+    let indexes: HashMap<String, bool> = client
+        .query(
+            &format!(
+                "SELECT c.relname::text, i.indisunique FROM pg_index i \
+                 JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = {rel}::regclass"
+            ),
+            &[],
+        )
+        .map_err(pg)?
+        .iter()
+        .map(|r| (r.get::<_, String>(0), r.get::<_, bool>(1)))
+        .collect();
+    let columns: HashMap<String, (bool, bool)> = client
+        .query(
+            &format!(
+                "SELECT attname::text, attnotnull, atthasdef FROM pg_attribute \
+                 WHERE attrelid = {rel}::regclass AND attnum > 0 AND NOT attisdropped"
+            ),
+            &[],
+        )
+        .map_err(pg)?
+        .iter()
+        .map(|r| {
+            (
+                r.get::<_, String>(0),
+                (r.get::<_, bool>(1), r.get::<_, bool>(2)),
+            )
+        })
+        .collect();
+
+    let con = |kind: &str| -> HashSet<&str> {
+        constraints
+            .iter()
+            .filter(|(_, (k, _))| k == kind)
+            .map(|(n, _)| n.as_str())
+            .collect()
+    };
+    let (pkeys, checks, fkeys) = (con("p"), con("c"), con("f"));
+    for step in tp.post_load.iter().chain(&tp.foreign_keys) {
+        let name = step.name.as_str();
+        let missing = match step.kind {
+            StepKind::PrimaryKey => !pkeys.contains(name),
+            StepKind::Unique => indexes.get(name) != Some(&true),
+            StepKind::Index => !indexes.contains_key(name),
+            StepKind::Check => !checks.contains(name),
+            StepKind::Default => columns.get(name).is_none_or(|c| !c.1),
+            StepKind::ForeignKey => !fkeys.contains(name),
+            // The tsvector column, or its GIN index.
+            StepKind::Search => !columns.contains_key(name) && !indexes.contains_key(name),
+            // Views are checked with the views, not with a table.
+            StepKind::View => false,
+        };
+        let what = crate::report::kind_name(step.kind);
+        if missing {
+            problems.push(problem(tp, what, name, "missing in PostgreSQL".into()));
+        } else if step.kind == StepKind::ForeignKey && constraints.get(name).is_some_and(|c| !c.1) {
+            problems.push(problem(
+                tp,
+                what,
+                name,
+                "NOT VALID: existing rows were never checked".into(),
+            ));
+        }
+    }
+    for c in tp.columns.iter().filter(|c| c.not_null) {
+        if columns.get(&c.name).is_none_or(|c| !c.0) {
+            problems.push(problem(
+                tp,
+                "NOT NULL",
+                &c.name,
+                "the column accepts NULL".into(),
+            ));
+        }
+    }
+    if let Some(id) = &tp.identity {
+        let qt = qualified(schema, &tp.name);
+        let seq: Option<String> = client
+            .query_one(
+                &format!(
+                    "SELECT pg_get_serial_sequence({}, {})",
+                    quote_literal(&qt),
+                    quote_literal(&id.column)
+                ),
+                &[],
+            )
+            .map_err(pg)?
+            .get(0);
+        match seq {
+            None => problems.push(problem(
+                tp,
+                "sequence",
+                &id.column,
+                "no identity or sequence".into(),
+            )),
+            Some(seq) => {
+                let row = client
+                    .query_one(
+                        &format!(
+                            "SELECT (SELECT max({})::bigint FROM {qt}), \
+                             CASE WHEN s.is_called THEN s.last_value + 1 ELSE s.last_value END \
+                             FROM {seq} s",
+                            quote_ident(&id.column)
+                        ),
+                        &[],
+                    )
+                    .map_err(pg)?;
+                let (max, next): (Option<i64>, i64) = (row.get(0), row.get(1));
+                let floor = max.into_iter().chain(id.last_value).max();
+                if let Some(floor) = floor
+                    && next <= floor
+                {
+                    problems.push(problem(
+                        tp,
+                        "sequence",
+                        &id.column,
+                        format!("next value {next} is not past the largest key {floor}"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(problems)
+}

@@ -1,0 +1,15 @@
+//! PostgreSQL, the engine: connection settings the way libpq users expect them (URLs, `.env`,
+//! `PG*`, TLS), errors told apart, identifiers, binary COPY in and out, waiting for a server,
+//! the server tools on the machine, and a throw-away local cluster. Nothing here knows about a
+//! source or a plan.
+
+pub mod cluster;
+pub mod conn;
+mod conn_error;
+mod conninfo;
+pub mod copy_in;
+pub mod copy_out;
+pub mod error;
+pub mod ident;
+mod tls;
+pub mod wait;

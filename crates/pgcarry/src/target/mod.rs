@@ -1,3 +1,0 @@
-//! Targets pgcarry writes to.
-
-pub mod postgres;
