@@ -79,6 +79,17 @@ pub struct SourceArgs {
     pub source: String,
 }
 
+/// The PostgreSQL a command writes to or reads from: one flag, one set of fallbacks, for every
+/// command that connects.
+#[derive(Args, Clone)]
+pub struct TargetArgs {
+    /// The PostgreSQL: a postgresql:// URL or a libpq key=value string; else DATABASE_URL (also
+    /// from a .env file in the current directory), else PGHOST, PGPORT, PGUSER, PGPASSWORD,
+    /// PGDATABASE, PGSSLMODE and ~/.pgpass.
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+}
+
 #[derive(Args, Clone)]
 pub struct CommonArgs {
     /// PostgreSQL schema to create the tables in.
@@ -114,8 +125,8 @@ pub struct CommonArgs {
 }
 
 impl CommonArgs {
-    pub fn repair(&self) -> pgcarry::model::plan::Repair {
-        pgcarry::model::plan::Repair {
+    pub fn repair(&self) -> pgcarry::Repair {
+        pgcarry::Repair {
             strip_nul: self.strip_nul,
             replace_invalid_utf8: self.replace_invalid_utf8,
         }
@@ -131,12 +142,12 @@ pub enum OrphansArg {
 }
 
 impl OrphansArg {
-    pub fn policy(self) -> pgcarry::model::plan::OrphanPolicy {
+    pub fn policy(self) -> pgcarry::OrphanPolicy {
         match self {
-            OrphansArg::SkipConstraint => pgcarry::model::plan::OrphanPolicy::SkipConstraint,
-            OrphansArg::Fail => pgcarry::model::plan::OrphanPolicy::Fail,
-            OrphansArg::Reject => pgcarry::model::plan::OrphanPolicy::Reject,
-            OrphansArg::Null => pgcarry::model::plan::OrphanPolicy::Null,
+            OrphansArg::SkipConstraint => pgcarry::OrphanPolicy::SkipConstraint,
+            OrphansArg::Fail => pgcarry::OrphanPolicy::Fail,
+            OrphansArg::Reject => pgcarry::OrphanPolicy::Reject,
+            OrphansArg::Null => pgcarry::OrphanPolicy::Null,
         }
     }
 }
@@ -165,9 +176,8 @@ pub struct LoadArgs {
 pub struct VerifyArgs {
     #[command(flatten)]
     pub source: SourceArgs,
-    /// The PostgreSQL holding the migration: a postgresql:// URL or a libpq key=value string.
-    #[arg(long, value_name = "URL")]
-    pub to: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
     #[command(flatten)]
     pub common: CommonArgs,
     /// Also write the result as JSON (per table rows and checksums of both sides, differences).
@@ -193,9 +203,8 @@ pub struct PlanArgs {
 pub struct MigrateArgs {
     #[command(flatten)]
     pub source: SourceArgs,
-    /// Target PostgreSQL: a postgresql:// URL or a libpq key=value string.
-    #[arg(long, value_name = "URL")]
-    pub to: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
     #[command(flatten)]
     pub common: CommonArgs,
     #[command(flatten)]

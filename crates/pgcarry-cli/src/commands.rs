@@ -6,14 +6,11 @@ use crate::cli::{
 };
 use crate::progress::Terminal;
 use anyhow::Context;
-use pgcarry::carry::execute::ddl::IfExists;
-use pgcarry::carry::prepare::{self, MigrateRequest, Prepared, RunError};
-use pgcarry::model::outcome::Outcome;
-use pgcarry::postgres::conn::ConnSettings;
-use pgcarry::report::Report;
-use pgcarry::work::progress::Progress;
+use pgcarry::{
+    ConnSettings, ExitStatus, IfExists, MigrateRequest, Prepared, Progress, Report, RunError,
+};
 
-pub fn run(cli: Cli) -> anyhow::Result<u8> {
+pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Plan(a) => plan(a),
         Command::Migrate(a) => migrate(a),
@@ -24,8 +21,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
-fn prepare_options(c: &CommonArgs) -> prepare::PrepareOptions {
-    prepare::PrepareOptions {
+fn prepare_options(c: &CommonArgs) -> pgcarry::PrepareOptions {
+    pgcarry::PrepareOptions {
         schema: c.schema.clone(),
         jobs: jobs(c),
         orphans: c.orphans.policy(),
@@ -41,33 +38,21 @@ fn write_json(path: &std::path::Path, json: serde_json::Result<String>) -> anyho
         .with_context(|| format!("could not write the report {}", path.display()))
 }
 
-/// The exit codes of the product brief.
-fn exit_code(outcome: Outcome) -> u8 {
-    match outcome {
-        Outcome::Success => 0,
-        Outcome::Differences => 3,
-        Outcome::Failed => 1,
-    }
-}
-
 fn jobs(c: &CommonArgs) -> usize {
     c.jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
         .max(1)
 }
 
-fn plan(a: PlanArgs) -> anyhow::Result<u8> {
+fn plan(a: PlanArgs) -> anyhow::Result<ExitStatus> {
     let progress = Terminal::new(a.json);
-    let prepared = prepare::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
+    let prepared = pgcarry::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&prepared.plan)?);
     } else {
-        print!(
-            "{}",
-            pgcarry::carry::plan::print::render(&prepared.plan, a.sql)
-        );
+        print!("{}", pgcarry::render_plan(&prepared.plan, a.sql));
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 /// The load options; a JSON store upserts by default (it is migrated again as it grows).
@@ -88,28 +73,28 @@ fn request(common: &CommonArgs, load: &LoadArgs, prepared: &Prepared) -> Migrate
 }
 
 /// Prints the report, writes it as JSON when asked, and returns the exit code.
-fn finish(report: &Report, load: &LoadArgs) -> anyhow::Result<u8> {
+fn finish(report: &Report, load: &LoadArgs) -> anyhow::Result<ExitStatus> {
     print!("{}", report.render());
     if let Some(path) = &load.report {
         write_json(path, serde_json::to_string_pretty(report))?;
     }
-    Ok(exit_code(report.outcome()))
+    Ok(report.outcome().into())
 }
 
-fn migrate(a: MigrateArgs) -> anyhow::Result<u8> {
-    let target =
-        ConnSettings::resolve(a.to.as_deref()).map_err(|e| RunError::Usage(e.to_string()))?;
+fn migrate(a: MigrateArgs) -> anyhow::Result<ExitStatus> {
+    let target = ConnSettings::resolve(a.target.to.as_deref())
+        .map_err(|e| RunError::Usage(e.to_string()))?;
     let progress = Terminal::new(false);
     if let Some(out) = &a.backup {
-        let bytes = prepare::backup(&a.source.source, out)?;
+        let bytes = pgcarry::backup(&a.source.source, out)?;
         progress.message(&format!(
             "backup: {} written ({:.1} MB)",
             out.display(),
             bytes as f64 / 1e6
         ));
     }
-    let prepared = prepare::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
-    let report = prepare::migrate(
+    let prepared = pgcarry::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
+    let report = pgcarry::migrate(
         &prepared,
         &target,
         &request(&a.common, &a.load, &prepared),
@@ -118,21 +103,21 @@ fn migrate(a: MigrateArgs) -> anyhow::Result<u8> {
     finish(&report, &a.load)
 }
 
-fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
-    let target =
-        ConnSettings::resolve(a.to.as_deref()).map_err(|e| RunError::Usage(e.to_string()))?;
+fn verify(a: VerifyArgs) -> anyhow::Result<ExitStatus> {
+    let target = ConnSettings::resolve(a.target.to.as_deref())
+        .map_err(|e| RunError::Usage(e.to_string()))?;
     let progress = Terminal::new(false);
     let jobs = jobs(&a.common);
-    let prepared = prepare::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
-    let report = prepare::verify(&prepared, &target, jobs, &progress)?;
-    print!("{}", pgcarry::report::verify::render(&report));
+    let prepared = pgcarry::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
+    let report = pgcarry::verify(&prepared, &target, jobs, &progress)?;
+    print!("{}", pgcarry::render_verification(&report));
     if let Some(path) = &a.report {
         write_json(path, serde_json::to_string_pretty(&report))?;
     }
-    Ok(exit_code(report.outcome()))
+    Ok(report.outcome().into())
 }
 
-fn rehearse(a: RehearseArgs) -> anyhow::Result<u8> {
+fn rehearse(a: RehearseArgs) -> anyhow::Result<ExitStatus> {
     let progress = Terminal::new(false);
     let workdir = tempfile::tempdir().context("could not create a temporary directory")?;
     let source = match (&a.source, a.sample) {
@@ -141,15 +126,15 @@ fn rehearse(a: RehearseArgs) -> anyhow::Result<u8> {
                 "generate the sample database (scale {})",
                 a.sample_scale
             ));
-            let path = prepare::generate_sample(workdir.path(), a.sample_scale)?;
+            let path = pgcarry::generate_sample(workdir.path(), a.sample_scale)?;
             path.display().to_string()
         }
         (Some(s), false) => s.clone(),
         (None, false) => return Err(RunError::Usage("give a SOURCE or --sample".into()).into()),
     };
-    let prepared: Prepared = prepare::prepare(&source, &prepare_options(&a.common), &progress)?;
+    let prepared: Prepared = pgcarry::prepare(&source, &prepare_options(&a.common), &progress)?;
     progress.phase("start a throw-away PostgreSQL");
-    let cluster = prepare::start_cluster()?;
+    let cluster = pgcarry::start_cluster()?;
     let handle = cluster.cleanup_handle();
     let keep = a.keep;
     // Ctrl-C removes the throw-away server too (unless --keep).
@@ -160,7 +145,7 @@ fn rehearse(a: RehearseArgs) -> anyhow::Result<u8> {
         std::process::exit(130);
     });
     let target = ConnSettings::parse(&cluster.url()).map_err(|e| RunError::Other(e.to_string()))?;
-    let result = prepare::migrate(
+    let result = pgcarry::migrate(
         &prepared,
         &target,
         &request(&a.common, &a.load, &prepared),
@@ -168,7 +153,7 @@ fn rehearse(a: RehearseArgs) -> anyhow::Result<u8> {
     );
     let code = match &result {
         Ok(report) => finish(report, &a.load),
-        Err(_) => Ok(1),
+        Err(_) => Ok(ExitStatus::Failure),
     };
     if a.keep {
         let kept = cluster.keep();
@@ -181,8 +166,8 @@ fn rehearse(a: RehearseArgs) -> anyhow::Result<u8> {
     code
 }
 
-fn sample(a: SampleArgs) -> anyhow::Result<u8> {
-    let mut opts = pgcarry::sample::SampleOptions {
+fn sample(a: SampleArgs) -> anyhow::Result<ExitStatus> {
+    let mut opts = pgcarry::SampleOptions {
         scale: a.scale,
         ..Default::default()
     };
@@ -190,7 +175,7 @@ fn sample(a: SampleArgs) -> anyhow::Result<u8> {
         opts.seed = seed;
     }
     let summary =
-        pgcarry::sample::generate(&a.out, &opts).map_err(|e| RunError::Other(e.to_string()))?;
+        pgcarry::write_sample(&a.out, &opts).map_err(|e| RunError::Other(e.to_string()))?;
     for (table, rows) in &summary.tables {
         println!("{table:12} {rows:>9} rows");
     }
@@ -199,12 +184,11 @@ fn sample(a: SampleArgs) -> anyhow::Result<u8> {
         summary.path.display(),
         summary.bytes as f64 / 1e6
     );
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
-fn wait(a: WaitArgs) -> anyhow::Result<u8> {
-    use pgcarry::postgres::wait;
-    let timeout = wait::parse_duration(&a.timeout).map_err(RunError::Usage)?;
+fn wait(a: WaitArgs) -> anyhow::Result<ExitStatus> {
+    let timeout = pgcarry::parse_duration(&a.timeout).map_err(RunError::Usage)?;
     let target =
         ConnSettings::resolve(a.url.as_deref()).map_err(|e| RunError::Usage(e.to_string()))?;
     let quiet = a.quiet;
@@ -213,7 +197,7 @@ fn wait(a: WaitArgs) -> anyhow::Result<u8> {
             eprintln!("attempt {n}: {error}; next in {:.1} s", delay.as_secs_f64());
         }
     };
-    let ready = wait::wait(&target, timeout, &mut report)?;
+    let ready = pgcarry::wait(&target, timeout, &mut report)?;
     if !a.quiet {
         eprintln!(
             "{} is ready after {} attempt(s), {:.1} s: {}",
@@ -223,5 +207,5 @@ fn wait(a: WaitArgs) -> anyhow::Result<u8> {
             ready.server_version
         );
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

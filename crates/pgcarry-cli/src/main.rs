@@ -6,23 +6,15 @@ mod commands;
 mod progress;
 
 use clap::Parser;
+use pgcarry::{ExitStatus, RunError};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    match commands::run(cli) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(
-                if e.downcast_ref::<pgcarry::carry::prepare::RunError>()
-                    .is_some_and(|r| r.is_usage())
-                {
-                    2
-                } else {
-                    1
-                },
-            )
-        }
-    }
+    let status = commands::run(cli).unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        e.downcast_ref::<pgcarry::RunError>()
+            .map_or(ExitStatus::Failure, RunError::exit_status)
+    });
+    ExitCode::from(status.code())
 }

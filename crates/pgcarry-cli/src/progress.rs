@@ -2,7 +2,7 @@
 //! (CI logs, pipes).
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use pgcarry::work::progress::Progress;
+use pgcarry::Progress;
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Mutex;

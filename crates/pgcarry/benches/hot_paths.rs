@@ -5,10 +5,10 @@
 //! key, a timestamp, a boolean, prose, a JSON document), so the figures speak for the load.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use pgcarry::carry::encode::value::encode;
-use pgcarry::checksum::{FieldKind, TupleHasher};
-use pgcarry::model::types::PgType;
-use pgcarry::postgres::copy_in::CopyBuffer;
+use pgcarry::internals::CopyBuffer;
+use pgcarry::internals::PgType;
+use pgcarry::internals::encode;
+use pgcarry::internals::{FieldKind, TupleHasher};
 use rusqlite::types::ValueRef;
 use std::hint::black_box;
 

@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use pgcarry::postgres::conn::ConnSettings;
+use pgcarry::ConnSettings;
 
 fn main() -> ExitCode {
     let explicit = std::env::args().nth(1);

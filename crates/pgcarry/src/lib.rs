@@ -1,12 +1,67 @@
 //! pgcarry carries an application's data into PostgreSQL and proves that nothing was lost.
+//!
+//! The library is laid out by engine and by route, the shared vocabulary at the bottom:
+//!
+//! - `model` (the schema model, types, the [`Plan`], outcomes) and `formats` (exact value and
+//!   wire formats) import nothing above them; `work` holds the one worker pool, the one retry
+//!   helper and the [`Progress`] events.
+//! - The engines: `sqlite` (a file, one snapshot, introspection, scan), `json` (a store of
+//!   documents, staged into SQLite), `postgres` (connections, binary COPY, a throw-away cluster).
+//! - `carry`: the route SQLite/JSON → PostgreSQL (prepare, plan, encode, execute, verify).
+//! - `report` and `checksum`: what a run found, and how content is compared.
+//!
+//! Modules are private; what the command line and the tests need is re-exported here.
+//!
+//! ```no_run
+//! use pgcarry::{ConnSettings, IfExists, MigrateRequest, PrepareOptions, Silent};
+//!
+//! let progress = Silent;
+//! let prepared = pgcarry::prepare("app.db", &PrepareOptions::default(), &progress)?;
+//! let target = ConnSettings::parse("postgresql://app@localhost/app")?;
+//! let request = MigrateRequest {
+//!     jobs: 2,
+//!     if_exists: IfExists::Fail,
+//!     rejects: "rejects.ndjson".into(),
+//!     verify: true,
+//! };
+//! let report = pgcarry::migrate(&prepared, &target, &request, &progress)?;
+//! println!("{}", report.render());
+//! std::process::exit(pgcarry::ExitStatus::from(report.outcome()).code().into());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
-pub mod carry;
-pub mod checksum;
-pub mod formats;
-pub mod json;
-pub mod model;
-pub mod postgres;
-pub mod report;
-pub mod sample;
-pub mod sqlite;
-pub mod work;
+mod carry;
+mod checksum;
+mod formats;
+mod json;
+mod model;
+mod postgres;
+mod report;
+mod sample;
+mod sqlite;
+mod work;
+
+pub use carry::execute::ddl::IfExists;
+pub use carry::plan::print::render as render_plan;
+pub use carry::prepare::{
+    MigrateRequest, PrepareOptions, Prepared, RunError, backup, generate_sample, migrate, prepare,
+    start_cluster, verify,
+};
+pub use model::outcome::{ExitStatus, Outcome};
+pub use model::plan::{OrphanPolicy, Plan, Repair};
+pub use postgres::cluster::{ClusterError, ClusterOptions, KeptCluster, LocalCluster};
+pub use postgres::conn::{ConnError, ConnSettings};
+pub use postgres::wait::{Ready, WaitError, parse_duration, wait};
+pub use report::Report;
+pub use report::verify::render as render_verification;
+pub use sample::{SampleOptions, SampleSummary, generate as write_sample};
+pub use work::progress::{Progress, Silent};
+
+/// The hot paths, for the benchmarks in `benches/` and the examples only: not a stable API.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::carry::encode::value::encode;
+    pub use crate::checksum::{FieldKind, TupleHasher};
+    pub use crate::model::types::PgType;
+    pub use crate::postgres::copy_in::CopyBuffer;
+}

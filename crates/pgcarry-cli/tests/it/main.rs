@@ -14,6 +14,7 @@ mod fidelity;
 mod generated;
 mod harness;
 mod json;
+mod layout;
 mod orphans;
 mod rejects;
 mod repairs;

@@ -3,7 +3,7 @@
 //! falls back to a plain connection.
 
 use crate::support::{pgcarry, sqlite_fixture};
-use pgcarry::postgres::cluster::{ClusterOptions, LocalCluster};
+use pgcarry::{ClusterOptions, LocalCluster};
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 

@@ -8,6 +8,7 @@ use crate::carry::plan::build::{PlanOptions, build};
 use crate::carry::plan::decide::{hint, probe};
 use crate::json::{self, JsonError};
 use crate::model::config::Config;
+use crate::model::outcome::ExitStatus;
 use crate::model::plan::{OrphanPolicy, Plan};
 use crate::model::schema::SourceSchema;
 use crate::postgres::cluster::{ClusterError, ClusterOptions, LocalCluster};
@@ -40,6 +41,16 @@ pub enum RunError {
 }
 
 impl RunError {
+    /// The exit status this error ends a command with: 2 for what the user fixes by changing
+    /// the command, 1 for everything else.
+    pub fn exit_status(&self) -> ExitStatus {
+        if self.is_usage() {
+            ExitStatus::Usage
+        } else {
+            ExitStatus::Failure
+        }
+    }
+
     /// True for errors the user fixes by changing the command (exit code 2).
     pub fn is_usage(&self) -> bool {
         if let RunError::Sqlite(e) = self {
@@ -110,7 +121,6 @@ pub fn backup(source: &str, out: &Path) -> Result<u64, RunError> {
     Ok(crate::carry::archive::archive(&path, out)?)
 }
 
-/// Reads the source and decides everything: introspect, scan every table (in parallel), plan.
 /// What the user decided before planning (flags shared by plan, migrate, rehearse, verify).
 #[derive(Debug, Clone)]
 pub struct PrepareOptions {
@@ -123,6 +133,22 @@ pub struct PrepareOptions {
     pub chunk_rows: u64,
 }
 
+impl Default for PrepareOptions {
+    /// Schema `public`, a job per core, foreign keys with orphans left out, no config, no
+    /// repairs, key ranges of 250,000 rows.
+    fn default() -> PrepareOptions {
+        PrepareOptions {
+            schema: "public".into(),
+            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            orphans: OrphanPolicy::default(),
+            config: None,
+            repair: crate::model::plan::Repair::default(),
+            chunk_rows: 250_000,
+        }
+    }
+}
+
+/// Reads the source and decides everything: introspect, scan every table (in parallel), plan.
 pub fn prepare(
     source: &str,
     opts: &PrepareOptions,

@@ -128,11 +128,8 @@ impl RejectSink {
         }
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Appends one line; creates the file on first use.
+    #[cfg(test)]
     pub fn write(&self, r: &Rejected<'_>) -> std::io::Result<()> {
         let mut guard = self
             .file
@@ -140,10 +137,7 @@ impl RejectSink {
             .map_err(|_| std::io::Error::other("rejects file lock poisoned"))?;
         let f = self.open(&mut guard)?;
         serde_json::to_writer(&mut *f, &line(r))?;
-        f.write_all(
-            b"
-",
-        )
+        f.write_all(b"\n")
     }
 
     /// Flushes to disk; true when anything was written.

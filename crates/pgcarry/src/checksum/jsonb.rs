@@ -13,6 +13,7 @@ use crate::formats::numeric::parse_decimal;
 /// Appends the canonical form of one `jsonb` binary field (version byte `0x01` + text).
 /// A document that cannot be parsed (the load refuses those, so only a corrupted target holds
 /// one) is written as its raw bytes, tagged: it is reported as a difference, never hidden.
+#[cfg(test)]
 pub fn canonical(field: &[u8], out: &mut Vec<u8>) {
     canonical_pooled(field, out, &mut Vec::new());
 }

@@ -33,12 +33,6 @@ impl Checksum {
         self.sum = self.sum.wrapping_add(row_hash);
     }
 
-    /// Combines two disjoint sets of rows.
-    pub fn merge(&mut self, other: Checksum) {
-        self.rows += other.rows;
-        self.sum = self.sum.wrapping_add(other.sum);
-    }
-
     /// The sum as 32 hex digits, as the report shows it.
     pub fn hex(&self) -> String {
         format!("{:032x}", self.sum)

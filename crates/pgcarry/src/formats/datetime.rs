@@ -185,6 +185,7 @@ pub fn parse_time(text: &[u8]) -> Option<i64> {
 }
 
 /// Formats microseconds since 2000-01-01 as `YYYY-MM-DD HH:MM:SS[.ffffff]`.
+#[cfg(test)]
 pub fn format_micros(micros: i64) -> String {
     let days = micros.div_euclid(MICROS_PER_DAY);
     let rem = micros.rem_euclid(MICROS_PER_DAY);
@@ -205,12 +206,14 @@ pub fn format_micros(micros: i64) -> String {
 }
 
 /// Formats days since 2000-01-01 as `YYYY-MM-DD`.
+#[cfg(test)]
 pub fn format_days(days: i32) -> String {
     let (y, m, d) = civil_from_days(i64::from(days) + PG_EPOCH_DAYS_FROM_UNIX);
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
+/// The date of a day number since 1970-01-01: (year, month, day).
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
     let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
     let doe = z - era * 146_097;

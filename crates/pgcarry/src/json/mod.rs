@@ -12,10 +12,10 @@ pub mod number;
 pub mod pattern;
 pub mod proof;
 pub mod read;
-pub mod references;
 pub mod stage;
 pub mod stats;
 pub mod storage;
+mod store;
 
 use crate::model::config::Config;
 use crate::model::json::{CollectionSummary, JsonSummary};

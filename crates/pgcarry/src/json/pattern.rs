@@ -5,7 +5,7 @@
 //! (`usage.json` in every user's directory) and a capture otherwise.
 
 use super::JsonError;
-use super::discover::{Capture, Collection, Kind, SourceFile};
+use super::store::{Capture, Collection, Kind, SourceFile};
 use crate::model::config::Config;
 use std::collections::{BTreeMap, BTreeSet};
 

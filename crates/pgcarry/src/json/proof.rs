@@ -7,10 +7,10 @@
 //! an absent field are the same NULL in a column.
 
 use super::JsonError;
-use super::discover::Store;
 use super::layout::{Layout, Role, Storage, TableLayout, augment};
 use super::number::canonical;
 use super::stats::leaf;
+use super::store::Store;
 use crate::sqlite::quote_sqlite_ident as q;
 use rusqlite::types::ValueRef;
 use serde_json::Value;
@@ -142,7 +142,7 @@ pub fn check(db: &Path, store: &Store, layout: &Layout) -> Result<(), JsonError>
 
 /// Every document of a collection, read again: its key, leaves and where it came from.
 fn documents(
-    c: &super::discover::Collection,
+    c: &super::store::Collection,
     cl: &super::layout::CollectionLayout,
     root: &TableLayout,
 ) -> Result<Documents, JsonError> {
@@ -150,8 +150,8 @@ fn documents(
     let mut path = String::new();
     c.for_each_record(&mut |r| {
         let place = match c.kind {
-            super::discover::Kind::Documents => r.file.rel.clone(),
-            super::discover::Kind::Lines => format!("{}, line {}", r.file.rel, r.position),
+            super::store::Kind::Documents => r.file.rel.clone(),
+            super::store::Kind::Lines => format!("{}, line {}", r.file.rel, r.position),
             _ => format!("{}, record {}", r.file.rel, r.position),
         };
         let doc = Value::Object(augment(r, cl, &c.kind));

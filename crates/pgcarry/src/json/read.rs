@@ -4,7 +4,7 @@
 //! discovery reported as malformed are skipped.
 
 use super::JsonError;
-use super::discover::{Collection, Kind, SourceFile};
+use super::store::{Collection, Kind, SourceFile};
 use serde_json::Value;
 
 /// One record of a collection, as read.

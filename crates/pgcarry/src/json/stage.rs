@@ -4,9 +4,9 @@
 //! written without a journal.
 
 use super::JsonError;
-use super::discover::Store;
 use super::flatten::flatten;
 use super::layout::{Layout, augment};
+use super::store::Store;
 use crate::sqlite::quote_sqlite_ident as q;
 use rusqlite::Connection;
 use std::path::Path;

@@ -108,3 +108,40 @@ pub enum Outcome {
     /// A table could not be loaded.
     Failed,
 }
+
+/// How a command ended, as the exit codes of the product brief: the library returns it, the
+/// command line only hands it to the operating system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExitStatus {
+    /// 0: done (migrated and verified, or nothing to do).
+    Success,
+    /// 1: failed; nothing half-done is left looking done.
+    Failure,
+    /// 2: a usage or configuration error: change the command and run it again.
+    Usage,
+    /// 3: finished, but rows were rejected or verification found a difference.
+    Differences,
+}
+
+impl ExitStatus {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Usage => 2,
+            ExitStatus::Differences => 3,
+        }
+    }
+}
+
+impl From<Outcome> for ExitStatus {
+    fn from(outcome: Outcome) -> ExitStatus {
+        match outcome {
+            Outcome::Success => ExitStatus::Success,
+            Outcome::Differences => ExitStatus::Differences,
+            Outcome::Failed => ExitStatus::Failure,
+        }
+    }
+}

@@ -10,54 +10,13 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use super::conn_error::{ConnCause, ConnError};
+pub use super::conn_error::ConnError;
+use super::conn_error::{Attempt, classify};
+pub use super::sslmode::SslMode;
 use super::{conninfo, tls};
 
 /// Opens a new connection to the target (a thread of a pool calls it for its own connection).
 pub type Connect<'a> = &'a (dyn Fn() -> Result<postgres::Client, String> + Sync);
-
-/// libpq's `sslmode`. `allow` is read as `Prefer` (it only ever encrypts more).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SslMode {
-    Disable,
-    Prefer,
-    Require,
-    VerifyCa,
-    VerifyFull,
-}
-
-impl SslMode {
-    pub fn parse(value: &str) -> Result<SslMode, ConnError> {
-        Ok(match value {
-            "disable" => SslMode::Disable,
-            "allow" | "prefer" => SslMode::Prefer,
-            "require" => SslMode::Require,
-            "verify-ca" => SslMode::VerifyCa,
-            "verify-full" => SslMode::VerifyFull,
-            _ => {
-                return Err(ConnError::UnknownSslMode {
-                    value: value.to_string(),
-                });
-            }
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SslMode::Disable => "disable",
-            SslMode::Prefer => "prefer",
-            SslMode::Require => "require",
-            SslMode::VerifyCa => "verify-ca",
-            SslMode::VerifyFull => "verify-full",
-        }
-    }
-}
-
-impl fmt::Display for SslMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// One server address: a TCP host name or IP, or the directory of a Unix socket.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -171,7 +130,7 @@ impl Given {
         };
         let ports = parse_ports(port.as_deref(), hosts.len())?;
         let sslmode = match self.sslmode.or_else(|| var("PGSSLMODE")) {
-            Some(mode) => SslMode::parse(&mode)?,
+            Some(mode) => SslMode::parse(&mode).ok_or(ConnError::UnknownSslMode { value: mode })?,
             None => SslMode::Prefer,
         };
         let connect_timeout = match self.connect_timeout.or_else(|| var("PGCONNECT_TIMEOUT")) {
@@ -495,7 +454,17 @@ impl ConnSettings {
             };
             config.ssl_mode(pg_mode).connect(tls)
         };
-        result.map_err(|error| super::conn_error::classify(self, mode, error))
+        result.map_err(|error| {
+            let attempt = Attempt {
+                target: self.redacted(),
+                user: self.user(),
+                dbname: self.dbname(),
+                password: self.password(),
+                addresses: self.addresses(),
+                mode,
+            };
+            classify(&attempt, error)
+        })
     }
 
     /// Where the server was looked for, for "could not connect to ..." messages.

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use postgres::error::SqlState;
 
-use super::conn::{ConnSettings, SslMode};
+use super::sslmode::SslMode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnError {
@@ -193,19 +193,29 @@ impl fmt::Debug for ConnCause {
 
 impl std::error::Error for ConnCause {}
 
+/// What a failed connection attempt was made with, as its error tells it (the password only to
+/// scrub it from the server's words).
+pub(crate) struct Attempt<'a> {
+    /// The target, password redacted.
+    pub target: String,
+    pub user: &'a str,
+    pub dbname: &'a str,
+    pub password: Option<&'a str>,
+    /// Every address tried, `host:port` or a socket path.
+    pub addresses: String,
+    pub mode: SslMode,
+}
+
 /// Turn a failed `connect` into the error that says what to do.
-pub(crate) fn classify(
-    settings: &ConnSettings,
-    mode: SslMode,
-    error: postgres::Error,
-) -> ConnError {
-    let target = settings.redacted();
-    let user = settings.user().to_string();
+pub(crate) fn classify(attempt: &Attempt<'_>, error: postgres::Error) -> ConnError {
+    let target = attempt.target.clone();
+    let user = attempt.user.to_string();
+    let mode = attempt.mode;
     let code = error.code().cloned();
     let io_kind = io_error(&error).map(std::io::Error::kind);
     // Classify on the original text: scrubbing a short password could break the words we look for.
     let text = ConnCause::chain_text(&error);
-    let source = ConnCause::new(error, settings.password());
+    let source = ConnCause::new(error, attempt.password);
     if let Some(code) = code {
         return match code {
             SqlState::INVALID_PASSWORD => ConnError::PasswordFailed {
@@ -219,7 +229,7 @@ pub(crate) fn classify(
                 source,
             },
             SqlState::INVALID_CATALOG_NAME => ConnError::DatabaseMissing {
-                dbname: settings.dbname().to_string(),
+                dbname: attempt.dbname.to_string(),
                 target,
                 source,
             },
@@ -247,7 +257,7 @@ pub(crate) fn classify(
             source,
         };
     }
-    let addr = settings.addresses();
+    let addr = attempt.addresses.clone();
     use std::io::ErrorKind;
     let (reason, hint) = match io_kind {
         Some(ErrorKind::ConnectionRefused) => (
@@ -301,6 +311,7 @@ mod tests {
     use std::net::{TcpListener, TcpStream};
 
     use super::*;
+    use crate::postgres::conn::ConnSettings;
 
     /// A one-connection fake server on a free port, playing `script` against the client.
     fn fake_server(script: fn(&mut TcpStream)) -> u16 {

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use super::conn::ConnError;
+use super::conn_error::ConnError;
 
 /// `(keyword, value)` pairs in the order written; a later pair overrides an earlier one.
 pub(crate) type Params = Vec<(String, String)>;

@@ -1,6 +1,6 @@
 //! Binary COPY: the `PGCOPY` stream format, encoded by hand into one reusable buffer.
 //!
-//! Rows are built with [`CopyBuffer::begin_row`] and the field encoders of `convert`, then
+//! Rows are built with [`CopyBuffer::begin_row`] and the field encoders of `carry::encode`, then
 //! handed to the server in large chunks. A row that turns out to hold an unrepresentable
 //! value is taken back with [`CopyBuffer::rollback_row`] before anything is sent.
 

@@ -17,7 +17,8 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, Error as TlsError, SignatureScheme};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::conn::{ConnError, SslMode};
+use super::conn_error::ConnError;
+use super::sslmode::SslMode;
 
 /// The rustls connector for `mode` (which must not be `Disable`).
 ///

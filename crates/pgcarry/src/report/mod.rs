@@ -3,8 +3,8 @@
 //! `--report FILE.json` and rendered as the human summary.
 
 use crate::model::outcome::{
-    ColumnRepairs, DecisionReport, Outcome, SequenceReport, StepFailure, StructureProblem,
-    TableReport,
+    ColumnRepairs, DecisionReport, ExitStatus, Outcome, SequenceReport, StepFailure,
+    StructureProblem, TableReport,
 };
 use crate::model::plan::{Plan, StepKind, Warning};
 use crate::model::schema::Skipped;
@@ -98,9 +98,59 @@ impl Report {
         }
     }
 
-    /// The human summary: one line per table, then what needs attention.
+    /// The human summary: one line per table, then what needs attention, then the verdict.
     pub fn render(&self) -> String {
         let mut o = String::new();
+        let totals = self.render_tables(&mut o);
+        self.render_table_problems(&mut o);
+        for f in &self.failed_steps {
+            let _ = writeln!(
+                o,
+                "\nfailed: {} {} on {}: {}\n  {}",
+                kind_name(f.kind),
+                f.name,
+                f.table,
+                f.error,
+                f.sql
+            );
+        }
+        verify::render_structure_problems(&mut o, &self.structure_problems);
+        for orphan in &self.orphans {
+            let _ = writeln!(
+                o,
+                "\nforeign key not created: {} (every row was loaded; --orphans reject, null or fail handle them otherwise)",
+                orphan.describe()
+            );
+        }
+        self.render_rejects(&mut o, totals.rows_rejected);
+        self.render_repairs(&mut o);
+        self.render_files_not_loaded(&mut o);
+        self.render_warnings(&mut o);
+        if !self.skipped.is_empty() {
+            let _ = writeln!(
+                o,
+                "\nnot migrated: {}",
+                self.skipped
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        let outcome = self.outcome();
+        let exit = ExitStatus::from(outcome).code();
+        let verdict = match outcome {
+            Outcome::Success if self.verified => "migrated and verified".to_string(),
+            Outcome::Success => "migrated, not verified (--no-verify)".to_string(),
+            Outcome::Differences => format!("finished with differences (exit {exit})"),
+            Outcome::Failed => format!("FAILED (exit {exit})"),
+        };
+        let _ = writeln!(o, "\n{}: {verdict}", self.target);
+        o
+    }
+
+    /// One line per table and the totals; returns the totals.
+    fn render_tables(&self, o: &mut String) -> TableReport {
         let w = self
             .tables
             .iter()
@@ -121,11 +171,6 @@ impl Report {
         );
         let mut totals = TableReport::default();
         for t in &self.tables {
-            let mbs = if t.seconds > 0.0 {
-                t.bytes as f64 / 1e6 / t.seconds
-            } else {
-                0.0
-            };
             let verified = match (&t.error, t.verified) {
                 (Some(_), _) => "FAILED",
                 (None, Some(true)) => "yes",
@@ -140,7 +185,7 @@ impl Report {
                 t.rows_written,
                 t.rows_rejected,
                 t.seconds,
-                mbs,
+                megabytes_per_second(t.bytes, t.seconds),
                 verified,
                 w = w
             );
@@ -149,11 +194,6 @@ impl Report {
             totals.rows_rejected += t.rows_rejected;
             totals.bytes += t.bytes;
         }
-        let mbs = if self.seconds > 0.0 {
-            totals.bytes as f64 / 1e6 / self.seconds
-        } else {
-            0.0
-        };
         let _ = writeln!(
             o,
             "{:w$}  {:>10}  {:>10}  {:>8}  {:>8.2}  {:>8.1}",
@@ -162,9 +202,14 @@ impl Report {
             totals.rows_written,
             totals.rows_rejected,
             self.seconds,
-            mbs,
+            megabytes_per_second(totals.bytes, self.seconds),
             w = w
         );
+        totals
+    }
+
+    /// Per table: an error, or how its content differs.
+    fn render_table_problems(&self, o: &mut String) {
         for t in &self.tables {
             if let Some(e) = &t.error {
                 // Verification gave its verdict only on loaded tables.
@@ -174,7 +219,7 @@ impl Report {
                 };
                 let _ = writeln!(o, "\nerror: table {} {what}: {e}", t.name);
             } else if t.verified == Some(false) && t.difference.is_some() {
-                verify::render_table_difference(&mut o, t);
+                verify::render_table_difference(o, t);
             } else if t.verified == Some(false) {
                 let _ = writeln!(
                     o,
@@ -185,79 +230,58 @@ impl Report {
                 );
             }
         }
-        for f in &self.failed_steps {
-            let _ = writeln!(
-                o,
-                "\nfailed: {} {} on {}: {}\n  {}",
-                kind_name(f.kind),
-                f.name,
-                f.table,
-                f.error,
-                f.sql
-            );
+    }
+
+    /// How many rows were rejected, in which tables, and where they went.
+    fn render_rejects(&self, o: &mut String, rejected: u64) {
+        if rejected == 0 {
+            return;
         }
-        verify::render_structure_problems(&mut o, &self.structure_problems);
-        for orphan in &self.orphans {
-            let _ = writeln!(
-                o,
-                "\nforeign key not created: {} (every row was loaded; --orphans reject, null or fail handle them otherwise)",
-                orphan.describe()
-            );
+        let tables: Vec<String> = self
+            .tables
+            .iter()
+            .filter(|t| t.rows_rejected > 0)
+            .map(|t| format!("{} ({})", t.name, t.rows_rejected))
+            .collect();
+        let _ = writeln!(
+            o,
+            "\n{} row(s) rejected in {}: see {}",
+            rejected,
+            tables.join(", "),
+            self.rejects_file.as_deref().unwrap_or("the rejects file")
+        );
+    }
+
+    /// The first ten warnings, and how many more there are.
+    fn render_warnings(&self, o: &mut String) {
+        if self.warnings.is_empty() {
+            return;
         }
-        if totals.rows_rejected > 0 {
-            let tables: Vec<String> = self
-                .tables
-                .iter()
-                .filter(|t| t.rows_rejected > 0)
-                .map(|t| format!("{} ({})", t.name, t.rows_rejected))
-                .collect();
-            let _ = writeln!(
-                o,
-                "\n{} row(s) rejected in {}: see {}",
-                totals.rows_rejected,
-                tables.join(", "),
-                self.rejects_file.as_deref().unwrap_or("the rejects file")
-            );
+        let _ = writeln!(
+            o,
+            "\n{} warning(s) (see `pgcarry plan` or the JSON report):",
+            self.warnings.len()
+        );
+        for w in self.warnings.iter().take(10) {
+            let place = match (&w.table, &w.column) {
+                (Some(t), Some(c)) => format!("{t}.{c}: "),
+                (Some(t), None) => format!("{t}: "),
+                _ => String::new(),
+            };
+            let _ = writeln!(o, "  - {place}{}", w.message);
         }
-        self.render_repairs(&mut o);
-        self.render_files_not_loaded(&mut o);
-        if !self.warnings.is_empty() {
-            let _ = writeln!(
-                o,
-                "\n{} warning(s) (see `pgcarry plan` or the JSON report):",
-                self.warnings.len()
-            );
-            for w in self.warnings.iter().take(10) {
-                let place = match (&w.table, &w.column) {
-                    (Some(t), Some(c)) => format!("{t}.{c}: "),
-                    (Some(t), None) => format!("{t}: "),
-                    _ => String::new(),
-                };
-                let _ = writeln!(o, "  - {place}{}", w.message);
-            }
-            if self.warnings.len() > 10 {
-                let _ = writeln!(o, "  … and {} more", self.warnings.len() - 10);
-            }
+        if self.warnings.len() > 10 {
+            let _ = writeln!(o, "  … and {} more", self.warnings.len() - 10);
         }
-        if !self.skipped.is_empty() {
-            let _ = writeln!(
-                o,
-                "\nnot migrated: {}",
-                self.skipped
-                    .iter()
-                    .map(|s| s.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-        let verdict = match self.outcome() {
-            Outcome::Success if self.verified => "migrated and verified",
-            Outcome::Success => "migrated, not verified (--no-verify)",
-            Outcome::Differences => "finished with differences (exit 3)",
-            Outcome::Failed => "FAILED (exit 1)",
-        };
-        let _ = writeln!(o, "\n{}: {verdict}", self.target);
-        o
+    }
+}
+
+/// Throughput for the summary (0 when no time was measured).
+fn megabytes_per_second(bytes: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        bytes as f64 / 1e6 / seconds
+    } else {
+        0.0
     }
 }
 

@@ -4,6 +4,7 @@
 //! Own arithmetic (Howard Hinnant's `days_from_civil`) rather than a date library, so that
 //! formatting is fast and can never change with a dependency.
 
+use crate::formats::datetime::civil_from_days;
 use std::fmt::Write as _;
 
 pub(crate) const MICROS_PER_SECOND: i64 = 1_000_000;
@@ -18,20 +19,6 @@ pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let doy = (153 * mp + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
-}
-
-/// The date of a day number: (year, month, day).
-pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// Midnight of a date, in microseconds since the epoch.

@@ -5,7 +5,7 @@
 
 use super::{output, pg_ctl};
 use crate::support::{assert_rows_once, pgcarry, sample_db, test_db, valid_foreign_keys};
-use pgcarry::postgres::cluster::{ClusterOptions, LocalCluster};
+use pgcarry::{ClusterOptions, LocalCluster};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 

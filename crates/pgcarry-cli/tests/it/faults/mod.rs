@@ -12,7 +12,7 @@ mod server;
 mod source;
 
 use crate::support::TestDb;
-use pgcarry::postgres::cluster::LocalCluster;
+use pgcarry::LocalCluster;
 use std::process::Command;
 
 /// Everything the command printed, stdout then stderr.

@@ -3,7 +3,7 @@
 
 use super::{assert_untouched, output};
 use crate::support::{assert_rows_once, migrate_cmd, pgcarry, sample_db, sqlite_fixture};
-use pgcarry::postgres::cluster::{ClusterOptions, LocalCluster};
+use pgcarry::{ClusterOptions, LocalCluster};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -1,5 +1,5 @@
 //! What every integration test stands on: one real PostgreSQL per test process (started on a
-//! free port by [`pgcarry::postgres::cluster::LocalCluster`], removed by its watchdog when the process
+//! free port by [`pgcarry::LocalCluster`], removed by its watchdog when the process
 //! exits), a fresh database per test, the real `pgcarry` binary, and SQLite files built from
 //! SQL. Nothing here is mocked: if PostgreSQL cannot start, every test that needs it fails
 //! with the reason.
@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use pgcarry::postgres::cluster::{ClusterOptions, LocalCluster};
+use pgcarry::{ClusterOptions, LocalCluster};
 
 /// The PostgreSQL server shared by all tests of this process.
 pub struct TestCluster {

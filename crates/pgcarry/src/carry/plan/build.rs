@@ -3,13 +3,13 @@
 
 use super::constraints::{fk_step, index_step, nocase_fold};
 use super::decide::decide;
+use super::names::NameSet;
 use super::translate::{ExprContext, translate_default, translate_expr};
 use crate::model::plan::{ColumnPlan, Identity, Plan, Step, StepKind, TablePlan, Warning};
 use crate::model::schema::{SourceSchema, Table};
 use crate::model::types::PgType;
 use crate::postgres::ident::{pg_name, qualified, quote_ident};
 use crate::sqlite::scan::TableStats;
-use std::collections::HashSet;
 
 pub struct PlanOptions {
     pub source: String,
@@ -122,22 +122,6 @@ pub fn build(schema: &SourceSchema, stats: &[TableStats], opts: &PlanOptions) ->
         warnings,
         orphans,
         json: None,
-    }
-}
-
-/// Constraint and index names are unique per schema in PostgreSQL: made unique here.
-#[derive(Default)]
-pub(super) struct NameSet(HashSet<String>);
-
-impl NameSet {
-    pub(super) fn claim(&mut self, wanted: &str) -> String {
-        let mut name = pg_name(wanted);
-        let mut n = 1;
-        while !self.0.insert(name.clone()) {
-            n += 1;
-            name = pg_name(&format!("{wanted}{n}"));
-        }
-        name
     }
 }
 
@@ -471,12 +455,4 @@ fn column_def(c: &ColumnPlan) -> String {
         d.push_str(" NOT NULL");
     }
     d
-}
-
-/// The PostgreSQL type a column ended with, by target name (for callers that need it).
-pub fn column_type<'a>(t: &'a TablePlan, name: &str) -> Option<&'a PgType> {
-    t.columns
-        .iter()
-        .find(|c| c.name == name)
-        .map(|c| &c.pg_type)
 }

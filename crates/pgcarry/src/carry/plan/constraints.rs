@@ -2,7 +2,7 @@
 //! expression, DESC, `COLLATE NOCASE` kept case-insensitive), and foreign-key steps with
 //! their actions and deferral. Called by `build` once the columns' names and types are known.
 
-use super::build::NameSet;
+use super::names::NameSet;
 use super::translate::{ExprContext, translate_expr};
 use crate::model::plan::{ColumnPlan, Step, StepKind, TablePlan};
 use crate::model::schema::{ForeignKey, Table};

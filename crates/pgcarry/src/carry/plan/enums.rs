@@ -4,7 +4,8 @@
 
 use crate::model::schema::Table;
 use crate::postgres::ident::quote_literal;
-use crate::sqlite::sql::expr::{Expr, parse_expr};
+use crate::sqlite::sql::expr::Expr;
+use crate::sqlite::sql::parse_expr::parse_expr;
 
 /// The labels of the `CHECK (column IN ('a', 'b', …))` of `t`, if it has one.
 pub fn check_labels(t: &Table, column: &str) -> Option<Vec<String>> {

@@ -7,6 +7,7 @@ pub mod decide;
 pub mod enums;
 pub mod fts;
 pub mod generated;
+mod names;
 pub mod orphans;
 pub mod print;
 pub mod repair;

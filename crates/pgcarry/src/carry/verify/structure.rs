@@ -6,7 +6,7 @@
 //! Read-only: it reports, it never repairs.
 
 use crate::model::outcome::StructureProblem;
-use crate::model::plan::{StepKind, TablePlan};
+use crate::model::plan::{Identity, StepKind, TablePlan};
 use crate::postgres::error::describe_pg_error;
 use crate::postgres::ident::{qualified, quote_ident, quote_literal};
 use postgres::Client;
@@ -21,6 +21,65 @@ fn problem(tp: &TablePlan, what: &str, name: &str, detail: String) -> StructureP
     }
 }
 
+/// What the catalog says of one table: constraints by name (kind, validated), indexes by name
+/// (unique or not), columns by name (NOT NULL, has a default).
+struct Catalog {
+    constraints: HashMap<String, (String, bool)>,
+    indexes: HashMap<String, bool>,
+    columns: HashMap<String, (bool, bool)>,
+}
+
+impl Catalog {
+    fn read(client: &mut Client, rel: &str) -> Result<Catalog, postgres::Error> {
+        let constraints = client
+            .query(
+                &format!(
+                    "SELECT conname::text, contype::text, convalidated \
+                     FROM pg_constraint WHERE conrelid = {rel}::regclass"
+                ),
+                &[],
+            )?
+            .iter()
+            .map(|r| (r.get::<_, String>(0), (r.get(1), r.get(2))))
+            .collect();
+        let indexes = client
+            .query(
+                &format!(
+                    "SELECT c.relname::text, i.indisunique FROM pg_index i \
+                     JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = {rel}::regclass"
+                ),
+                &[],
+            )?
+            .iter()
+            .map(|r| (r.get::<_, String>(0), r.get(1)))
+            .collect();
+        let columns = client
+            .query(
+                &format!(
+                    "SELECT attname::text, attnotnull, atthasdef FROM pg_attribute \
+                     WHERE attrelid = {rel}::regclass AND attnum > 0 AND NOT attisdropped"
+                ),
+                &[],
+            )?
+            .iter()
+            .map(|r| (r.get::<_, String>(0), (r.get(1), r.get(2))))
+            .collect();
+        Ok(Catalog {
+            constraints,
+            indexes,
+            columns,
+        })
+    }
+
+    fn constraints_of_kind(&self, kind: &str) -> HashSet<&str> {
+        self.constraints
+            .iter()
+            .filter(|(_, (k, _))| k == kind)
+            .map(|(n, _)| n.as_str())
+            .collect()
+    }
+}
+
 /// Checks one table against its plan; returns what is missing or wrong, or an error when the
 /// catalog could not be read (the caller tells a lost connection from a missing table).
 pub fn check_table(
@@ -30,64 +89,34 @@ pub fn check_table(
 ) -> Result<Vec<StructureProblem>, String> {
     let pg = |e: postgres::Error| describe_pg_error(&e);
     let rel = quote_literal(&qualified(schema, &tp.name));
+    let catalog = Catalog::read(client, &rel).map_err(pg)?;
+    let mut problems = check_steps(&catalog, tp);
+    for c in tp.columns.iter().filter(|c| c.not_null) {
+        if catalog.columns.get(&c.name).is_none_or(|c| !c.0) {
+            problems.push(problem(
+                tp,
+                "NOT NULL",
+                &c.name,
+                "the column accepts NULL".into(),
+            ));
+        }
+    }
+    if let Some(id) = &tp.identity {
+        problems.extend(check_sequence(client, schema, tp, id).map_err(pg)?);
+    }
+    Ok(problems)
+}
+
+/// Every key, index, check, default and foreign key of the plan is there (foreign keys
+/// validated).
+fn check_steps(catalog: &Catalog, tp: &TablePlan) -> Vec<StructureProblem> {
+    let (pkeys, checks, fkeys) = (
+        catalog.constraints_of_kind("p"),
+        catalog.constraints_of_kind("c"),
+        catalog.constraints_of_kind("f"),
+    );
+    let (indexes, columns) = (&catalog.indexes, &catalog.columns);
     let mut problems = Vec::new();
-
-    // Constraints by name: kind and whether validated.
-    let constraints: HashMap<String, (String, bool)> = client
-        .query(
-            &format!(
-                "SELECT conname::text, contype::text, convalidated \
-                 FROM pg_constraint WHERE conrelid = {rel}::regclass"
-            ),
-            &[],
-        )
-        .map_err(pg)?
-        .iter()
-        .map(|r| {
-            (
-                r.get::<_, String>(0),
-                (r.get::<_, String>(1), r.get::<_, bool>(2)),
-            )
-        })
-        .collect();
-    let indexes: HashMap<String, bool> = client
-        .query(
-            &format!(
-                "SELECT c.relname::text, i.indisunique FROM pg_index i \
-                 JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = {rel}::regclass"
-            ),
-            &[],
-        )
-        .map_err(pg)?
-        .iter()
-        .map(|r| (r.get::<_, String>(0), r.get::<_, bool>(1)))
-        .collect();
-    let columns: HashMap<String, (bool, bool)> = client
-        .query(
-            &format!(
-                "SELECT attname::text, attnotnull, atthasdef FROM pg_attribute \
-                 WHERE attrelid = {rel}::regclass AND attnum > 0 AND NOT attisdropped"
-            ),
-            &[],
-        )
-        .map_err(pg)?
-        .iter()
-        .map(|r| {
-            (
-                r.get::<_, String>(0),
-                (r.get::<_, bool>(1), r.get::<_, bool>(2)),
-            )
-        })
-        .collect();
-
-    let con = |kind: &str| -> HashSet<&str> {
-        constraints
-            .iter()
-            .filter(|(_, (k, _))| k == kind)
-            .map(|(n, _)| n.as_str())
-            .collect()
-    };
-    let (pkeys, checks, fkeys) = (con("p"), con("c"), con("f"));
     for step in tp.post_load.iter().chain(&tp.foreign_keys) {
         let name = step.name.as_str();
         let missing = match step.kind {
@@ -105,7 +134,9 @@ pub fn check_table(
         let what = crate::report::kind_name(step.kind);
         if missing {
             problems.push(problem(tp, what, name, "missing in PostgreSQL".into()));
-        } else if step.kind == StepKind::ForeignKey && constraints.get(name).is_some_and(|c| !c.1) {
+        } else if step.kind == StepKind::ForeignKey
+            && catalog.constraints.get(name).is_some_and(|c| !c.1)
+        {
             problems.push(problem(
                 tp,
                 what,
@@ -114,62 +145,53 @@ pub fn check_table(
             ));
         }
     }
-    for c in tp.columns.iter().filter(|c| c.not_null) {
-        if columns.get(&c.name).is_none_or(|c| !c.0) {
-            problems.push(problem(
-                tp,
-                "NOT NULL",
-                &c.name,
-                "the column accepts NULL".into(),
-            ));
-        }
-    }
-    if let Some(id) = &tp.identity {
-        let qt = qualified(schema, &tp.name);
-        let seq: Option<String> = client
-            .query_one(
-                &format!(
-                    "SELECT pg_get_serial_sequence({}, {})",
-                    quote_literal(&qt),
-                    quote_literal(&id.column)
-                ),
-                &[],
-            )
-            .map_err(pg)?
-            .get(0);
-        match seq {
-            None => problems.push(problem(
-                tp,
-                "sequence",
-                &id.column,
-                "no identity or sequence".into(),
-            )),
-            Some(seq) => {
-                let row = client
-                    .query_one(
-                        &format!(
-                            "SELECT (SELECT max({})::bigint FROM {qt}), \
-                             CASE WHEN s.is_called THEN s.last_value + 1 ELSE s.last_value END \
-                             FROM {seq} s",
-                            quote_ident(&id.column)
-                        ),
-                        &[],
-                    )
-                    .map_err(pg)?;
-                let (max, next): (Option<i64>, i64) = (row.get(0), row.get(1));
-                let floor = max.into_iter().chain(id.last_value).max();
-                if let Some(floor) = floor
-                    && next <= floor
-                {
-                    problems.push(problem(
-                        tp,
-                        "sequence",
-                        &id.column,
-                        format!("next value {next} is not past the largest key {floor}"),
-                    ));
-                }
-            }
-        }
-    }
-    Ok(problems)
+    problems
+}
+
+/// The identity's sequence exists and its next value is past the largest key (and past what
+/// SQLite's `sqlite_sequence` had handed out).
+fn check_sequence(
+    client: &mut Client,
+    schema: &str,
+    tp: &TablePlan,
+    id: &Identity,
+) -> Result<Option<StructureProblem>, postgres::Error> {
+    let qt = qualified(schema, &tp.name);
+    let seq: Option<String> = client
+        .query_one(
+            &format!(
+                "SELECT pg_get_serial_sequence({}, {})",
+                quote_literal(&qt),
+                quote_literal(&id.column)
+            ),
+            &[],
+        )?
+        .get(0);
+    let Some(seq) = seq else {
+        return Ok(Some(problem(
+            tp,
+            "sequence",
+            &id.column,
+            "no identity or sequence".into(),
+        )));
+    };
+    let row = client.query_one(
+        &format!(
+            "SELECT (SELECT max({})::bigint FROM {qt}), \
+             CASE WHEN s.is_called THEN s.last_value + 1 ELSE s.last_value END \
+             FROM {seq} s",
+            quote_ident(&id.column)
+        ),
+        &[],
+    )?;
+    let (max, next): (Option<i64>, i64) = (row.get(0), row.get(1));
+    let floor = max.into_iter().chain(id.last_value).max();
+    Ok(floor.filter(|&floor| next <= floor).map(|floor| {
+        problem(
+            tp,
+            "sequence",
+            &id.column,
+            format!("next value {next} is not past the largest key {floor}"),
+        )
+    }))
 }

@@ -3,8 +3,6 @@
 //! decided by `plan::translate`. Subqueries, row values and window functions have no node: the
 //! parser refuses them (no schema expression pgcarry translates needs them).
 
-pub use super::parse_expr::parse_expr;
-
 /// A SQLite expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expr {
@@ -84,7 +82,7 @@ pub enum Expr {
         collation: String,
     },
     /// `(SELECT …)`, read only when parsing a SELECT (views).
-    Subquery(Box<super::select::Select>),
+    Subquery(Box<Select>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,3 +137,74 @@ pub enum LikeOp {
 #[cfg(test)]
 #[path = "expr_tests.rs"]
 mod tests;
+
+/// A whole SELECT statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Select {
+    /// The first core, then each compound operator with the core it brings.
+    pub first: SelectCore,
+    pub compound: Vec<(Compound, SelectCore)>,
+    pub order_by: Vec<OrderTerm>,
+    /// `LIMIT n [OFFSET m]`, as expressions.
+    pub limit: Option<(Expr, Option<Expr>)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compound {
+    Union,
+    UnionAll,
+    Intersect,
+    Except,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectCore {
+    pub distinct: bool,
+    pub columns: Vec<ResultColumn>,
+    pub from: Vec<FromItem>,
+    pub where_clause: Option<Expr>,
+    pub group_by: Vec<Expr>,
+    pub having: Option<Expr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResultColumn {
+    /// `*`
+    Star,
+    /// `t.*`
+    TableStar(String),
+    /// An expression, its alias, and its source text (SQLite names an unaliased column by it).
+    Expr {
+        expr: Expr,
+        alias: Option<String>,
+        text: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Join {
+    /// The first table.
+    First,
+    /// `,` or `CROSS JOIN`.
+    Cross,
+    Inner,
+    Left,
+}
+
+/// One table in FROM, with how it joins the ones before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FromItem {
+    pub join: Join,
+    pub table: String,
+    pub alias: Option<String>,
+    pub on: Option<Expr>,
+    pub using: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderTerm {
+    pub expr: Expr,
+    pub descending: bool,
+    /// `NULLS FIRST` (true) or `NULLS LAST` (false) when written.
+    pub nulls_first: Option<bool>,
+}

@@ -1,4 +1,5 @@
 use super::*;
+use crate::sqlite::sql::parse_expr::parse_expr;
 
 fn parse(sql: &str) -> Expr {
     parse_expr(sql).unwrap_or_else(|e| panic!("{sql}: {e}"))

@@ -9,8 +9,8 @@
 mod create;
 pub mod expr;
 pub mod fts;
-mod parse_expr;
-pub mod select;
+pub mod parse_expr;
+pub use parse_expr::select;
 pub(crate) mod tokenize;
 pub mod trigger;
 

@@ -16,7 +16,8 @@ pub use default::translate_default;
 
 use crate::model::types::PgType;
 use crate::postgres::ident::{quote_ident, quote_literal};
-use crate::sqlite::sql::expr::{BinaryOp, Expr, LikeOp, UnaryOp, parse_expr};
+use crate::sqlite::sql::expr::{BinaryOp, Expr, LikeOp, UnaryOp};
+use crate::sqlite::sql::parse_expr::parse_expr;
 
 /// What a translation needs to know about the table.
 pub struct ExprContext<'a> {

@@ -8,12 +8,14 @@
 //! (`fact_id` → `facts.id`) become foreign keys only when every value has its parent.
 
 use super::JsonError;
-use super::discover::{Collection, Kind, Store};
 use super::read::Record;
 use super::stats::{Field, Node, Stats};
 pub use super::storage::{Storage, storage, widened};
+use super::store::{Collection, Kind, Store};
 use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashMap};
+
+mod references;
 
 /// Objects nested deeper than this many path segments are kept as one jsonb column.
 pub const MAX_DEPTH: usize = 3;
@@ -302,7 +304,7 @@ pub fn infer(store: &mut Store) -> Result<Layout, JsonError> {
             key_reason,
         });
     }
-    super::references::find(&mut b.layout, &roots);
+    references::find(&mut b.layout, &roots);
     Ok(b.layout)
 }
 
@@ -469,5 +471,4 @@ impl Builder {
 }
 
 #[cfg(test)]
-#[path = "layout_tests.rs"]
 mod tests;

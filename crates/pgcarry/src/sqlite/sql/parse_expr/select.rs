@@ -3,81 +3,12 @@
 //! Subqueries, CTEs, window functions and NATURAL joins are refused with where they start;
 //! what the SELECT means in PostgreSQL is decided by `plan::translate::view`.
 
-use super::SqlError;
-use super::expr::Expr;
-use super::parse_expr::expr_at_cursor;
-use super::tokenize::{Cursor, Kind};
-
-/// A whole SELECT statement.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Select {
-    /// The first core, then each compound operator with the core it brings.
-    pub first: SelectCore,
-    pub compound: Vec<(Compound, SelectCore)>,
-    pub order_by: Vec<OrderTerm>,
-    /// `LIMIT n [OFFSET m]`, as expressions.
-    pub limit: Option<(Expr, Option<Expr>)>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compound {
-    Union,
-    UnionAll,
-    Intersect,
-    Except,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SelectCore {
-    pub distinct: bool,
-    pub columns: Vec<ResultColumn>,
-    pub from: Vec<FromItem>,
-    pub where_clause: Option<Expr>,
-    pub group_by: Vec<Expr>,
-    pub having: Option<Expr>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResultColumn {
-    /// `*`
-    Star,
-    /// `t.*`
-    TableStar(String),
-    /// An expression, its alias, and its source text (SQLite names an unaliased column by it).
-    Expr {
-        expr: Expr,
-        alias: Option<String>,
-        text: String,
-    },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Join {
-    /// The first table.
-    First,
-    /// `,` or `CROSS JOIN`.
-    Cross,
-    Inner,
-    Left,
-}
-
-/// One table in FROM, with how it joins the ones before it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FromItem {
-    pub join: Join,
-    pub table: String,
-    pub alias: Option<String>,
-    pub on: Option<Expr>,
-    pub using: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderTerm {
-    pub expr: Expr,
-    pub descending: bool,
-    /// `NULLS FIRST` (true) or `NULLS LAST` (false) when written.
-    pub nulls_first: Option<bool>,
-}
+use super::expr_at_cursor;
+use crate::sqlite::sql::SqlError;
+pub use crate::sqlite::sql::expr::{
+    Compound, FromItem, Join, OrderTerm, ResultColumn, Select, SelectCore,
+};
+use crate::sqlite::sql::tokenize::{Cursor, Kind};
 
 /// Words that end a clause and so can never be a bare alias.
 const CLAUSE_WORDS: [&str; 22] = [
@@ -341,6 +272,7 @@ fn from_item(c: &mut Cursor, join: Join) -> Result<FromItem, SqlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sqlite::sql::expr::Expr;
 
     #[test]
     fn reads_joins_aliases_and_compounds() {

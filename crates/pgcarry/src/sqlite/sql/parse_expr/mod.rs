@@ -5,6 +5,8 @@ use super::SqlError;
 use super::expr::{BinaryOp, Expr, LikeOp, NowKind, UnaryOp};
 use super::tokenize::{Cursor, Kind, Token};
 
+pub mod select;
+
 /// Parses one expression at the cursor, stopping before the first token that cannot continue it.
 pub(crate) fn expr_at_cursor(c: &mut Cursor) -> Result<Expr, SqlError> {
     expr(c, 0)
@@ -283,7 +285,7 @@ fn primary(c: &mut Cursor) -> Result<Expr, SqlError> {
         Kind::Op if t.is_op("(") => {
             c.next();
             if c.at_kw("SELECT") && c.keep_qualifiers {
-                let select = super::select::select_at(c)?;
+                let select = select::select_at(c)?;
                 c.expect_op(")")?;
                 return Ok(Expr::Subquery(Box::new(select)));
             }

@@ -4,8 +4,8 @@
 //! its parent, a value of another kind, or a parent keyed otherwise than by `id`: no foreign
 //! key (nothing to report; the column is loaded as is).
 
-use super::layout::{Layout, Reference, Role, Storage};
-use super::stats::Node;
+use super::{Layout, Reference, Role, Storage};
+use crate::json::stats::Node;
 
 /// `x_id` columns of a collection whose every value is an `id` of collection `x`/`xs`.
 pub fn find(layout: &mut Layout, roots: &[Node]) {
