@@ -94,6 +94,9 @@ impl Decimal {
 
     /// Significant digits before the point, and digits after it once trailing zeros go.
     pub fn precision_needs(&self) -> (u32, u32) {
+        if self.digits.is_empty() {
+            return (0, 0); // zero, however many fraction digits it is written with
+        }
         let scale = self.scale as usize;
         let int_digits = self.digits.len().saturating_sub(scale);
         let frac = if self.digits.len() >= scale {
@@ -310,6 +313,16 @@ mod tests {
         assert!(!d.fits(4, 2));
         assert!(!parse_decimal(b"0.999").unwrap().fits(10, 2));
         assert_eq!(d.with_scale(4).to_text(), "123.4500");
+    }
+
+    #[test]
+    fn zero_with_fraction_digits_fits_any_scale() {
+        // `0.000` in a NUMERIC(10,1) column was refused as "does not fit numeric(10,1)
+        // without rounding" (found by the encoder's property tests).
+        let zero = parse_decimal(b"0.000").unwrap();
+        assert_eq!(zero.precision_needs(), (0, 0));
+        assert!(zero.fits(10, 1));
+        assert!(zero.fits(1, 0));
     }
 
     #[test]
