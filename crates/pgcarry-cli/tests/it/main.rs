@@ -19,6 +19,7 @@ mod rejects;
 mod repairs;
 mod resume;
 mod sample;
+mod snapshots;
 mod sqlite_schema;
 mod sqlite_types;
 mod tls;
