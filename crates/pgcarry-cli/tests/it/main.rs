@@ -18,6 +18,7 @@ mod orphans;
 mod rejects;
 mod repairs;
 mod resume;
+mod round_trips;
 mod sample;
 mod snapshots;
 mod sqlite_schema;
