@@ -220,3 +220,41 @@ skip = true
         .assert()
         .success();
 }
+
+// Decimal text with more trailing zeros than the configured scale ('1.500' in numeric(10,1))
+// made verify report the row as changed, and zero written as '0.000' was rejected.
+#[test]
+fn decimals_with_zeros_beyond_a_configured_scale_load_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(
+        dir.path(),
+        "prices.db",
+        "CREATE TABLE prices (id INTEGER PRIMARY KEY, amount TEXT);
+         INSERT INTO prices VALUES (1, '1.500'), (2, '1.5'), (3, '0.000'), (4, '-20.10');",
+    );
+    std::fs::write(
+        dir.path().join("pgcarry.toml"),
+        "[tables.prices.columns.amount]\ntype = \"numeric(10,1)\"\n",
+    )
+    .unwrap();
+    let db = test_db("config_numeric_scale");
+    migrate_cmd(dir.path(), &src, &db.url)
+        .args(["--config", "pgcarry.toml"])
+        .assert()
+        .code(0);
+    let amounts: Vec<String> = db
+        .client()
+        .query("SELECT amount::text FROM prices ORDER BY id", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(amounts, ["1.5", "1.5", "0.0", "-20.1"]);
+    pgcarry()
+        .current_dir(dir.path())
+        .arg("verify")
+        .arg(&src)
+        .args(["--to", &db.url, "--config", "pgcarry.toml"])
+        .assert()
+        .code(0);
+}

@@ -13,6 +13,8 @@
 //! twice. Nothing here reads a database.
 
 pub mod jsonb;
+#[cfg(test)]
+mod proptests;
 
 use crate::formats::copy::{TupleError, fields};
 use crate::model::plan::TablePlan;

@@ -9,3 +9,7 @@ pub mod epoch;
 pub mod json;
 pub mod numeric;
 pub mod text;
+
+/// Round-trip property tests; their strategies and decoders serve the encoder's tests too.
+#[cfg(test)]
+pub(crate) mod proptests;

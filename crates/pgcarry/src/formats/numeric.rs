@@ -94,6 +94,9 @@ impl Decimal {
 
     /// Significant digits before the point, and digits after it once trailing zeros go.
     pub fn precision_needs(&self) -> (u32, u32) {
+        if self.digits.is_empty() {
+            return (0, 0); // zero, however many fraction digits it is written with
+        }
         let scale = self.scale as usize;
         let int_digits = self.digits.len().saturating_sub(scale);
         let frac = if self.digits.len() >= scale {
@@ -115,7 +118,9 @@ impl Decimal {
         needed_scale <= scale && int_digits <= precision.saturating_sub(scale)
     }
 
-    /// The same value displayed with exactly `scale` fraction digits (only ever adds zeros).
+    /// The same value displayed with exactly `scale` fraction digits, as `numeric(p, scale)`
+    /// stores it: adds zeros, or drops trailing zeros. It never drops a nonzero digit (the
+    /// scale then stays wider): check [`Decimal::fits`] first.
     pub fn with_scale(&self, scale: u32) -> Decimal {
         let mut d = self.clone();
         if scale > d.scale {
@@ -123,6 +128,13 @@ impl Decimal {
                 d.digits
                     .extend(std::iter::repeat_n(b'0', (scale - d.scale) as usize));
             }
+            d.scale = scale;
+        }
+        while d.scale > scale && d.digits.last() == Some(&b'0') {
+            d.digits.pop();
+            d.scale -= 1;
+        }
+        if d.digits.is_empty() {
             d.scale = scale;
         }
         d
@@ -310,6 +322,39 @@ mod tests {
         assert!(!d.fits(4, 2));
         assert!(!parse_decimal(b"0.999").unwrap().fits(10, 2));
         assert_eq!(d.with_scale(4).to_text(), "123.4500");
+    }
+
+    #[test]
+    fn zero_with_fraction_digits_fits_any_scale() {
+        // `0.000` in a NUMERIC(10,1) column was refused as "does not fit numeric(10,1)
+        // without rounding" (found by the encoder's property tests).
+        let zero = parse_decimal(b"0.000").unwrap();
+        assert_eq!(zero.precision_needs(), (0, 0));
+        assert!(zero.fits(10, 1));
+        assert!(zero.fits(1, 0));
+    }
+
+    #[test]
+    fn trailing_zeros_beyond_the_column_scale_are_dropped() {
+        // `1.500` in a numeric(10,1) column was sent with display scale 3; PostgreSQL stores
+        // it with scale 1, so verification reported the row as changed.
+        assert_eq!(
+            parse_decimal(b"1.500").unwrap().with_scale(1).to_text(),
+            "1.5"
+        );
+        assert_eq!(
+            parse_decimal(b"-0.00").unwrap().with_scale(1).to_text(),
+            "0.0"
+        );
+        assert_eq!(
+            parse_decimal(b"100.00").unwrap().with_scale(0).to_text(),
+            "100"
+        );
+        // A nonzero digit is never dropped.
+        assert_eq!(
+            parse_decimal(b"1.25").unwrap().with_scale(1).to_text(),
+            "1.25"
+        );
     }
 
     #[test]

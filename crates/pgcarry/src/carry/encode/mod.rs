@@ -4,3 +4,5 @@
 
 pub mod row;
 pub mod value;
+#[cfg(test)]
+mod value_proptests;
