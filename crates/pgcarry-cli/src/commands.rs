@@ -6,9 +6,9 @@ use crate::cli::{
 };
 use crate::progress::Terminal;
 use anyhow::Context;
-use pgcarry::carry::execute::ddl::IfExists;
 use pgcarry::carry::prepare::{self, MigrateRequest, Prepared, RunError};
 use pgcarry::model::outcome::Outcome;
+use pgcarry::model::plan::IfExists;
 use pgcarry::postgres::conn::ConnSettings;
 use pgcarry::report::Report;
 use pgcarry::work::progress::Progress;
@@ -70,18 +70,16 @@ fn plan(a: PlanArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-/// The load options; a JSON store upserts by default (it is migrated again as it grows).
-fn request(common: &CommonArgs, load: &LoadArgs, prepared: &Prepared) -> MigrateRequest {
-    let json = prepared.staging.is_some();
+/// The load options, as given (the library resolves the defaults).
+fn request(common: &CommonArgs, load: &LoadArgs) -> MigrateRequest {
     MigrateRequest {
         jobs: jobs(common),
-        if_exists: match load.if_exists {
-            None if json => IfExists::Upsert,
-            None | Some(IfExistsArg::Fail) => IfExists::Fail,
-            Some(IfExistsArg::Truncate) => IfExists::Truncate,
-            Some(IfExistsArg::Drop) => IfExists::Drop,
-            Some(IfExistsArg::Upsert) => IfExists::Upsert,
-        },
+        if_exists: load.if_exists.map(|a| match a {
+            IfExistsArg::Fail => IfExists::Fail,
+            IfExistsArg::Truncate => IfExists::Truncate,
+            IfExistsArg::Drop => IfExists::Drop,
+            IfExistsArg::Upsert => IfExists::Upsert,
+        }),
         rejects: load.rejects.clone(),
         verify: !load.no_verify,
     }
@@ -109,12 +107,7 @@ fn migrate(a: MigrateArgs) -> anyhow::Result<u8> {
         ));
     }
     let prepared = prepare::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
-    let report = prepare::migrate(
-        &prepared,
-        &target,
-        &request(&a.common, &a.load, &prepared),
-        &progress,
-    )?;
+    let report = prepare::migrate(&prepared, &target, &request(&a.common, &a.load), &progress)?;
     finish(&report, &a.load)
 }
 
@@ -160,12 +153,7 @@ fn rehearse(a: RehearseArgs) -> anyhow::Result<u8> {
         std::process::exit(130);
     });
     let target = ConnSettings::parse(&cluster.url()).map_err(|e| RunError::Other(e.to_string()))?;
-    let result = prepare::migrate(
-        &prepared,
-        &target,
-        &request(&a.common, &a.load, &prepared),
-        &progress,
-    );
+    let result = prepare::migrate(&prepared, &target, &request(&a.common, &a.load), &progress);
     let code = match &result {
         Ok(report) => finish(report, &a.load),
         Err(_) => Ok(1),

@@ -15,6 +15,7 @@ mod generated;
 mod harness;
 mod json;
 mod orphans;
+mod plan_statements;
 mod rejects;
 mod repairs;
 mod resume;

@@ -11,5 +11,6 @@ pub mod copy_in;
 pub mod copy_out;
 pub mod error;
 pub mod ident;
+pub mod state_sql;
 mod tls;
 pub mod wait;

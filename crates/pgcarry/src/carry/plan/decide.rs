@@ -127,15 +127,34 @@ fn int_type_for(min: i64, max: i64, at_least: &PgType) -> PgType {
     } else {
         PgType::BigInt
     };
-    let rank = |t: &PgType| match t {
-        PgType::SmallInt => 0,
-        PgType::Integer => 1,
-        _ => 2,
-    };
     if rank(&need) > rank(at_least) {
         need
     } else {
         at_least.clone()
+    }
+}
+
+/// The one order in which number types widen: each holds every value of those below it.
+/// `numeric` without a precision holds any integer; other types are not ranked.
+fn rank(t: &PgType) -> Option<u8> {
+    match t {
+        PgType::SmallInt => Some(0),
+        PgType::Integer => Some(1),
+        PgType::BigInt => Some(2),
+        PgType::Numeric {
+            precision_scale: None,
+        } => Some(3),
+        _ => None,
+    }
+}
+
+/// True when every value of a column of type `from` converts exactly to type `to`, and `to`
+/// is wider: a larger integer type or numeric, or text for varchar(n). What `--if-exists
+/// upsert` may change an existing column to when new rows need more room.
+pub fn widens(from: &PgType, to: &PgType) -> bool {
+    match (rank(from), rank(to)) {
+        (Some(a), Some(b)) => a < b,
+        _ => matches!((from, to), (PgType::Varchar { .. }, PgType::Text)),
     }
 }
 

@@ -1,7 +1,9 @@
 //! The plan as a person reads it: tables, columns with their types and reasons, keys, indexes,
-//! constraints, warnings and what is not migrated; with `sql`, every statement that will run.
+//! constraints, warnings and what is not migrated; with `sql`, every statement that will run,
+//! in order, grouped by phase ([`super::statements`]).
 
-use crate::model::plan::{Plan, StepKind};
+use super::statements::Runs;
+use crate::model::plan::{IfExists, Plan, StepKind};
 use std::fmt::Write;
 
 pub fn render(plan: &Plan, sql: bool) -> String {
@@ -74,6 +76,7 @@ pub fn render(plan: &Plan, sql: bool) -> String {
                 StepKind::ForeignKey => "foreign key",
                 StepKind::View => "view",
                 StepKind::Search => "search",
+                StepKind::Sequence => "sequence",
             };
             let _ = writeln!(o, "  {kind:<12} {}{}", s.name, key_detail(s, &plan.schema));
         }
@@ -83,20 +86,11 @@ pub fn render(plan: &Plan, sql: bool) -> String {
                 None => writeln!(o, "  {:<12} {} starts at 1", "identity", id.column),
             };
         }
-        if sql {
-            let _ = writeln!(o, "\n  {};", t.create_sql.replace('\n', "\n  "));
-            for s in t.post_load.iter().chain(&t.foreign_keys) {
-                let _ = writeln!(o, "  {};", s.sql);
-            }
-        }
     }
     if !plan.views.is_empty() {
         let _ = writeln!(o, "\nViews ({}):", plan.views.len());
         for v in &plan.views {
             let _ = writeln!(o, "  {}", v.name);
-            if sql {
-                let _ = writeln!(o, "  {};", v.sql.replace('\n', "\n  "));
-            }
         }
     }
     if !plan.warnings.is_empty() {
@@ -145,7 +139,47 @@ pub fn render(plan: &Plan, sql: bool) -> String {
             );
         }
     }
+    if sql {
+        render_statements(&mut o, plan);
+    }
     o
+}
+
+/// Every statement `migrate` sends, phase by phase, each with when it runs unless always.
+fn render_statements(o: &mut String, plan: &Plan) {
+    let _ = writeln!(o, "\nStatements, in the order migrate sends them:");
+    for phase in super::statements::phases(plan) {
+        let _ = writeln!(o, "\n-- {}", phase.title);
+        for s in &phase.statements {
+            if let Some(note) = runs_note(s.runs) {
+                let _ = writeln!(o, "-- {note}:");
+            }
+            let _ = writeln!(o, "{};", s.sql);
+        }
+    }
+}
+
+fn runs_note(runs: Runs) -> Option<String> {
+    Some(match runs {
+        Runs::Always => return None,
+        Runs::ResumeState => "resume state (schema pgcarry)".into(),
+        Runs::NextRanges => "each key range after the first".into(),
+        Runs::Existing(modes) => {
+            let modes: Vec<&str> = modes
+                .iter()
+                .map(|m| match m {
+                    IfExists::Fail => "fail",
+                    IfExists::Truncate => "truncate",
+                    IfExists::Drop => "drop",
+                    IfExists::Upsert => "upsert",
+                })
+                .collect();
+            format!(
+                "only if the table exists, with --if-exists {}",
+                modes.join("|")
+            )
+        }
+    })
 }
 
 fn type_label(c: &crate::model::plan::ColumnPlan) -> String {
