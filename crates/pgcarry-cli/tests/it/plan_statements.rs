@@ -9,7 +9,9 @@
 //! placeholder matches whatever the run put there), and every statement the plan says runs in
 //! that situation must have been seen.
 
-use crate::support::{log_statements, logged_statements, pgcarry, sample_db, test_db};
+use crate::support::{
+    log_statements, logged_statements, migrate_cmd, pgcarry, sample_db, sqlite_fixture, test_db,
+};
 use pgcarry::carry::plan::statements::{Runs, phases};
 use pgcarry::model::plan::{IfExists, Plan};
 use std::path::Path;
@@ -242,4 +244,37 @@ fn an_upsert_runs_only_the_statements_of_the_plan() {
     for t in &plan.tables {
         assert!(!writes.contains(&normalise(&t.create_sql)), "{}", t.name);
     }
+}
+
+// PostgreSQL refuses a table of more than 1600 columns; the load used to find out only at
+// CREATE TABLE (and checked a limit of 32767 after its COPY had started). The plan knows.
+#[test]
+fn a_table_wider_than_postgresql_allows_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let cols: Vec<String> = (0..1600).map(|i| format!("c{i} INTEGER")).collect();
+    let src = sqlite_fixture(
+        dir.path(),
+        "wide.db",
+        &format!(
+            "CREATE TABLE wide (id INTEGER PRIMARY KEY, {});
+             INSERT INTO wide (id) VALUES (1);",
+            cols.join(", ")
+        ),
+    );
+    let db = test_db("plan_wide");
+    let out = migrate_cmd(dir.path(), &src, &db.url).assert().code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("wide has 1601 columns") && stderr.contains("at most 1600"),
+        "{stderr}"
+    );
+    let schemas: i64 = db
+        .client()
+        .query_one(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'pgcarry'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(schemas, 0, "nothing may be written");
 }
