@@ -410,21 +410,26 @@ fn stream_rows(
         Ok(())
     })
     .map_err(|e| Streamed::Load(e.into()))?;
-    result.map(drop).map_err(|e| match e {
+    result.map(drop).map_err(|e| row_error(job, e))
+}
+
+/// What stopped the reading of a row, as the range's load reports it.
+fn row_error(job: &Job<'_>, e: RowError) -> Streamed {
+    match e {
         RowError::Sqlite(e) => Streamed::Load(
             SqliteError::query(
                 job.snapshot.path(),
-                format!("read table {}", source.name),
+                format!("read table {}", job.source.name),
                 e,
             )
             .into(),
         ),
         RowError::Rejects(e) => Streamed::Load(LoadError::Rejects {
-            table: tp.name.clone(),
+            table: job.tp.name.clone(),
             source: e,
         }),
         RowError::Io(io) => Streamed::Copy(io),
-    })
+    }
 }
 
 /// Records the table's state in the range's transaction, commits it with its rejects, and
