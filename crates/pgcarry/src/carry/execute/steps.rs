@@ -19,6 +19,7 @@ pub(super) const LOCAL: [StepKind; 6] = [
     StepKind::Default,
     StepKind::Search,
 ];
+
 impl Run<'_> {
     /// Runs the post-load steps of table `i` of the given kinds, on `client`; failures are
     /// kept for the report.
