@@ -55,18 +55,16 @@ fn plan(a: PlanArgs) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-/// The load options; a JSON store upserts by default (it is migrated again as it grows).
-fn request(common: &CommonArgs, load: &LoadArgs, prepared: &Prepared) -> MigrateRequest {
-    let json = prepared.staging.is_some();
+/// The load options, as given (the library resolves the defaults).
+fn request(common: &CommonArgs, load: &LoadArgs) -> MigrateRequest {
     MigrateRequest {
         jobs: jobs(common),
-        if_exists: match load.if_exists {
-            None if json => IfExists::Upsert,
-            None | Some(IfExistsArg::Fail) => IfExists::Fail,
-            Some(IfExistsArg::Truncate) => IfExists::Truncate,
-            Some(IfExistsArg::Drop) => IfExists::Drop,
-            Some(IfExistsArg::Upsert) => IfExists::Upsert,
-        },
+        if_exists: load.if_exists.map(|a| match a {
+            IfExistsArg::Fail => IfExists::Fail,
+            IfExistsArg::Truncate => IfExists::Truncate,
+            IfExistsArg::Drop => IfExists::Drop,
+            IfExistsArg::Upsert => IfExists::Upsert,
+        }),
         rejects: load.rejects.clone(),
         verify: !load.no_verify,
     }
@@ -94,12 +92,7 @@ fn migrate(a: MigrateArgs) -> anyhow::Result<ExitStatus> {
         ));
     }
     let prepared = pgcarry::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
-    let report = pgcarry::migrate(
-        &prepared,
-        &target,
-        &request(&a.common, &a.load, &prepared),
-        &progress,
-    )?;
+    let report = pgcarry::migrate(&prepared, &target, &request(&a.common, &a.load), &progress)?;
     finish(&report, &a.load)
 }
 
@@ -145,12 +138,7 @@ fn rehearse(a: RehearseArgs) -> anyhow::Result<ExitStatus> {
         std::process::exit(130);
     });
     let target = ConnSettings::parse(&cluster.url()).map_err(|e| RunError::Other(e.to_string()))?;
-    let result = pgcarry::migrate(
-        &prepared,
-        &target,
-        &request(&a.common, &a.load, &prepared),
-        &progress,
-    );
+    let result = pgcarry::migrate(&prepared, &target, &request(&a.common, &a.load), &progress);
     let code = match &result {
         Ok(report) => finish(report, &a.load),
         Err(_) => Ok(ExitStatus::Failure),

@@ -20,7 +20,7 @@
 //! let target = ConnSettings::parse("postgresql://app@localhost/app")?;
 //! let request = MigrateRequest {
 //!     jobs: 2,
-//!     if_exists: IfExists::Fail,
+//!     if_exists: Some(IfExists::Fail),
 //!     rejects: "rejects.ndjson".into(),
 //!     verify: true,
 //! };
@@ -41,14 +41,14 @@ mod sample;
 mod sqlite;
 mod work;
 
-pub use carry::execute::ddl::IfExists;
 pub use carry::plan::print::render as render_plan;
+pub use carry::plan::statements::{Phase, Runs, Statement, phases as plan_statements};
 pub use carry::prepare::{
     MigrateRequest, PrepareOptions, Prepared, RunError, backup, generate_sample, migrate, prepare,
     start_cluster, verify,
 };
 pub use model::outcome::{ExitStatus, Outcome};
-pub use model::plan::{OrphanPolicy, Plan, Repair};
+pub use model::plan::{IfExists, OrphanPolicy, Plan, Repair};
 pub use postgres::cluster::{ClusterError, ClusterOptions, KeptCluster, LocalCluster};
 pub use postgres::conn::{ConnError, ConnSettings};
 pub use postgres::wait::{Ready, WaitError, parse_duration, wait};

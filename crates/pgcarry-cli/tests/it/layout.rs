@@ -1,6 +1,7 @@
 //! The library's house rules, checked on its source: every import arrow points down (no two
-//! sibling modules use each other, directly or round a loop, at any level of the tree). Test
-//! code (`#[cfg(test)]` modules and `*tests.rs` files) is left out.
+//! sibling modules use each other, directly or round a loop, at any level of the tree), and no
+//! function of the library runs over 150 lines. Test code (`#[cfg(test)]` modules and
+//! `*tests.rs` files) is left out of both.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -278,4 +279,121 @@ fn the_vocabulary_imports_nothing_above_it() {
             .collect();
         assert!(up.is_empty(), "{bottom} imports {up:?}");
     }
+}
+/// Each function's name, file, first line and length in lines, by brace counting over the text
+/// with strings, characters and comments blanked.
+fn function_lengths() -> Vec<(usize, String, PathBuf, usize)> {
+    let mut out = Vec::new();
+    for (_, path, text) in library_files() {
+        let lines: Vec<String> = text.lines().map(code_only).collect();
+        for (i, line) in lines.iter().enumerate() {
+            let Some(name) = fn_name(line) else { continue };
+            let mut depth = 0i64;
+            let mut opened = false;
+            for (j, l) in lines.iter().enumerate().skip(i) {
+                if !opened && depth == 0 && l.trim_end().ends_with(';') {
+                    break; // a declaration without a body
+                }
+                for c in l.chars() {
+                    match c {
+                        '{' => {
+                            depth += 1;
+                            opened = true;
+                        }
+                        '}' => depth -= 1,
+                        _ => {}
+                    }
+                }
+                if opened && depth <= 0 {
+                    out.push((j - i + 1, name.clone(), path.clone(), i + 1));
+                    break;
+                }
+            }
+        }
+    }
+    out.sort_by_key(|f| std::cmp::Reverse(f.0));
+    out
+}
+
+fn fn_name(line: &str) -> Option<String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let at = words.iter().position(|w| *w == "fn")?;
+    let modifiers = [
+        "pub",
+        "pub(crate)",
+        "pub(super)",
+        "const",
+        "unsafe",
+        "async",
+        "extern",
+    ];
+    if !words[..at].iter().all(|w| modifiers.contains(w)) {
+        return None;
+    }
+    let name = words.get(at + 1)?;
+    Some(name.split(['(', '<']).next().unwrap_or(name).to_string())
+}
+
+/// A line with its string and character literals emptied and its comment cut (good enough for
+/// counting braces in rustfmt-formatted code; multi-line strings hold no braces we count).
+fn code_only(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '/' if chars.peek() == Some(&'/') => break,
+            '"' => {
+                while let Some(d) = chars.next() {
+                    match d {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+                out.push_str("\"\"");
+            }
+            '\'' => {
+                // A char literal ('x', '\n', '{') or a lifetime ('a).
+                let rest: String = chars.clone().take(3).collect();
+                let mut it = rest.chars();
+                match (it.next(), it.next(), it.next()) {
+                    (Some('\\'), _, _) => {
+                        for d in chars.by_ref() {
+                            if d == '\'' {
+                                break;
+                            }
+                        }
+                    }
+                    (Some(_), Some('\''), _) => {
+                        chars.next();
+                        chars.next();
+                    }
+                    _ => out.push(c),
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[test]
+fn no_library_function_runs_over_150_lines() {
+    let lengths = function_lengths();
+    assert!(
+        lengths.len() > 100,
+        "too few functions found: the reader is broken"
+    );
+    let long: Vec<String> = lengths
+        .iter()
+        .filter(|(n, ..)| *n > 150)
+        .map(|(n, name, path, line)| format!("{n} lines: {name} at {}:{line}", path.display()))
+        .collect();
+    assert!(
+        long.is_empty(),
+        "functions over 150 lines:\n{}",
+        long.join("\n")
+    );
 }

@@ -2,14 +2,14 @@
 //! returns plain values; the command line only parses flags, prints and maps errors to exit
 //! codes.
 
-use crate::carry::execute::ddl::IfExists;
 use crate::carry::execute::{MigrateError, MigrateOptions};
 use crate::carry::plan::build::{PlanOptions, build};
 use crate::carry::plan::decide::{hint, probe};
+use crate::carry::plan::skips;
 use crate::json::{self, JsonError};
 use crate::model::config::Config;
 use crate::model::outcome::ExitStatus;
-use crate::model::plan::{OrphanPolicy, Plan};
+use crate::model::plan::{IfExists, OrphanPolicy, Plan};
 use crate::model::schema::SourceSchema;
 use crate::postgres::cluster::{ClusterError, ClusterOptions, LocalCluster};
 use crate::postgres::conn::{ConnError, ConnSettings};
@@ -161,12 +161,9 @@ pub fn prepare(
         None => Config::default(),
     };
     let (path, staged) = match source_path(source)? {
-        SourcePath::Sqlite(p) if config.collections.is_empty() => (p, None),
-        SourcePath::Sqlite(_) => {
-            return Err(RunError::Usage(format!(
-                "{}: [collections] are for JSON stores; {source} is a SQLite database",
-                config.source_name()
-            )));
+        SourcePath::Sqlite(p) => {
+            skips::refuse_collections(&config, source).map_err(RunError::Usage)?;
+            (p, None)
         }
         SourcePath::Json(p) => {
             let staged = json::stage(&p, &config, progress)?;
@@ -178,37 +175,7 @@ pub fn prepare(
         let conn = snapshot.connection();
         introspect::introspect(&conn, &path)?
     };
-    let names: Vec<(String, Vec<String>)> = model
-        .tables
-        .iter()
-        .map(|t| {
-            (
-                t.name.clone(),
-                t.columns.iter().map(|c| c.name.clone()).collect(),
-            )
-        })
-        .collect();
-    let unknown = config.unknown_names(&names);
-    if !unknown.is_empty() {
-        return Err(RunError::Usage(format!(
-            "{} names what the source does not have: {}",
-            config.source_name(),
-            unknown.join(", ")
-        )));
-    }
-    // Tables the config skips are neither scanned nor migrated; the plan says so.
-    let (kept, skipped): (Vec<_>, Vec<_>) = std::mem::take(&mut model.tables)
-        .into_iter()
-        .partition(|t| !config.table(&t.name).is_some_and(|c| c.skip));
-    model.tables = kept;
-    let columns_skipped = config.skip_columns(&mut model).map_err(RunError::Usage)?;
-    model
-        .skipped
-        .extend(skipped.into_iter().map(|t| crate::model::schema::Skipped {
-            name: t.name,
-            reason: format!("skipped by {}", config.source_name()),
-        }));
-    model.skipped.extend(columns_skipped);
+    skips::apply(&config, &mut model).map_err(RunError::Usage)?;
     progress.phase("scan");
     let stats = scan_all(&snapshot, &model, jobs, progress)?;
     for (t, st) in model.tables.iter_mut().zip(&stats) {
@@ -218,43 +185,24 @@ pub fn prepare(
             }
         }
     }
-    let mut plan = build(
+    let (summary, staging) = match staged {
+        Some(s) => (Some(s.summary), Some(s.dir)),
+        None => (None, None),
+    };
+    let plan = build(
         &model,
         &stats,
-        &PlanOptions {
+        PlanOptions {
             source: source.to_string(),
             schema: schema.to_string(),
             orphans,
             config,
             repair,
             chunk_rows: opts.chunk_rows,
+            json: summary,
         },
-    );
-    let staging = staged.map(|s| {
-        for f in &s.summary.not_loaded {
-            plan.warnings.push(crate::model::plan::Warning {
-                table: None,
-                column: None,
-                message: format!("{}: {}", f.path, f.reason),
-            });
-        }
-        plan.json = Some(s.summary);
-        s.dir
-    });
-    if orphans == OrphanPolicy::Fail && !plan.orphans.is_empty() {
-        let list: Vec<String> = plan
-            .orphans
-            .iter()
-            .map(|o| format!("  - {}", o.describe()))
-            .collect();
-        return Err(RunError::Usage(format!(
-            "rows reference missing parents (SQLite never checked them), and --orphans fail \
-             refuses to migrate them; nothing was written:\n{}\nFix them in the source, or use \
-             --orphans skip-constraint to load every row without those foreign keys, --orphans reject to \
-             send those rows to the rejects file, or --orphans null to detach them",
-            list.join("\n")
-        )));
-    }
+    )
+    .map_err(|e| RunError::Usage(e.to_string()))?;
     Ok(Prepared {
         snapshot,
         model,
@@ -291,10 +239,24 @@ fn scan_all(
 
 pub struct MigrateRequest {
     pub jobs: usize,
-    pub if_exists: IfExists,
+    /// `--if-exists`, when given; [`resolve`] picks the default for the source.
+    pub if_exists: Option<IfExists>,
     pub rejects: PathBuf,
     /// Verify after the load (the default); false for `--no-verify`.
     pub verify: bool,
+}
+
+/// The run's settings, every default resolved once: what the executor is told, complete. A
+/// JSON store upserts into existing tables unless `--if-exists` says otherwise (it is migrated
+/// again as it grows); a SQLite file refuses them.
+pub fn resolve(prepared: &Prepared, target: &ConnSettings, req: &MigrateRequest) -> MigrateOptions {
+    MigrateOptions {
+        jobs: req.jobs,
+        if_exists: IfExists::resolve(req.if_exists, prepared.staging.is_some()),
+        rejects: req.rejects.clone(),
+        target: target.redacted(),
+        verify: req.verify,
+    }
 }
 
 /// Executes a prepared plan against `target`.
@@ -307,13 +269,7 @@ pub fn migrate(
     // Fail early, with the connection's own error, before any thread starts.
     drop(target.connect()?);
     let connect = || target.connect().map_err(|e| e.to_string());
-    let opts = MigrateOptions {
-        jobs: req.jobs,
-        if_exists: req.if_exists,
-        rejects: req.rejects.clone(),
-        target: target.redacted(),
-        verify: req.verify,
-    };
+    let opts = resolve(prepared, target, req);
     Ok(crate::carry::execute::migrate(
         &prepared.plan,
         &prepared.model,

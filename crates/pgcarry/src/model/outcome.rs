@@ -38,6 +38,16 @@ pub struct TableReport {
     pub repaired: Vec<ColumnRepairs>,
 }
 
+impl TableReport {
+    /// The verdict without verification (`--no-verify`), where the row count is the only
+    /// check: PostgreSQL holds every source row not rejected, and every row written.
+    pub fn judge_count(&mut self, counted: u64) {
+        self.target_rows = Some(counted);
+        self.verified =
+            Some(counted == self.source_rows - self.rows_rejected && counted == self.rows_written);
+    }
+}
+
 /// How many values of one column the opt-in repairs changed, in rows that were loaded.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnRepairs {

@@ -15,6 +15,14 @@ pub struct Plan {
     /// The PostgreSQL schema tables go into.
     pub schema: String,
     pub tables: Vec<TablePlan>,
+    /// `CREATE SCHEMA IF NOT EXISTS`, the first statement of the preflight.
+    #[serde(default)]
+    pub create_schema: String,
+    /// The order tables load in (indexes into `tables`): largest first, so the last one to
+    /// finish is a small one. Their keys and indexes follow in the same order, then their
+    /// foreign keys.
+    #[serde(default)]
+    pub load_order: Vec<usize>,
     /// `CREATE VIEW` steps, after every table's foreign keys, each after the views it reads.
     #[serde(default)]
     pub views: Vec<Step>,
@@ -99,17 +107,77 @@ pub struct TablePlan {
     pub columns: Vec<ColumnPlan>,
     /// `CREATE TABLE` with columns, types, NOT NULL and identity only.
     pub create_sql: String,
+    /// The statements that load the table's rows, for each way a run may load it.
+    #[serde(default)]
+    pub load: LoadSql,
     /// After the load, in order: primary key, unique constraints, indexes, checks, defaults.
     pub post_load: Vec<Step>,
     /// After every table's keys exist.
     pub foreign_keys: Vec<Step>,
     pub identity: Option<Identity>,
+    /// Sets the identity's sequence past the largest key (a [`StepKind::Sequence`] step that
+    /// returns the value the next INSERT without a key gets); after the views.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<Step>,
     /// Orphan rows to reject or to detach while reading (`--orphans reject|null`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub orphan_rules: Vec<OrphanRule>,
     /// A large table loads in key ranges, each committed on its own (`--chunk-rows`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chunks: Option<Chunks>,
+}
+
+/// The statements that load one table. The rows themselves stream through COPY; the
+/// executor composes none of these.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LoadSql {
+    /// `COPY … FROM STDIN (FORMAT binary, FREEZE)`, into the table its transaction created.
+    pub copy_new: String,
+    /// `COPY … FROM STDIN (FORMAT binary)`, into a table that exists (emptied, or loaded in
+    /// part by an earlier run).
+    pub copy_existing: String,
+    /// `--if-exists upsert`; `None` when the table has no primary key to upsert by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upsert: Option<UpsertSql>,
+    /// `--if-exists truncate`, and `upsert`: a foreign key of the existing table, dropped
+    /// before the load (the plan's foreign-key steps recreate it); `{constraint}` stands for
+    /// its name, read from the catalog.
+    pub drop_foreign_key: String,
+    /// `--if-exists truncate`: empties the existing table.
+    pub truncate: String,
+    /// `--if-exists drop`: drops the existing table.
+    pub drop: String,
+}
+
+/// `--if-exists upsert`: the source's rows go through a temporary table into the existing
+/// one, replacing the rows with the same primary key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UpsertSql {
+    /// Rows owned by a root row the source has are deleted first (a document's child rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owned: Option<OwnedSql>,
+    /// `CREATE TEMP TABLE pgcarry_upsert (LIKE …) ON COMMIT DROP`.
+    pub temp_table: String,
+    /// `COPY pgcarry_upsert … FROM STDIN (FORMAT binary)`.
+    pub copy: String,
+    /// `INSERT … SELECT … FROM pgcarry_upsert ON CONFLICT (key) DO UPDATE …`.
+    pub insert: String,
+}
+
+/// Deleting the rows of a table owned by the root rows the source has, before an upsert: so
+/// that rows the source no longer has (an array that shrank) do not linger.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OwnedSql {
+    /// The root table (source name) whose keys are read from the source.
+    pub root: String,
+    /// The root's key columns, source names, in the order of the temporary table's columns.
+    pub root_key: Vec<String>,
+    /// `CREATE TEMP TABLE pgcarry_owners … WITH NO DATA`.
+    pub temp_table: String,
+    /// `COPY pgcarry_owners … FROM STDIN (FORMAT binary)`.
+    pub copy: String,
+    /// `DELETE FROM … WHERE (prefix) IN (SELECT … FROM pgcarry_owners)`.
+    pub delete: String,
 }
 
 /// Key ranges of a large table's integer key (its rowid alias), in order, covering every
@@ -227,9 +295,39 @@ pub enum StepKind {
     View,
     /// A full-text search column (tsvector) or its GIN index, for an FTS5 table.
     Search,
+    /// An identity's sequence set past the largest key.
+    Sequence,
 }
 
-/// One DDL statement run after the load.
+/// What to do with tables that already exist in the target schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IfExists {
+    /// Refuse, and write nothing.
+    #[default]
+    Fail,
+    /// Keep their definition (it must match the plan), empty them, reload.
+    Truncate,
+    /// Drop and recreate them.
+    Drop,
+    /// Keep their definition (it must match the plan) and their rows; insert the source's
+    /// rows, replacing those with the same primary key (a JSON store that grew or changed).
+    Upsert,
+}
+
+impl IfExists {
+    /// What the user asked for, or the default for the source: a JSON store upserts (it is
+    /// migrated again as it grows); a SQLite file refuses.
+    pub fn resolve(asked: Option<IfExists>, json_store: bool) -> IfExists {
+        match asked {
+            Some(mode) => mode,
+            None if json_store => IfExists::Upsert,
+            None => IfExists::Fail,
+        }
+    }
+}
+
+/// One statement run after the load.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Step {
     pub kind: StepKind,

@@ -12,5 +12,6 @@ pub mod copy_out;
 pub mod error;
 pub mod ident;
 mod sslmode;
+pub mod state_sql;
 mod tls;
 pub mod wait;

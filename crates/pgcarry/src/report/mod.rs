@@ -346,5 +346,6 @@ pub fn kind_name(k: StepKind) -> &'static str {
         StepKind::ForeignKey => "foreign key",
         StepKind::View => "view",
         StepKind::Search => "full-text search",
+        StepKind::Sequence => "sequence",
     }
 }

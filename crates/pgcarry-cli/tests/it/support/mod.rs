@@ -30,6 +30,11 @@ impl TestCluster {
         self.cluster.port()
     }
 
+    /// The server's log file (`log_line_prefix` names the database: `db=NAME`).
+    pub fn log_path(&self) -> &Path {
+        self.cluster.log_path()
+    }
+
     /// A connection to the `postgres` database, for administrative statements.
     pub fn admin(&self) -> postgres::Client {
         connect(&self.url())
@@ -42,7 +47,13 @@ impl TestCluster {
 pub fn pg() -> &'static TestCluster {
     static CLUSTER: OnceLock<Result<TestCluster, String>> = OnceLock::new();
     let started = CLUSTER.get_or_init(|| {
-        LocalCluster::start(&ClusterOptions::for_tests())
+        // The database in each log line, so a test can read the statements of its own
+        // database (`log_statement` is set per database by the tests that need it).
+        let opts = ClusterOptions {
+            extra_settings: vec![("log_line_prefix".into(), "%m [%p] db=%d ".into())],
+            ..ClusterOptions::for_tests()
+        };
+        LocalCluster::start(&opts)
             .map(|cluster| TestCluster { cluster })
             .map_err(|err| err.to_string())
     });
@@ -90,6 +101,54 @@ pub fn test_db(prefix: &str) -> TestDb {
         url: cluster.url_for(&name),
         name,
     }
+}
+
+/// Logs every statement sent to database `db` from now on (sessions opened later).
+pub fn log_statements(db: &TestDb) {
+    pg().admin()
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{}\" SET log_statement = 'all'",
+            db.name
+        ))
+        .unwrap_or_else(|err| panic!("log statements of {}: {err}", db.name));
+}
+
+/// The statements the server logged for database `db`, in order, each as sent (simple
+/// queries and executed prepared statements alike; their parameters are not included).
+pub fn logged_statements(db: &TestDb) -> Vec<String> {
+    let log = std::fs::read_to_string(pg().log_path())
+        .unwrap_or_else(|err| panic!("read the server log: {err}"));
+    let mine = format!(" db={} ", db.name);
+    let mut out: Vec<String> = Vec::new();
+    // A log entry starts with its timestamp; the lines of a multi-line statement follow it.
+    let mut current: Option<String> = None;
+    for line in log.lines() {
+        let starts_entry = line.len() > 4 && line[..4].bytes().all(|b| b.is_ascii_digit());
+        if !starts_entry {
+            if let Some(sql) = current.as_mut() {
+                sql.push('\n');
+                sql.push_str(line);
+            }
+            continue;
+        }
+        out.extend(current.take());
+        let Some((_, rest)) = line.split_once(&mine) else {
+            continue;
+        };
+        let Some(message) = rest.strip_prefix("LOG:  ") else {
+            continue;
+        };
+        if let Some(sql) = message.strip_prefix("statement: ") {
+            current = Some(sql.to_string());
+        } else if let Some((_, sql)) = message
+            .strip_prefix("execute ")
+            .and_then(|m| m.split_once(": "))
+        {
+            current = Some(sql.to_string());
+        }
+    }
+    out.extend(current);
+    out
 }
 
 /// The real `pgcarry` binary, with the environment that could point it at another server

@@ -1,27 +1,18 @@
 //! Everything around the load that talks DDL: the preflight (schema, tables already there),
 //! the post-load steps (keys, indexes, checks, defaults, foreign keys), sequences, row counts.
+//! Every statement that changes something is the plan's; what is read here is the catalog
+//! (which tables exist, their columns and foreign keys) and the row counts. What an existing
+//! table must be, and what an upsert changes in it, [`existing`] decides.
 
 use super::resume::{self, LoadedTable};
-use crate::model::plan::{Identity, Plan, Step, StepKind, TablePlan};
+use crate::carry::plan::existing;
+use crate::model::plan::{Plan, Step, StepKind, TablePlan};
 use crate::postgres::error::describe_pg_error;
-use crate::postgres::ident::{qualified, quote_ident, quote_literal};
+use crate::postgres::ident::{qualified, quote_ident};
 use postgres::Client;
 use std::collections::HashMap;
 
-/// What to do with tables that already exist in the target schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum IfExists {
-    /// Refuse, and write nothing.
-    #[default]
-    Fail,
-    /// Keep their definition (it must match the plan), empty them, reload.
-    Truncate,
-    /// Drop and recreate them.
-    Drop,
-    /// Keep their definition (it must match the plan) and their rows; insert the source's
-    /// rows, replacing those with the same primary key (a JSON store that grew or changed).
-    Upsert,
-}
+pub use crate::model::plan::IfExists;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DdlError {
@@ -126,10 +117,51 @@ pub fn preflight(
         what: "read the resume state".into(),
         message,
     })?;
+    let (out, foreign) = sort_existing(plan, &existing, &state, if_exists, fingerprint)?;
+    if !foreign.is_empty() && if_exists == IfExists::Fail {
+        return Err(DdlError::TablesExist {
+            schema: plan.schema.clone(),
+            tables: describe_existing(client, plan, &foreign),
+        });
+    }
+    let added = reconcile_existing(client, plan, &foreign, if_exists)?;
+    let mut tx = client.transaction().map_err(server("begin"))?;
+    tx.batch_execute(&plan.create_schema)
+        .map_err(server(format!("create schema {}", plan.schema)))?;
+    // Whatever is not kept is loaded again: forget it.
+    let reloaded: Vec<String> = plan
+        .tables
+        .iter()
+        .map(|t| t.name.clone())
+        .filter(|t| !out.already_loaded.contains_key(t) && !out.partial.contains(t))
+        .collect();
+    resume::forget(&mut tx, &plan.schema, &reloaded).map_err(|message| DdlError::Server {
+        what: "reset the resume state".into(),
+        message,
+    })?;
+    for sql in &added {
+        tx.batch_execute(sql)
+            .map_err(server(format!("add a column: {sql}")))?;
+    }
+    let out = clear_existing(&mut tx, plan, foreign, if_exists, out)?;
+    tx.commit().map_err(server("commit the preflight"))?;
+    Ok(out)
+}
+
+/// Sorts the planned tables that exist: kept for this same plan (loaded, or loaded in part),
+/// or not ours to keep (returned beside). Refuses a table an earlier run of another plan
+/// loaded, unless told what to do with it.
+fn sort_existing(
+    plan: &Plan,
+    existing: &[String],
+    state: &HashMap<String, LoadedTable>,
+    if_exists: IfExists,
+    fingerprint: &str,
+) -> Result<(Preflight, Vec<String>), DdlError> {
     let mut out = Preflight::default();
     let mut foreign = Vec::new();
     let mut changed = Vec::new();
-    for t in &existing {
+    for t in existing {
         match state.get(t) {
             Some(s) if if_exists != IfExists::Drop && s.fingerprint == fingerprint => {
                 if s.loaded_through.is_some() {
@@ -148,137 +180,84 @@ pub fn preflight(
             tables: changed,
         });
     }
-    if !foreign.is_empty() && if_exists == IfExists::Fail {
-        let mut described = Vec::new();
-        for t in &foreign {
-            let n: i64 = client
-                .query_one(
-                    &format!("SELECT count(*) FROM {}", qualified(&plan.schema, t)),
-                    &[],
-                )
-                .map(|r| r.get(0))
-                .unwrap_or(-1);
-            described.push(if n >= 0 {
-                format!("{t} ({n} rows)")
-            } else {
-                t.clone()
-            });
-        }
-        return Err(DdlError::TablesExist {
-            schema: plan.schema.clone(),
-            tables: described,
-        });
-    }
+    Ok((out, foreign))
+}
+
+/// The existing tables with their row counts, for the refusal.
+fn describe_existing(client: &mut Client, plan: &Plan, tables: &[String]) -> Vec<String> {
+    tables
+        .iter()
+        .map(|t| match count_rows(client, &plan.schema, t) {
+            Ok(n) => format!("{t} ({n} rows)"),
+            Err(_) => t.clone(),
+        })
+        .collect()
+}
+
+/// Checks the existing tables against the plan, as [`existing`] decides: under `truncate`
+/// they must match; under `upsert`, the statements that add or widen their columns.
+fn reconcile_existing(
+    client: &mut Client,
+    plan: &Plan,
+    tables: &[String],
+    if_exists: IfExists,
+) -> Result<Vec<String>, DdlError> {
     let mut added = Vec::new();
-    for t in &foreign {
-        match (plan.table(t), if_exists) {
-            (Some(tp), IfExists::Truncate) => check_columns(client, &plan.schema, tp)?,
-            (Some(tp), IfExists::Upsert) => added.extend(new_columns(client, &plan.schema, tp)?),
+    for t in tables {
+        let Some(tp) = plan.table(t) else { continue };
+        let mismatch = |detail: String| DdlError::Mismatch {
+            table: tp.name.clone(),
+            detail,
+        };
+        match if_exists {
+            IfExists::Truncate => {
+                let have = columns_of(client, &plan.schema, tp)?;
+                existing::check_same(tp, &have).map_err(mismatch)?;
+            }
+            IfExists::Upsert => {
+                let have = columns_of(client, &plan.schema, tp)?;
+                added.extend(existing::reconcile(&plan.schema, tp, &have).map_err(mismatch)?);
+            }
             _ => {}
         }
     }
-    let mut tx = client.transaction().map_err(server("begin"))?;
-    tx.batch_execute(&format!(
-        "CREATE SCHEMA IF NOT EXISTS {}",
-        quote_ident(&plan.schema)
-    ))
-    .map_err(server(format!("create schema {}", plan.schema)))?;
-    // Whatever is not kept is loaded again: forget it.
-    let all: Vec<String> = plan
-        .tables
-        .iter()
-        .map(|t| t.name.clone())
-        .filter(|t| !out.already_loaded.contains_key(t) && !out.partial.contains(t))
-        .collect();
-    resume::forget(&mut tx, &plan.schema, &all).map_err(|message| DdlError::Server {
-        what: "reset the resume state".into(),
-        message,
-    })?;
-    for sql in &added {
-        tx.batch_execute(sql)
-            .map_err(server(format!("add a column: {sql}")))?;
+    Ok(added)
+}
+
+/// Drops or empties the existing tables as `if_exists` says (an upsert keeps their rows);
+/// under `truncate` and `upsert` their foreign keys are dropped first, as they would check
+/// rows during the parallel load (the plan's steps recreate them afterwards).
+fn clear_existing(
+    tx: &mut postgres::Transaction<'_>,
+    plan: &Plan,
+    foreign: Vec<String>,
+    if_exists: IfExists,
+    mut out: Preflight,
+) -> Result<Preflight, DdlError> {
+    let kept = matches!(if_exists, IfExists::Truncate | IfExists::Upsert);
+    if kept {
+        drop_foreign_keys(tx, plan, &foreign)?;
     }
-    if !foreign.is_empty() {
-        let list: Vec<String> = foreign.iter().map(|t| qualified(&plan.schema, t)).collect();
+    for tp in foreign.iter().filter_map(|t| plan.table(t)) {
         let sql = match if_exists {
-            IfExists::Drop => format!("DROP TABLE {} CASCADE", list.join(", ")),
-            // Upsert keeps the rows.
-            IfExists::Upsert => String::new(),
-            _ => format!("TRUNCATE {}", list.join(", ")),
+            IfExists::Drop => &tp.load.drop,
+            IfExists::Truncate => &tp.load.truncate,
+            _ => continue,
         };
-        if !sql.is_empty() {
-            tx.batch_execute(&sql)
-                .map_err(server("empty the existing tables"))?;
-        }
-        if matches!(if_exists, IfExists::Truncate | IfExists::Upsert) {
-            // Foreign keys among them would check rows during the parallel load: they are
-            // recreated by the plan's steps afterwards.
-            drop_foreign_keys(&mut tx, plan, &foreign)?;
-            out.truncated = foreign;
-        }
+        tx.batch_execute(sql)
+            .map_err(server("empty the existing tables"))?;
     }
-    tx.commit().map_err(server("commit the preflight"))?;
-    Ok(out)
-}
-
-/// `--if-exists upsert`: the columns the table shares with the plan must have the plan's
-/// types, or one the plan's widens (new documents hold larger numbers, longer text); the
-/// plan's new columns (a field documents gained) are added, nullable.
-fn new_columns(client: &mut Client, schema: &str, tp: &TablePlan) -> Result<Vec<String>, DdlError> {
-    let have: HashMap<String, String> = columns_of(client, schema, tp)?.into_iter().collect();
-    let mut out = Vec::new();
-    let qname = qualified(schema, &tp.name);
-    for c in &tp.columns {
-        let want = normalise_type(&c.pg_type.sql());
-        match have.get(&c.name) {
-            Some(t) if normalise_type(t) == want => {}
-            Some(t) if widens(&normalise_type(t), &want) => out.push(format!(
-                "ALTER TABLE {qname} ALTER COLUMN {} TYPE {}",
-                quote_ident(&c.name),
-                c.pg_type.sql()
-            )),
-            Some(t) => {
-                return Err(DdlError::Mismatch {
-                    table: tp.name.clone(),
-                    detail: format!("column {} is {t}; plan wants {want}", c.name),
-                });
-            }
-            None if c.not_null => {
-                return Err(DdlError::Mismatch {
-                    table: tp.name.clone(),
-                    detail: format!("it lacks column {}, which must be NOT NULL", c.name),
-                });
-            }
-            None => out.push(format!(
-                "ALTER TABLE {qname} ADD COLUMN {} {}",
-                quote_ident(&c.name),
-                c.pg_type.sql()
-            )),
-        }
+    if kept {
+        out.truncated = foreign;
     }
     Ok(out)
-}
-
-/// True when every value of type `from` converts exactly to type `to` (normalised names).
-fn widens(from: &str, to: &str) -> bool {
-    let rank = |t: &str| match t {
-        "smallint" => Some(0),
-        "integer" => Some(1),
-        "bigint" => Some(2),
-        "numeric" => Some(3),
-        _ => None,
-    };
-    match (rank(from), rank(to)) {
-        (Some(a), Some(b)) => a < b,
-        _ => from.starts_with("varchar") && to == "text",
-    }
 }
 
 fn columns_of(
     client: &mut Client,
     schema: &str,
     tp: &TablePlan,
-) -> Result<Vec<(String, String)>, DdlError> {
+) -> Result<Vec<existing::Column>, DdlError> {
     let rows = client
         .query(
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
@@ -291,51 +270,14 @@ fn columns_of(
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
-fn check_columns(client: &mut Client, schema: &str, tp: &TablePlan) -> Result<(), DdlError> {
-    let have = columns_of(client, schema, tp)?;
-    let want: Vec<(String, String)> = tp
-        .columns
-        .iter()
-        .map(|c| (c.name.clone(), normalise_type(&c.pg_type.sql())))
-        .collect();
-    let have_norm: Vec<(String, String)> = have
-        .iter()
-        .map(|(n, t)| (n.clone(), normalise_type(t)))
-        .collect();
-    if have_norm != want {
-        let detail = format!(
-            "has {}; plan wants {}",
-            have.iter()
-                .map(|(n, t)| format!("{n} {t}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            want.iter()
-                .map(|(n, t)| format!("{n} {t}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        return Err(DdlError::Mismatch {
-            table: tp.name.clone(),
-            detail,
-        });
-    }
-    Ok(())
-}
-
-fn normalise_type(t: &str) -> String {
-    t.replace("character varying", "varchar")
-        .replace("timestamp without time zone", "timestamp")
-        .replace("timestamp with time zone", "timestamptz")
-        .replace("time without time zone", "time")
-        .replace(", ", ",")
-}
-
+/// Drops the foreign keys of `tables` with the plan's statement, named as the catalog says.
 fn drop_foreign_keys(
     tx: &mut postgres::Transaction<'_>,
     plan: &Plan,
     tables: &[String],
 ) -> Result<(), DdlError> {
-    for t in tables {
+    for tp in tables.iter().filter_map(|t| plan.table(t)) {
+        let t = &tp.name;
         let rows = tx
             .query(
                 "SELECT conname FROM pg_constraint WHERE contype = 'f' \
@@ -345,12 +287,12 @@ fn drop_foreign_keys(
             .map_err(server(format!("list foreign keys of {t}")))?;
         for r in rows {
             let name: String = r.get(0);
-            tx.batch_execute(&format!(
-                "ALTER TABLE {} DROP CONSTRAINT {}",
-                qualified(&plan.schema, t),
-                quote_ident(&name)
-            ))
-            .map_err(server(format!("drop foreign key {name} of {t}")))?;
+            let sql = tp
+                .load
+                .drop_foreign_key
+                .replace(crate::carry::plan::load::CONSTRAINT, &quote_ident(&name));
+            tx.batch_execute(&sql)
+                .map_err(server(format!("drop foreign key {name} of {t}")))?;
         }
     }
     Ok(())
@@ -406,43 +348,19 @@ pub fn run_step(
     }
 }
 
-/// Sets an identity's sequence past the largest key (and past `sqlite_sequence`); returns the
-/// value the next INSERT without a key will get.
+/// Runs the plan's statement that sets an identity's sequence past the largest key; returns
+/// the value the next INSERT without a key will get.
 pub fn set_identity(
     client: &mut Client,
-    schema: &str,
     table: &str,
-    id: &Identity,
+    column: &str,
+    step: &Step,
 ) -> Result<i64, String> {
-    let qt = qualified(schema, table);
-    let seq_sql = format!(
-        "SELECT pg_get_serial_sequence({}, {})",
-        quote_literal(&qt),
-        quote_literal(&id.column)
-    );
-    let seq: Option<String> = client
-        .query_one(&seq_sql, &[])
+    let next: Option<i64> = client
+        .query_one(step.sql.as_str(), &[])
         .map(|r| r.get(0))
         .map_err(|e| describe_pg_error(&e))?;
-    let seq = seq.ok_or_else(|| format!("no sequence found for {table}.{}", id.column))?;
-    let max_sql = format!("SELECT max({})::bigint FROM {qt}", quote_ident(&id.column));
-    let max: Option<i64> = client
-        .query_one(&max_sql, &[])
-        .map(|r| r.get(0))
-        .map_err(|e| describe_pg_error(&e))?;
-    let last = match (max, id.last_value) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    };
-    match last {
-        Some(v) if v >= 1 => {
-            client
-                .query_one("SELECT setval($1::text::regclass, $2, true)", &[&seq, &v])
-                .map_err(|e| describe_pg_error(&e))?;
-            Ok(v + 1)
-        }
-        _ => Ok(1),
-    }
+    next.ok_or_else(|| format!("no sequence found for {table}.{column}"))
 }
 
 /// Rows in a table, counted.

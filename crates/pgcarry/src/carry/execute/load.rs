@@ -12,7 +12,6 @@ use crate::model::plan::TablePlan;
 use crate::model::schema::Table;
 use crate::postgres::copy_in::CopyBuffer;
 use crate::postgres::error::{describe_pg_error, is_connection_error};
-use crate::postgres::ident::{qualified, quote_ident};
 use crate::sqlite::{Snapshot, SqliteError, read};
 use crate::work::progress::Progress;
 use postgres::Client;
@@ -143,6 +142,14 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
+    /// The connection was lost while sending.
+    fn lost(&self, message: String) -> LoadError {
+        LoadError::Connection {
+            table: self.tp.name.clone(),
+            message,
+        }
+    }
+
     fn server(&self, e: postgres::Error) -> LoadError {
         let message = describe_pg_error(&e);
         let table = self.tp.name.clone();
@@ -239,90 +246,118 @@ fn load_range(
     last: bool,
     tally: &mut Tally,
 ) -> Result<(), LoadError> {
-    let Job {
-        snapshot,
-        source,
-        tp,
-        schema,
-        fingerprint,
-        rejects,
-        progress,
-        hash,
-    } = *job;
     let server = |e: postgres::Error| job.server(e);
     let mut tx = client.transaction().map_err(server)?;
-    let qname = qualified(schema, &tp.name);
+    let (copy_sql, insert_sql) = begin(&mut tx, job, into)?;
+    let mut writer = tx.copy_in(copy_sql).map_err(server)?;
+    let bytes_before = tally.done.bytes;
+    let written_before = tally.done.rows_written;
+    let mut buf = CopyBuffer::new();
+    let mut spool = job.rejects.spool().map_err(|e| LoadError::Rejects {
+        table: job.tp.name.clone(),
+        source: e,
+    })?;
+    let streamed = stream_rows(job, range, tally, &mut buf, &mut writer, &mut spool);
+    if let Err(e) = streamed {
+        return Err(match e {
+            // The server ended the COPY: its error arrives with finish().
+            Streamed::Copy(io) => match writer.finish() {
+                Err(e) => server(e),
+                Ok(_) => job.lost(format!("sending COPY data failed: {io}")),
+            },
+            Streamed::Load(e) => e,
+        });
+    }
+    let flushed = buf.finish(&mut writer);
+    let copied = writer.finish().map_err(server)?;
+    if let Err(e) = flushed {
+        return Err(job.lost(format!("sending COPY data failed: {e}")));
+    }
+    let sent = tally.done.rows_written - written_before;
+    if copied != sent {
+        return Err(LoadError::Other {
+            table: job.tp.name.clone(),
+            message: format!("PostgreSQL reports {copied} rows copied, {sent} were sent"),
+        });
+    }
+    if let Some(sql) = insert_sql {
+        tx.execute(sql, &[]).map_err(server)?;
+    }
+    tally.done.bytes = bytes_before + buf.sent;
+    let loaded_through = if last {
+        None
+    } else {
+        range.map(|(_, (_, hi))| hi)
+    };
+    commit(tx, job, tally, loaded_through, spool)
+}
+
+/// Prepares the range's transaction as `into` says: creates the table, or for an upsert
+/// deletes the rows the source's root rows own and creates the temporary table. Returns the
+/// plan's COPY statement to use, and the INSERT that moves upserted rows in after it.
+fn begin<'p>(
+    tx: &mut postgres::Transaction<'_>,
+    job: &Job<'p>,
+    into: &LoadInto<'_>,
+) -> Result<(&'p str, Option<&'p str>), LoadError> {
+    let tp = job.tp;
+    let server = |e: postgres::Error| job.server(e);
+    match into {
+        LoadInto::Create => {
+            tx.batch_execute(&tp.create_sql).map_err(server)?;
+            Ok((&tp.load.copy_new, None))
+        }
+        LoadInto::Existing => Ok((&tp.load.copy_existing, None)),
+        LoadInto::Upsert(owner) => {
+            let Some(upsert) = &tp.load.upsert else {
+                return Err(LoadError::Other {
+                    table: tp.name.clone(),
+                    message: "it has no primary key, so rows cannot be upserted: use \
+                              --if-exists truncate or drop"
+                        .into(),
+                });
+            };
+            if let Some(owner) = owner {
+                super::owned::delete_owned(tx, job.snapshot, owner).map_err(|message| {
+                    LoadError::Server {
+                        table: tp.name.clone(),
+                        message,
+                    }
+                })?;
+            }
+            tx.batch_execute(&upsert.temp_table).map_err(server)?;
+            Ok((&upsert.copy, Some(&upsert.insert)))
+        }
+    }
+}
+
+/// Why streaming a range's rows stopped.
+enum Streamed {
+    /// Writing to the COPY failed: the server's reason comes with finishing it.
+    Copy(std::io::Error),
+    Load(LoadError),
+}
+
+/// Reads the range's rows, encodes each into `buf` (rejecting the rows that cannot be) and
+/// streams them to the COPY, counting into `tally`.
+fn stream_rows(
+    job: &Job<'_>,
+    range: Option<(usize, (i64, i64))>,
+    tally: &mut Tally,
+    buf: &mut CopyBuffer,
+    writer: &mut postgres::CopyInWriter<'_>,
+    spool: &mut crate::carry::rejects::Spool,
+) -> Result<(), Streamed> {
+    let (tp, source) = (job.tp, job.source);
     // Generated columns are computed by PostgreSQL: hashed with the row, never sent.
     let sent: Vec<bool> = tp.columns.iter().map(|c| c.generated.is_none()).collect();
     let has_generated = sent.contains(&false);
-    let cols: Vec<String> = tp
-        .columns
-        .iter()
-        .filter(|c| c.generated.is_none())
-        .map(|c| quote_ident(&c.name))
-        .collect();
-    let upsert = match into {
-        LoadInto::Create => {
-            tx.batch_execute(&tp.create_sql).map_err(server)?;
-            None
-        }
-        LoadInto::Existing => None,
-        LoadInto::Upsert(owner) => {
-            if let Some(owner) = owner {
-                super::owned::delete_owned(&mut tx, snapshot, schema, &qname, owner).map_err(
-                    |message| LoadError::Server {
-                        table: tp.name.clone(),
-                        message,
-                    },
-                )?;
-            }
-            tx.batch_execute(&format!(
-                "CREATE TEMP TABLE pgcarry_upsert (LIKE {qname} INCLUDING DEFAULTS) ON COMMIT DROP"
-            ))
-            .map_err(server)?;
-            Some(upsert_sql(source, tp, &qname, &cols).ok_or_else(|| {
-                LoadError::Other {
-                    table: tp.name.clone(),
-                    message: "it has no primary key, so rows cannot be upserted: use \
-                          --if-exists truncate or drop"
-                        .into(),
-                }
-            })?)
-        }
-    };
-    let freeze = if matches!(into, LoadInto::Create) {
-        ", FREEZE"
-    } else {
-        ""
-    };
-    let copy_into = if upsert.is_some() {
-        "pgcarry_upsert"
-    } else {
-        &qname
-    };
-    let copy_sql = format!(
-        "COPY {copy_into} ({}) FROM STDIN (FORMAT binary{freeze})",
-        cols.join(", ")
-    );
-    let mut writer = tx.copy_in(&copy_sql).map_err(server)?;
-
-    if i16::try_from(tp.columns.len()).is_err() {
-        return Err(LoadError::Other {
-            table: tp.name.clone(),
-            message: "more than 32767 columns".into(),
-        });
-    }
-    let mut row_repaired: Vec<(usize, value::Repaired)> = Vec::new();
     let key_cols: Vec<usize> = source
         .primary_key
         .iter()
         .filter_map(|k| source.columns.iter().position(|c| &c.name == k))
         .collect();
-    let mut spool = rejects.spool().map_err(|e| LoadError::Rejects {
-        table: tp.name.clone(),
-        source: e,
-    })?;
-    let mut buf = CopyBuffer::new();
+    let mut row_repaired: Vec<(usize, value::Repaired)> = Vec::new();
     let mut hasher = TupleHasher::for_table(tp);
     let Tally {
         done,
@@ -330,10 +365,8 @@ fn load_range(
         reported,
     } = tally;
     let bytes_before = done.bytes;
-    let written_before = done.rows_written;
-
     let rules = &tp.orphan_rules;
-    let result = read::for_each_row(snapshot, source, rules, range, |row| {
+    let result = read::for_each_row(job.snapshot, source, rules, range, |row| {
         done.rows_read += 1;
         // The same rule as the verification's source side: one function encodes for both.
         buf.start_row();
@@ -359,121 +392,77 @@ fn load_range(
         for &i in detached.map_or(&[][..], |r| &r.columns[..]) {
             repaired[i].2 += 1;
         }
-        if hash && let Ok(h) = hasher.hash(buf.current_row()) {
+        if job.hash
+            && let Ok(h) = hasher.hash(buf.current_row())
+        {
             done.checksum.add(h);
         }
         if has_generated {
             buf.keep_fields(&sent);
         }
-        buf.maybe_flush(&mut writer).map_err(RowError::Io)?;
+        buf.maybe_flush(writer).map_err(RowError::Io)?;
         if done.rows_read.is_multiple_of(8192) {
             let sent = bytes_before + buf.sent;
-            progress.table_advance(&tp.name, done.rows_read - reported.0, sent - reported.1);
+            job.progress
+                .table_advance(&tp.name, done.rows_read - reported.0, sent - reported.1);
             *reported = (done.rows_read, sent);
         }
         Ok(())
-    })?;
-    match result {
-        Ok(_) => {}
-        Err(RowError::Sqlite(e)) => {
-            return Err(SqliteError::query(
-                snapshot.path(),
-                format!("read table {}", source.name),
+    })
+    .map_err(|e| Streamed::Load(e.into()))?;
+    result.map(drop).map_err(|e| row_error(job, e))
+}
+
+/// What stopped the reading of a row, as the range's load reports it.
+fn row_error(job: &Job<'_>, e: RowError) -> Streamed {
+    match e {
+        RowError::Sqlite(e) => Streamed::Load(
+            SqliteError::query(
+                job.snapshot.path(),
+                format!("read table {}", job.source.name),
                 e,
             )
-            .into());
-        }
-        Err(RowError::Rejects(e)) => {
-            return Err(LoadError::Rejects {
-                table: tp.name.clone(),
-                source: e,
-            });
-        }
-        Err(RowError::Io(io)) => {
-            // The server ended the COPY: its error arrives with finish().
-            return Err(match writer.finish() {
-                Err(e) => server(e),
-                Ok(_) => LoadError::Connection {
-                    table: tp.name.clone(),
-                    message: format!("sending COPY data failed: {io}"),
-                },
-            });
-        }
+            .into(),
+        ),
+        RowError::Rejects(e) => Streamed::Load(LoadError::Rejects {
+            table: job.tp.name.clone(),
+            source: e,
+        }),
+        RowError::Io(io) => Streamed::Copy(io),
     }
-    let flushed = buf.finish(&mut writer);
-    let copied = writer.finish().map_err(server)?;
-    if let Err(e) = flushed {
-        return Err(LoadError::Connection {
-            table: tp.name.clone(),
-            message: format!("sending COPY data failed: {e}"),
-        });
-    }
-    if copied != done.rows_written - written_before {
-        return Err(LoadError::Other {
-            table: tp.name.clone(),
-            message: format!(
-                "PostgreSQL reports {copied} rows copied, {} were sent",
-                done.rows_written - written_before
-            ),
-        });
-    }
-    if let Some(sql) = &upsert {
-        tx.execute(sql.as_str(), &[]).map_err(server)?;
-    }
-    done.bytes = bytes_before + buf.sent;
+}
+
+/// Records the table's state in the range's transaction, commits it with its rejects, and
+/// shows the progress.
+fn commit(
+    mut tx: postgres::Transaction<'_>,
+    job: &Job<'_>,
+    tally: &mut Tally,
+    loaded_through: Option<i64>,
+    spool: crate::carry::rejects::Spool,
+) -> Result<(), LoadError> {
+    let (tp, server) = (job.tp, |e: postgres::Error| job.server(e));
+    let done = &tally.done;
     let state = LoadedTable {
-        fingerprint: fingerprint.to_string(),
+        fingerprint: job.fingerprint.to_string(),
         rows_read: done.rows_read,
         rows_written: done.rows_written,
         rows_rejected: done.rows_rejected,
         bytes: done.bytes,
-        repaired: repairs_of(tp, repaired),
-        loaded_through: if last {
-            None
-        } else {
-            range.map(|(_, (_, hi))| hi)
-        },
+        repaired: repairs_of(tp, &tally.repaired),
+        loaded_through,
     };
-    resume::record(&mut tx, schema, &tp.name, fingerprint, &state).map_err(server)?;
+    resume::record(&mut tx, job.schema, &tp.name, job.fingerprint, &state).map_err(server)?;
     tx.commit().map_err(server)?;
-    rejects.commit(spool).map_err(|e| LoadError::Rejects {
+    job.rejects.commit(spool).map_err(|e| LoadError::Rejects {
         table: tp.name.clone(),
         source: e,
     })?;
-    progress.table_advance(
+    job.progress.table_advance(
         &tp.name,
-        done.rows_read - reported.0,
-        done.bytes - reported.1,
+        done.rows_read - tally.reported.0,
+        done.bytes - tally.reported.1,
     );
-    *reported = (done.rows_read, done.bytes);
+    tally.reported = (done.rows_read, done.bytes);
     Ok(())
-}
-
-/// `INSERT … SELECT … ON CONFLICT (key) DO UPDATE` from the temporary table; `None` without a
-/// primary key.
-fn upsert_sql(source: &Table, tp: &TablePlan, qname: &str, cols: &[String]) -> Option<String> {
-    let key: Vec<String> = source
-        .primary_key
-        .iter()
-        .filter_map(|k| tp.columns.iter().find(|c| &c.source_name == k))
-        .map(|c| quote_ident(&c.name))
-        .collect();
-    if key.is_empty() || key.len() != source.primary_key.len() {
-        return None;
-    }
-    let set: Vec<String> = cols
-        .iter()
-        .filter(|c| !key.contains(c))
-        .map(|c| format!("{c} = EXCLUDED.{c}"))
-        .collect();
-    let action = if set.is_empty() {
-        "DO NOTHING".to_string()
-    } else {
-        format!("DO UPDATE SET {}", set.join(", "))
-    };
-    let list = cols.join(", ");
-    Some(format!(
-        "INSERT INTO {qname} ({list}) SELECT {list} FROM pgcarry_upsert ON CONFLICT ({}) {action}",
-        key.join(", ")
-    ))
 }

@@ -6,7 +6,7 @@
 
 use crate::model::plan::Plan;
 use crate::postgres::error::describe_pg_error;
-use crate::postgres::ident::quote_literal;
+use crate::postgres::state_sql;
 use postgres::{Client, GenericClient};
 use std::collections::HashMap;
 
@@ -40,29 +40,14 @@ pub fn fingerprint(plan: &Plan) -> String {
     )
 }
 
-const SETUP: &str = "CREATE SCHEMA IF NOT EXISTS pgcarry;
-CREATE TABLE IF NOT EXISTS pgcarry.loaded_tables (
-    target_schema text NOT NULL,
-    table_name text NOT NULL,
-    fingerprint text NOT NULL,
-    rows_read bigint NOT NULL,
-    rows_written bigint NOT NULL,
-    rows_rejected bigint NOT NULL,
-    bytes bigint NOT NULL,
-    loaded_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (target_schema, table_name)
-);
-ALTER TABLE pgcarry.loaded_tables ADD COLUMN IF NOT EXISTS repaired text NOT NULL DEFAULT '[]';
-ALTER TABLE pgcarry.loaded_tables ADD COLUMN IF NOT EXISTS loaded_through bigint";
-
 /// Creates the state tables when missing.
 pub fn ensure(client: &mut Client) -> Result<(), String> {
     // Two runs may start at once: the first one's CREATE wins, the other's IF NOT EXISTS
     // can still race on the catalog; a retry settles it.
-    match client.batch_execute(SETUP) {
+    match client.batch_execute(state_sql::SETUP) {
         Ok(()) => Ok(()),
         Err(_) => client
-            .batch_execute(SETUP)
+            .batch_execute(state_sql::SETUP)
             .map_err(|e| describe_pg_error(&e)),
     }
 }
@@ -74,13 +59,10 @@ fn to_u64(v: i64) -> u64 {
 /// The tables an earlier run loaded into `schema`.
 pub fn loaded(client: &mut Client, schema: &str) -> Result<HashMap<String, LoadedTable>, String> {
     let rows = client
-        .query(&format!("{COLUMNS} WHERE target_schema = $1"), &[&schema])
+        .query(&state_sql::loaded(), &[&schema])
         .map_err(|e| describe_pg_error(&e))?;
     Ok(rows.iter().map(|r| (r.get(0), from_row(r))).collect())
 }
-
-const COLUMNS: &str = "SELECT table_name, fingerprint, rows_read, rows_written, rows_rejected, \
-     bytes, repaired, loaded_through FROM pgcarry.loaded_tables";
 
 fn from_row(r: &postgres::Row) -> LoadedTable {
     LoadedTable {
@@ -101,13 +83,7 @@ pub fn partial(
     table: &str,
     fingerprint: &str,
 ) -> Result<Option<LoadedTable>, postgres::Error> {
-    let row = client.query_opt(
-        &format!(
-            "{COLUMNS} WHERE target_schema = $1 AND table_name = $2 AND fingerprint = $3 \
-             AND loaded_through IS NOT NULL"
-        ),
-        &[&schema, &table, &fingerprint],
-    )?;
+    let row = client.query_opt(&state_sql::partial(), &[&schema, &table, &fingerprint])?;
     Ok(row.as_ref().map(from_row))
 }
 
@@ -121,14 +97,7 @@ pub fn record(
 ) -> Result<(), postgres::Error> {
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     tx.execute(
-        "INSERT INTO pgcarry.loaded_tables \
-         (target_schema, table_name, fingerprint, rows_read, rows_written, rows_rejected, bytes, \
-         repaired, loaded_through) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         ON CONFLICT (target_schema, table_name) DO UPDATE SET fingerprint = excluded.fingerprint, \
-         rows_read = excluded.rows_read, rows_written = excluded.rows_written, \
-         rows_rejected = excluded.rows_rejected, bytes = excluded.bytes, \
-         repaired = excluded.repaired, loaded_through = excluded.loaded_through, \
-         loaded_at = now()",
+        state_sql::RECORD,
         &[
             &schema,
             &table,
@@ -153,12 +122,8 @@ pub fn forget(
     if tables.is_empty() {
         return Ok(());
     }
-    let list: Vec<String> = tables.iter().map(|t| quote_literal(t)).collect();
     client
-        .batch_execute(&format!(
-            "DELETE FROM pgcarry.loaded_tables WHERE target_schema = {} AND table_name IN ({})",
-            quote_literal(schema),
-            list.join(", ")
-        ))
+        .execute(state_sql::FORGET, &[&schema, &tables])
+        .map(drop)
         .map_err(|e| describe_pg_error(&e))
 }

@@ -127,15 +127,34 @@ fn int_type_for(min: i64, max: i64, at_least: &PgType) -> PgType {
     } else {
         PgType::BigInt
     };
-    let rank = |t: &PgType| match t {
-        PgType::SmallInt => 0,
-        PgType::Integer => 1,
-        _ => 2,
-    };
     if rank(&need) > rank(at_least) {
         need
     } else {
         at_least.clone()
+    }
+}
+
+/// The one order in which number types widen: each holds every value of those below it.
+/// `numeric` without a precision holds any integer; other types are not ranked.
+fn rank(t: &PgType) -> Option<u8> {
+    match t {
+        PgType::SmallInt => Some(0),
+        PgType::Integer => Some(1),
+        PgType::BigInt => Some(2),
+        PgType::Numeric {
+            precision_scale: None,
+        } => Some(3),
+        _ => None,
+    }
+}
+
+/// True when every value of a column of type `from` converts exactly to type `to`, and `to`
+/// is wider: a larger integer type or numeric, or text for varchar(n). What `--if-exists
+/// upsert` may change an existing column to when new rows need more room.
+pub fn widens(from: &PgType, to: &PgType) -> bool {
+    match (rank(from), rank(to)) {
+        (Some(a), Some(b)) => a < b,
+        _ => matches!((from, to), (PgType::Varchar { .. }, PgType::Text)),
     }
 }
 
@@ -195,17 +214,37 @@ fn only_numbers(s: &ColumnStats) -> bool {
     s.texts == 0 && s.blobs == 0
 }
 
+/// The column being decided: its declared type, as reasons quote it, and its scan.
+struct Col<'a> {
+    declared: &'a str,
+    s: &'a ColumnStats,
+}
+
+impl Col<'_> {
+    /// Every text value parsed as the declared type says.
+    fn probe_all(&self) -> bool {
+        self.s.probe_ok == self.s.texts
+    }
+
+    /// Every integer is one a double holds exactly.
+    fn numbers_fit_double(&self) -> bool {
+        let s = self.s;
+        s.ints == 0 || (s.int_min >= -(1 << 53) && s.int_max <= (1 << 53))
+    }
+
+    /// Why the column stays text: some text values are not `what`.
+    fn failed(&self, what: &str) -> String {
+        format!(
+            "{}, but {} text value(s) are not {what} (e.g. {:?}): kept as text",
+            self.declared,
+            self.s.texts - self.s.probe_ok,
+            self.s.probe_failed_example.as_deref().unwrap_or("")
+        )
+    }
+}
+
 fn decide_inner(h: &Hint, declared: &str, s: &ColumnStats) -> Decision {
     let non_null = s.non_null();
-    let numbers_fit_double = s.ints == 0 || (s.int_min >= -(1 << 53) && s.int_max <= (1 << 53));
-    let probe_all = s.probe_ok == s.texts;
-    let failed = |what: &str| {
-        format!(
-            "{declared}, but {} text value(s) are not {what} (e.g. {:?}): kept as text",
-            s.texts - s.probe_ok,
-            s.probe_failed_example.as_deref().unwrap_or("")
-        )
-    };
     if non_null == 0 {
         return d(
             empty_type(h),
@@ -221,291 +260,341 @@ fn decide_inner(h: &Hint, declared: &str, s: &ColumnStats) -> Decision {
             ),
         );
     }
+    let c = Col { declared, s };
     match h {
-        Hint::Boolean => {
-            if s.reals == 0 && s.ints_not_bool == 0 && probe_all {
-                d(
-                    PgType::Boolean,
-                    format!("{declared}; values are 0/1 or true/false"),
-                )
-            } else if only_numbers(s) && s.reals == 0 {
-                d(
-                    int_type_for(s.int_min, s.int_max, &PgType::SmallInt),
-                    format!(
-                        "{declared}, but it holds integers other than 0/1 ({}..{}): kept as integers",
-                        s.int_min, s.int_max
-                    ),
+        Hint::Boolean => boolean(&c),
+        Hint::Integer(width) => integer(&c, width),
+        Hint::Real => real(&c),
+        Hint::Numeric(ps) => numeric(&c, ps),
+        Hint::Text(n, fixed) => text(&c, n, fixed),
+        Hint::Blob => blob(&c),
+        Hint::Date | Hint::DateTime => date_time(&c, h),
+        Hint::Time => time(&c),
+        Hint::Json => json(&c),
+        Hint::Uuid => uuid(&c),
+        Hint::Untyped => untyped(&c),
+    }
+}
+
+/// A boolean column: 0/1 and true/false, else integers or text.
+fn boolean(c: &Col<'_>) -> Decision {
+    let (declared, s, probe_all) = (c.declared, c.s, c.probe_all());
+    if s.reals == 0 && s.ints_not_bool == 0 && probe_all {
+        d(
+            PgType::Boolean,
+            format!("{declared}; values are 0/1 or true/false"),
+        )
+    } else if only_numbers(s) && s.reals == 0 {
+        d(
+            int_type_for(s.int_min, s.int_max, &PgType::SmallInt),
+            format!(
+                "{declared}, but it holds integers other than 0/1 ({}..{}): kept as integers",
+                s.int_min, s.int_max
+            ),
+        )
+    } else {
+        d(
+            PgType::Text,
+            format!(
+                "{declared}, but it holds {}: text holds them all",
+                classes(s)
+            ),
+        )
+    }
+}
+
+/// An integer column: the narrowest integer type, at least as wide as declared, that holds
+/// every value.
+fn integer(c: &Col<'_>, width: &PgType) -> Decision {
+    let (declared, s) = (c.declared, c.s);
+    if only_numbers(s) && s.reals == 0 {
+        let t = int_type_for(s.int_min, s.int_max, width);
+        let why = if &t == width {
+            format!("{declared}; values {}..{} fit", s.int_min, s.int_max)
+        } else {
+            format!(
+                "{declared}, widened: values {}..{} do not fit {width}",
+                s.int_min, s.int_max
+            )
+        };
+        d(t, why)
+    } else if only_numbers(s) {
+        d(
+            PgType::Numeric {
+                precision_scale: None,
+            },
+            format!("{declared}, but it also holds non-integral reals: numeric holds both exactly"),
+        )
+    } else {
+        d(
+            PgType::Text,
+            format!(
+                "{declared}, but it holds {}: text holds them all",
+                classes(s)
+            ),
+        )
+    }
+}
+
+/// A floating-point column: double precision, never real; numeric past 2^53.
+fn real(c: &Col<'_>) -> Decision {
+    let (declared, s, numbers_fit_double) = (c.declared, c.s, c.numbers_fit_double());
+    if only_numbers(s) && numbers_fit_double {
+        d(
+            PgType::DoublePrecision,
+            format!("{declared}: double precision keeps every bit (never real)"),
+        )
+    } else if only_numbers(s) {
+        d(
+            PgType::Numeric {
+                precision_scale: None,
+            },
+            format!(
+                "{declared}, but it holds integers beyond 2^53 that a double would round: numeric"
+            ),
+        )
+    } else {
+        d(
+            PgType::Text,
+            format!(
+                "{declared}, but it holds {}: text holds them all",
+                classes(s)
+            ),
+        )
+    }
+}
+
+/// A decimal column: numeric(p,s) when every value fits, else unconstrained numeric.
+fn numeric(c: &Col<'_>, ps: &Option<(u32, u32)>) -> Decision {
+    let (declared, s, probe_all) = (c.declared, c.s, c.probe_all());
+    let failed = |what: &str| c.failed(what);
+    if !probe_all {
+        return d(PgType::Text, failed("decimal numbers"));
+    }
+    match ps {
+        Some((p, sc))
+            if s.reals_non_finite == 0
+                && s.decimal_scale <= *sc
+                && s.decimal_int_digits <= p - sc =>
+        {
+            d(
+                PgType::Numeric {
+                    precision_scale: Some((*p, *sc)),
+                },
+                format!("{declared}; every value fits without rounding"),
+            )
+        }
+        Some(_) => d(
+            PgType::Numeric {
+                precision_scale: None,
+            },
+            format!(
+                "{declared}, but values need {} integer and {} fraction digits (or are NaN/Infinity): \
+                 unconstrained numeric, so nothing is rounded",
+                s.decimal_int_digits, s.decimal_scale
+            ),
+        ),
+        None => d(
+            PgType::Numeric {
+                precision_scale: None,
+            },
+            format!("{declared}: exact numeric"),
+        ),
+    }
+}
+
+/// A text column: varchar(n) when every value fits n (SQLite never enforced it), else text.
+fn text(c: &Col<'_>, n: &Option<u32>, fixed: &bool) -> Decision {
+    let (declared, s) = (c.declared, c.s);
+    let len = s.text_max_chars;
+    match n {
+        _ if s.ints + s.reals > 0 => d(
+            PgType::Text,
+            format!(
+                "{declared}, holding {}: numbers are kept as their exact text",
+                classes(s)
+            ),
+        ),
+        Some(n) if len <= u64::from(*n) => {
+            let why = if *fixed {
+                format!(
+                    "{declared}: varchar({n}), because PostgreSQL's char(n) would pad values with spaces"
                 )
             } else {
-                d(
-                    PgType::Text,
-                    format!(
-                        "{declared}, but it holds {}: text holds them all",
-                        classes(s)
-                    ),
-                )
-            }
+                format!("{declared}; the longest value has {len} characters")
+            };
+            d(PgType::Varchar { max_chars: *n }, why)
         }
-        Hint::Integer(width) => {
-            if only_numbers(s) && s.reals == 0 {
-                let t = int_type_for(s.int_min, s.int_max, width);
-                let why = if &t == width {
-                    format!("{declared}; values {}..{} fit", s.int_min, s.int_max)
-                } else {
-                    format!(
-                        "{declared}, widened: values {}..{} do not fit {width}",
-                        s.int_min, s.int_max
-                    )
-                };
-                d(t, why)
-            } else if only_numbers(s) {
-                d(
-                    PgType::Numeric {
-                        precision_scale: None,
-                    },
-                    format!(
-                        "{declared}, but it also holds non-integral reals: numeric holds both exactly"
-                    ),
-                )
-            } else {
-                d(
-                    PgType::Text,
-                    format!(
-                        "{declared}, but it holds {}: text holds them all",
-                        classes(s)
-                    ),
-                )
-            }
-        }
-        Hint::Real => {
-            if only_numbers(s) && numbers_fit_double {
-                d(
-                    PgType::DoublePrecision,
-                    format!("{declared}: double precision keeps every bit (never real)"),
-                )
-            } else if only_numbers(s) {
-                d(
-                    PgType::Numeric {
-                        precision_scale: None,
-                    },
-                    format!(
-                        "{declared}, but it holds integers beyond 2^53 that a double would round: numeric"
-                    ),
-                )
-            } else {
-                d(
-                    PgType::Text,
-                    format!(
-                        "{declared}, but it holds {}: text holds them all",
-                        classes(s)
-                    ),
-                )
-            }
-        }
-        Hint::Numeric(ps) => {
-            if !probe_all {
-                return d(PgType::Text, failed("decimal numbers"));
-            }
-            match ps {
-                Some((p, sc))
-                    if s.reals_non_finite == 0
-                        && s.decimal_scale <= *sc
-                        && s.decimal_int_digits <= p - sc =>
-                {
-                    d(
-                        PgType::Numeric {
-                            precision_scale: Some((*p, *sc)),
-                        },
-                        format!("{declared}; every value fits without rounding"),
-                    )
-                }
-                Some(_) => d(
-                    PgType::Numeric {
-                        precision_scale: None,
-                    },
-                    format!(
-                        "{declared}, but values need {} integer and {} fraction digits (or are NaN/Infinity): \
-                         unconstrained numeric, so nothing is rounded",
-                        s.decimal_int_digits, s.decimal_scale
-                    ),
-                ),
-                None => d(
-                    PgType::Numeric {
-                        precision_scale: None,
-                    },
-                    format!("{declared}: exact numeric"),
-                ),
-            }
-        }
-        Hint::Text(n, fixed) => {
-            let len = s.text_max_chars;
-            match n {
-                _ if s.ints + s.reals > 0 => d(
-                    PgType::Text,
-                    format!(
-                        "{declared}, holding {}: numbers are kept as their exact text",
-                        classes(s)
-                    ),
-                ),
-                Some(n) if len <= u64::from(*n) => {
-                    let why = if *fixed {
-                        format!(
-                            "{declared}: varchar({n}), because PostgreSQL's char(n) would pad values with spaces"
-                        )
-                    } else {
-                        format!("{declared}; the longest value has {len} characters")
-                    };
-                    d(PgType::Varchar { max_chars: *n }, why)
-                }
-                Some(n) => d(
-                    PgType::Text,
-                    format!(
-                        "{declared}, but values are up to {len} characters (SQLite never enforced {n}): widened to text"
-                    ),
-                ),
-                None => d(PgType::Text, declared.to_string()),
-            }
-        }
-        Hint::Blob => {
-            if s.blobs == 0 && s.ints + s.reals > 0 {
-                d(
-                    PgType::Text,
-                    format!(
-                        "{declared}, but it holds {}: text holds them all",
-                        classes(s)
-                    ),
-                )
-            } else {
-                d(PgType::Bytea, declared.to_string())
-            }
-        }
-        Hint::Date | Hint::DateTime => {
-            if s.texts == 0 {
-                return numbers_as_dates(declared, s);
-            }
-            if s.ints + s.reals > 0 {
-                return d(
-                    PgType::Text,
-                    format!(
-                        "{declared}, but it holds {}: text holds them all",
-                        classes(s)
-                    ),
-                );
-            }
-            if !probe_all {
-                return d(PgType::Text, failed("ISO dates or timestamps"));
-            }
-            if s.offsets > 0 && s.offsets < s.texts {
-                return d(
-                    PgType::Text,
-                    format!(
-                        "{declared}, but {} value(s) carry a UTC offset and {} do not: no single type keeps both \
-                         exactly, kept as text",
-                        s.offsets,
-                        s.texts - s.offsets
-                    ),
-                );
-            }
-            if s.offsets > 0 {
-                d(
-                    PgType::Timestamptz,
-                    format!("{declared}; every value carries a UTC offset: timestamptz"),
-                )
-            } else if s.naive == 0 && *h == Hint::Date {
-                d(
-                    PgType::Date,
-                    format!("{declared}; every value is an ISO date"),
-                )
-            } else {
-                d(
-                    PgType::Timestamp,
-                    format!("{declared}; every value is an ISO date and time without offset"),
-                )
-            }
-        }
-        Hint::Time => {
-            if s.ints + s.reals > 0 || !probe_all {
-                d(PgType::Text, failed("times of day"))
-            } else {
-                d(
-                    PgType::Time,
-                    format!("{declared}; every value is a time of day"),
-                )
-            }
-        }
-        Hint::Json => {
-            if !probe_all {
-                return d(PgType::Text, failed("valid JSON"));
-            }
-            if s.reals_non_finite > 0 {
-                return d(
-                    PgType::Text,
-                    format!("{declared}, but it holds NaN/Infinity reals, which JSON cannot"),
-                );
-            }
-            if s.json_duplicate_keys > 0 || s.json_nul > 0 {
-                d(
-                    PgType::Json,
-                    format!(
-                        "{declared}; {} document(s) repeat a key and {} hold \\u0000, which jsonb would lose or \
-                         refuse: json keeps the text exactly",
-                        s.json_duplicate_keys, s.json_nul
-                    ),
-                )
-            } else {
-                d(
-                    PgType::Jsonb,
-                    format!("{declared}; every document is valid JSON"),
-                )
-            }
-        }
-        Hint::Uuid => {
-            if s.blobs > 0 && s.blobs_16 == s.blobs && probe_all && s.ints + s.reals == 0 {
-                d(
-                    PgType::Uuid,
-                    format!("{declared}; every value is a UUID (text or 16-byte blob)"),
-                )
-            } else if s.blobs > 0 {
-                d(
-                    PgType::Bytea,
-                    format!("{declared}, but it holds blobs that are not 16-byte UUIDs"),
-                )
-            } else if probe_all && s.ints + s.reals == 0 {
-                d(PgType::Uuid, format!("{declared}; every value is a UUID"))
-            } else {
-                d(PgType::Text, failed("UUIDs"))
-            }
-        }
-        Hint::Untyped => {
-            if s.texts == 0 && s.reals == 0 {
-                d(
-                    int_type_for(s.int_min, s.int_max, &PgType::Integer),
-                    format!(
-                        "{declared}; all values are integers ({}..{})",
-                        s.int_min, s.int_max
-                    ),
-                )
-            } else if s.texts == 0 && numbers_fit_double {
-                d(
-                    PgType::DoublePrecision,
-                    format!("{declared}; values are numbers, some fractional"),
-                )
-            } else if s.texts == 0 {
-                d(
-                    PgType::Numeric {
-                        precision_scale: None,
-                    },
-                    format!("{declared}; large integers and reals"),
-                )
-            } else if s.ints + s.reals > 0 {
-                d(
-                    PgType::Text,
-                    format!("{declared}, holding {}: text holds them all", classes(s)),
-                )
-            } else {
-                d(PgType::Text, format!("{declared}; values are text"))
-            }
-        }
+        Some(n) => d(
+            PgType::Text,
+            format!(
+                "{declared}, but values are up to {len} characters (SQLite never enforced {n}): widened to text"
+            ),
+        ),
+        None => d(PgType::Text, declared.to_string()),
+    }
+}
+
+/// A blob column: bytea.
+fn blob(c: &Col<'_>) -> Decision {
+    let (declared, s) = (c.declared, c.s);
+    if s.blobs == 0 && s.ints + s.reals > 0 {
+        d(
+            PgType::Text,
+            format!(
+                "{declared}, but it holds {}: text holds them all",
+                classes(s)
+            ),
+        )
+    } else {
+        d(PgType::Bytea, declared.to_string())
+    }
+}
+
+/// A date or timestamp column: ISO text as date, timestamp or timestamptz; numbers as
+/// instants.
+fn date_time(c: &Col<'_>, h: &Hint) -> Decision {
+    let (declared, s, probe_all) = (c.declared, c.s, c.probe_all());
+    let failed = |what: &str| c.failed(what);
+    if s.texts == 0 {
+        return numbers_as_dates(declared, s);
+    }
+    if s.ints + s.reals > 0 {
+        return d(
+            PgType::Text,
+            format!(
+                "{declared}, but it holds {}: text holds them all",
+                classes(s)
+            ),
+        );
+    }
+    if !probe_all {
+        return d(PgType::Text, failed("ISO dates or timestamps"));
+    }
+    if s.offsets > 0 && s.offsets < s.texts {
+        return d(
+            PgType::Text,
+            format!(
+                "{declared}, but {} value(s) carry a UTC offset and {} do not: no single type keeps both \
+                 exactly, kept as text",
+                s.offsets,
+                s.texts - s.offsets
+            ),
+        );
+    }
+    if s.offsets > 0 {
+        d(
+            PgType::Timestamptz,
+            format!("{declared}; every value carries a UTC offset: timestamptz"),
+        )
+    } else if s.naive == 0 && *h == Hint::Date {
+        d(
+            PgType::Date,
+            format!("{declared}; every value is an ISO date"),
+        )
+    } else {
+        d(
+            PgType::Timestamp,
+            format!("{declared}; every value is an ISO date and time without offset"),
+        )
+    }
+}
+
+/// A time-of-day column.
+fn time(c: &Col<'_>) -> Decision {
+    let (declared, s, probe_all) = (c.declared, c.s, c.probe_all());
+    let failed = |what: &str| c.failed(what);
+    if s.ints + s.reals > 0 || !probe_all {
+        d(PgType::Text, failed("times of day"))
+    } else {
+        d(
+            PgType::Time,
+            format!("{declared}; every value is a time of day"),
+        )
+    }
+}
+
+/// A JSON column: jsonb, or json where jsonb would lose something.
+fn json(c: &Col<'_>) -> Decision {
+    let (declared, s, probe_all) = (c.declared, c.s, c.probe_all());
+    let failed = |what: &str| c.failed(what);
+    if !probe_all {
+        return d(PgType::Text, failed("valid JSON"));
+    }
+    if s.reals_non_finite > 0 {
+        return d(
+            PgType::Text,
+            format!("{declared}, but it holds NaN/Infinity reals, which JSON cannot"),
+        );
+    }
+    if s.json_duplicate_keys > 0 || s.json_nul > 0 {
+        d(
+            PgType::Json,
+            format!(
+                "{declared}; {} document(s) repeat a key and {} hold \\u0000, which jsonb would lose or \
+                 refuse: json keeps the text exactly",
+                s.json_duplicate_keys, s.json_nul
+            ),
+        )
+    } else {
+        d(
+            PgType::Jsonb,
+            format!("{declared}; every document is valid JSON"),
+        )
+    }
+}
+
+/// A UUID column: as text or 16-byte blobs.
+fn uuid(c: &Col<'_>) -> Decision {
+    let (declared, s, probe_all) = (c.declared, c.s, c.probe_all());
+    let failed = |what: &str| c.failed(what);
+    if s.blobs > 0 && s.blobs_16 == s.blobs && probe_all && s.ints + s.reals == 0 {
+        d(
+            PgType::Uuid,
+            format!("{declared}; every value is a UUID (text or 16-byte blob)"),
+        )
+    } else if s.blobs > 0 {
+        d(
+            PgType::Bytea,
+            format!("{declared}, but it holds blobs that are not 16-byte UUIDs"),
+        )
+    } else if probe_all && s.ints + s.reals == 0 {
+        d(PgType::Uuid, format!("{declared}; every value is a UUID"))
+    } else {
+        d(PgType::Text, failed("UUIDs"))
+    }
+}
+
+/// A column without a meaningful declared type: the values decide.
+fn untyped(c: &Col<'_>) -> Decision {
+    let (declared, s, numbers_fit_double) = (c.declared, c.s, c.numbers_fit_double());
+    if s.texts == 0 && s.reals == 0 {
+        d(
+            int_type_for(s.int_min, s.int_max, &PgType::Integer),
+            format!(
+                "{declared}; all values are integers ({}..{})",
+                s.int_min, s.int_max
+            ),
+        )
+    } else if s.texts == 0 && numbers_fit_double {
+        d(
+            PgType::DoublePrecision,
+            format!("{declared}; values are numbers, some fractional"),
+        )
+    } else if s.texts == 0 {
+        d(
+            PgType::Numeric {
+                precision_scale: None,
+            },
+            format!("{declared}; large integers and reals"),
+        )
+    } else if s.ints + s.reals > 0 {
+        d(
+            PgType::Text,
+            format!("{declared}, holding {}: text holds them all", classes(s)),
+        )
+    } else {
+        d(PgType::Text, format!("{declared}; values are text"))
     }
 }
 

@@ -1,7 +1,9 @@
 //! The plan as a person reads it: tables, columns with their types and reasons, keys, indexes,
-//! constraints, warnings and what is not migrated; with `sql`, every statement that will run.
+//! constraints, warnings and what is not migrated; with `sql`, every statement that will run,
+//! in order, grouped by phase ([`super::statements`]).
 
-use crate::model::plan::{Plan, StepKind};
+use super::statements::Runs;
+use crate::model::plan::{IfExists, Plan, StepKind, TablePlan};
 use std::fmt::Write;
 
 pub fn render(plan: &Plan, sql: bool) -> String {
@@ -19,86 +21,92 @@ pub fn render(plan: &Plan, sql: bool) -> String {
         render_json(&mut o, j);
     }
     for t in &plan.tables {
-        let chunks = t.chunks.as_ref().map_or(String::new(), |c| {
-            format!(
-                ", loaded in {} key ranges of {}, each committed on its own",
-                c.ranges.len(),
-                t.columns[c.column].name
-            )
-        });
-        let _ = writeln!(o, "\n{} ({} rows{chunks})", t.name, t.rows);
-        let w = t
-            .columns
-            .iter()
-            .map(|c| c.name.chars().count())
-            .max()
-            .unwrap_or(0);
-        let tw = t
-            .columns
-            .iter()
-            .map(|c| type_label(c).len())
-            .max()
-            .unwrap_or(0);
-        for c in &t.columns {
-            let _ = writeln!(
-                o,
-                "  {:w$}  {:tw$}  {}",
-                c.name,
-                type_label(c),
-                c.reason,
-                w = w,
-                tw = tw
-            );
-            if !c.repair.is_none() {
-                let _ = writeln!(
-                    o,
-                    "  {:w$}  {:tw$}  ~ text PostgreSQL cannot hold is repaired ({}); the report counts the values changed",
-                    "",
-                    "",
-                    c.repair.flags(),
-                    w = w,
-                    tw = tw
-                );
-            }
-            if let Some(r) = &c.rejects {
-                let _ = writeln!(o, "  {:w$}  {:tw$}  ! {r}", "", "", w = w, tw = tw);
-            }
-        }
-        for s in t.post_load.iter().chain(&t.foreign_keys) {
-            let kind = match s.kind {
-                StepKind::PrimaryKey => "primary key",
-                StepKind::Unique => "unique",
-                StepKind::Index => "index",
-                StepKind::Check => "check",
-                StepKind::Default => "default",
-                StepKind::ForeignKey => "foreign key",
-                StepKind::View => "view",
-                StepKind::Search => "search",
-            };
-            let _ = writeln!(o, "  {kind:<12} {}{}", s.name, key_detail(s, &plan.schema));
-        }
-        if let Some(id) = &t.identity {
-            let _ = match id.last_value {
-                Some(v) => writeln!(o, "  {:<12} {} continues after {v}", "identity", id.column),
-                None => writeln!(o, "  {:<12} {} starts at 1", "identity", id.column),
-            };
-        }
-        if sql {
-            let _ = writeln!(o, "\n  {};", t.create_sql.replace('\n', "\n  "));
-            for s in t.post_load.iter().chain(&t.foreign_keys) {
-                let _ = writeln!(o, "  {};", s.sql);
-            }
-        }
+        render_table(&mut o, t, &plan.schema);
     }
     if !plan.views.is_empty() {
         let _ = writeln!(o, "\nViews ({}):", plan.views.len());
         for v in &plan.views {
             let _ = writeln!(o, "  {}", v.name);
-            if sql {
-                let _ = writeln!(o, "  {};", v.sql.replace('\n', "\n  "));
-            }
         }
     }
+    render_notes(&mut o, plan);
+    if sql {
+        render_statements(&mut o, plan);
+    }
+    o
+}
+
+/// One table: its columns with type and reason, its steps, its identity.
+fn render_table(o: &mut String, t: &TablePlan, schema: &str) {
+    let chunks = t.chunks.as_ref().map_or(String::new(), |c| {
+        format!(
+            ", loaded in {} key ranges of {}, each committed on its own",
+            c.ranges.len(),
+            t.columns[c.column].name
+        )
+    });
+    let _ = writeln!(o, "\n{} ({} rows{chunks})", t.name, t.rows);
+    let w = t
+        .columns
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let tw = t
+        .columns
+        .iter()
+        .map(|c| type_label(c).len())
+        .max()
+        .unwrap_or(0);
+    for c in &t.columns {
+        let _ = writeln!(
+            o,
+            "  {:w$}  {:tw$}  {}",
+            c.name,
+            type_label(c),
+            c.reason,
+            w = w,
+            tw = tw
+        );
+        if !c.repair.is_none() {
+            let _ = writeln!(
+                o,
+                "  {:w$}  {:tw$}  ~ text PostgreSQL cannot hold is repaired ({}); the report counts the values changed",
+                "",
+                "",
+                c.repair.flags(),
+                w = w,
+                tw = tw
+            );
+        }
+        if let Some(r) = &c.rejects {
+            let _ = writeln!(o, "  {:w$}  {:tw$}  ! {r}", "", "", w = w, tw = tw);
+        }
+    }
+    for s in t.post_load.iter().chain(&t.foreign_keys) {
+        let kind = match s.kind {
+            StepKind::PrimaryKey => "primary key",
+            StepKind::Unique => "unique",
+            StepKind::Index => "index",
+            StepKind::Check => "check",
+            StepKind::Default => "default",
+            StepKind::ForeignKey => "foreign key",
+            StepKind::View => "view",
+            StepKind::Search => "search",
+            StepKind::Sequence => "sequence",
+        };
+        let _ = writeln!(o, "  {kind:<12} {}{}", s.name, key_detail(s, schema));
+    }
+    if let Some(id) = &t.identity {
+        let _ = match id.last_value {
+            Some(v) => writeln!(o, "  {:<12} {} continues after {v}", "identity", id.column),
+            None => writeln!(o, "  {:<12} {} starts at 1", "identity", id.column),
+        };
+    }
+}
+
+/// Warnings, what is not migrated, and the rows the scan knows will be rejected.
+fn render_notes(o: &mut String, plan: &Plan) {
     if !plan.warnings.is_empty() {
         let _ = writeln!(o, "\nWarnings:");
         for w in &plan.warnings {
@@ -145,7 +153,43 @@ pub fn render(plan: &Plan, sql: bool) -> String {
             );
         }
     }
-    o
+}
+
+/// Every statement `migrate` sends, phase by phase, each with when it runs unless always.
+fn render_statements(o: &mut String, plan: &Plan) {
+    let _ = writeln!(o, "\nStatements, in the order migrate sends them:");
+    for phase in super::statements::phases(plan) {
+        let _ = writeln!(o, "\n-- {}", phase.title);
+        for s in &phase.statements {
+            if let Some(note) = runs_note(s.runs) {
+                let _ = writeln!(o, "-- {note}:");
+            }
+            let _ = writeln!(o, "{};", s.sql);
+        }
+    }
+}
+
+fn runs_note(runs: Runs) -> Option<String> {
+    Some(match runs {
+        Runs::Always => return None,
+        Runs::ResumeState => "resume state (schema pgcarry)".into(),
+        Runs::NextRanges => "each key range after the first".into(),
+        Runs::Existing(modes) => {
+            let modes: Vec<&str> = modes
+                .iter()
+                .map(|m| match m {
+                    IfExists::Fail => "fail",
+                    IfExists::Truncate => "truncate",
+                    IfExists::Drop => "drop",
+                    IfExists::Upsert => "upsert",
+                })
+                .collect();
+            format!(
+                "only if the table exists, with --if-exists {}",
+                modes.join("|")
+            )
+        }
+    })
 }
 
 fn type_label(c: &crate::model::plan::ColumnPlan) -> String {

@@ -128,8 +128,8 @@ fn check_steps(catalog: &Catalog, tp: &TablePlan) -> Vec<StructureProblem> {
             StepKind::ForeignKey => !fkeys.contains(name),
             // The tsvector column, or its GIN index.
             StepKind::Search => !columns.contains_key(name) && !indexes.contains_key(name),
-            // Views are checked with the views, not with a table.
-            StepKind::View => false,
+            // Views are checked with the views, sequences with the sequences.
+            StepKind::View | StepKind::Sequence => false,
         };
         let what = crate::report::kind_name(step.kind);
         if missing {

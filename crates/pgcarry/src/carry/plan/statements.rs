@@ -1,0 +1,158 @@
+//! Every statement a `migrate` of the plan sends, in the order it sends them, grouped by
+//! phase: the preflight, what happens to tables that exist already, each table's create and
+//! load, keys and indexes, foreign keys, views, sequences. `plan --sql` prints this list, and
+//! the executor runs exactly these statements (the bookkeeping of the resume state included,
+//! whose text lives in [`crate::postgres::state_sql`]).
+//!
+//! Not listed: the reads — catalog look-ups (which tables exist, their columns, foreign keys
+//! and sessions), the resume state read back, and the verification's row counts and
+//! checksums — which change nothing. A statement with a placeholder in braces
+//! (`{constraint}`, `{column}`) is completed at run time with a name read from the catalog;
+//! `$1`… are bind parameters.
+
+use crate::model::plan::{IfExists, Plan, Step, TablePlan};
+use crate::postgres::state_sql;
+
+/// One statement, and when it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub sql: String,
+    pub runs: Runs,
+}
+
+/// When a statement runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runs {
+    /// On every run into an empty schema.
+    Always,
+    /// Bookkeeping of the resume state, in the `pgcarry` schema, on every run.
+    ResumeState,
+    /// For a table loaded in key ranges: once per range after the first.
+    NextRanges,
+    /// Only for a table that exists already, under one of these `--if-exists`.
+    Existing(&'static [IfExists]),
+}
+
+/// A group of statements, in order.
+#[derive(Debug, Clone)]
+pub struct Phase {
+    pub title: String,
+    pub statements: Vec<Statement>,
+}
+
+/// Every statement of `plan`, phase by phase.
+pub fn phases(plan: &Plan) -> Vec<Phase> {
+    let ordered: Vec<&TablePlan> = plan.load_order.iter().map(|&i| &plan.tables[i]).collect();
+    let mut out = vec![preflight(plan), existing(&plan.schema, &ordered)];
+    out.extend(ordered.iter().map(|t| load(t)));
+    let steps = |title: &str, pick: &dyn Fn(&TablePlan) -> &[Step]| Phase {
+        title: title.to_string(),
+        statements: ordered
+            .iter()
+            .flat_map(|t| pick(t))
+            .map(|s| always(&s.sql))
+            .collect(),
+    };
+    out.push(steps(
+        "keys, indexes, checks and defaults (each table's as soon as it is loaded)",
+        &|t| &t.post_load,
+    ));
+    out.push(steps("foreign keys", &|t| &t.foreign_keys));
+    out.push(Phase {
+        title: "views".into(),
+        statements: plan.views.iter().map(|s| always(&s.sql)).collect(),
+    });
+    out.push(Phase {
+        title: "sequences".into(),
+        statements: plan
+            .tables
+            .iter()
+            .filter_map(|t| t.sequence.as_ref())
+            .map(|s| always(&s.sql))
+            .collect(),
+    });
+    out.retain(|p| !p.statements.is_empty());
+    out
+}
+
+fn always(sql: &str) -> Statement {
+    Statement {
+        sql: sql.to_string(),
+        runs: Runs::Always,
+    }
+}
+
+fn when(runs: Runs, sql: &str) -> Statement {
+    Statement {
+        sql: sql.to_string(),
+        runs,
+    }
+}
+
+fn preflight(plan: &Plan) -> Phase {
+    Phase {
+        title: "preflight".into(),
+        statements: vec![
+            when(Runs::ResumeState, state_sql::SETUP),
+            always(&plan.create_schema),
+            when(Runs::ResumeState, state_sql::FORGET),
+        ],
+    }
+}
+
+/// In the preflight's transaction, for the tables that exist already: the columns an upsert
+/// adds or widens, the foreign keys that would check rows during the load, then the tables
+/// emptied or dropped.
+fn existing(schema: &str, tables: &[&TablePlan]) -> Phase {
+    const UPSERT: &[IfExists] = &[IfExists::Upsert];
+    const KEPT: &[IfExists] = &[IfExists::Truncate, IfExists::Upsert];
+    let mut statements = Vec::new();
+    for t in tables {
+        for sql in super::existing::templates(schema, t) {
+            statements.push(when(Runs::Existing(UPSERT), &sql));
+        }
+    }
+    for t in tables {
+        statements.push(when(Runs::Existing(KEPT), &t.load.drop_foreign_key));
+    }
+    for t in tables {
+        statements.push(when(
+            Runs::Existing(&[IfExists::Truncate]),
+            &t.load.truncate,
+        ));
+        statements.push(when(Runs::Existing(&[IfExists::Drop]), &t.load.drop));
+    }
+    Phase {
+        title: "tables that exist already (--if-exists)".into(),
+        statements,
+    }
+}
+
+/// One table's transaction(s): create and load, or upsert into the existing table.
+fn load(t: &TablePlan) -> Phase {
+    let mut statements = vec![always(&t.create_sql), always(&t.load.copy_new)];
+    statements.push(when(Runs::ResumeState, state_sql::RECORD));
+    if t.chunks.is_some() {
+        statements.push(when(Runs::NextRanges, &t.load.copy_existing));
+        statements.push(when(Runs::NextRanges, state_sql::RECORD));
+    }
+    statements.push(when(
+        Runs::Existing(&[IfExists::Truncate]),
+        &t.load.copy_existing,
+    ));
+    if let Some(u) = &t.load.upsert {
+        let upsert = Runs::Existing(&[IfExists::Upsert]);
+        if let Some(o) = &u.owned {
+            for sql in [&o.temp_table, &o.copy, &o.delete] {
+                statements.push(when(upsert, sql));
+            }
+        }
+        for sql in [&u.temp_table, &u.copy, &u.insert] {
+            statements.push(when(upsert, sql));
+        }
+    }
+    Phase {
+        title: format!("table {}: create and load", t.name),
+        statements,
+    }
+}

@@ -1,0 +1,51 @@
+//! The statements that keep pgcarry's resume state in the target, in its `pgcarry` schema:
+//! which tables of which plan are loaded (or loaded through which key). Only the text of the
+//! statements lives here, so that `plan --sql` can list them; `carry::execute::resume` runs
+//! them. Values are always bind parameters (`$1`…), never spliced in.
+
+/// Creates the state tables when missing (one batch, run before anything else).
+pub const SETUP: &str = "CREATE SCHEMA IF NOT EXISTS pgcarry;
+CREATE TABLE IF NOT EXISTS pgcarry.loaded_tables (
+    target_schema text NOT NULL,
+    table_name text NOT NULL,
+    fingerprint text NOT NULL,
+    rows_read bigint NOT NULL,
+    rows_written bigint NOT NULL,
+    rows_rejected bigint NOT NULL,
+    bytes bigint NOT NULL,
+    loaded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (target_schema, table_name)
+);
+ALTER TABLE pgcarry.loaded_tables ADD COLUMN IF NOT EXISTS repaired text NOT NULL DEFAULT '[]';
+ALTER TABLE pgcarry.loaded_tables ADD COLUMN IF NOT EXISTS loaded_through bigint";
+
+/// What is recorded for one table, as [`LOADED`] and [`PARTIAL`] read it.
+const COLUMNS: &str = "SELECT table_name, fingerprint, rows_read, rows_written, rows_rejected, \
+     bytes, repaired, loaded_through FROM pgcarry.loaded_tables";
+
+/// The tables an earlier run loaded into schema `$1`.
+pub fn loaded() -> String {
+    format!("{COLUMNS} WHERE target_schema = $1")
+}
+
+/// What this plan (`$3`) recorded for table `$2` of schema `$1`, when it is loaded in part.
+pub fn partial() -> String {
+    format!(
+        "{COLUMNS} WHERE target_schema = $1 AND table_name = $2 AND fingerprint = $3 \
+         AND loaded_through IS NOT NULL"
+    )
+}
+
+/// Records how far a table is loaded, in the transaction that loaded it.
+pub const RECORD: &str = "INSERT INTO pgcarry.loaded_tables \
+     (target_schema, table_name, fingerprint, rows_read, rows_written, rows_rejected, bytes, \
+     repaired, loaded_through) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+     ON CONFLICT (target_schema, table_name) DO UPDATE SET fingerprint = excluded.fingerprint, \
+     rows_read = excluded.rows_read, rows_written = excluded.rows_written, \
+     rows_rejected = excluded.rows_rejected, bytes = excluded.bytes, \
+     repaired = excluded.repaired, loaded_through = excluded.loaded_through, \
+     loaded_at = now()";
+
+/// Forgets what was recorded for tables `$2` of schema `$1` (they are loaded again).
+pub const FORGET: &str =
+    "DELETE FROM pgcarry.loaded_tables WHERE target_schema = $1 AND table_name = ANY($2)";
