@@ -22,7 +22,8 @@ pub enum ConnError {
     InvalidConninfo { problem: String },
     #[error(
         "unknown connection option {key:?}: pgcarry understands host, port, user, password, \
-         dbname, sslmode, sslrootcert, connect_timeout, application_name and options"
+         passfile, dbname, service, sslmode, sslrootcert, sslcert, sslkey, connect_timeout, \
+         application_name and options"
     )]
     UnknownOption { key: String },
     #[error("{what}")]
@@ -45,12 +46,17 @@ pub enum ConnError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{}, line {line}: DATABASE_URL: {problem}", path.display())]
+    #[error("{}, line {line}: {key}: {problem}", path.display())]
     DotEnv {
         path: PathBuf,
         line: usize,
+        key: String,
         problem: String,
     },
+    #[error("service {name:?} (service= or PGSERVICE): {problem}")]
+    Service { name: String, problem: String },
+    #[error("client certificate (sslcert/sslkey) {}: {problem}", path.display())]
+    ClientCert { path: PathBuf, problem: String },
     #[error(
         "sslmode={mode} needs the certificate of the CA that signed the server's: set \
          sslrootcert=/path/to/root.crt (libpq's default ~/.postgresql/root.crt does not exist)"
@@ -103,6 +109,16 @@ pub enum ConnError {
         #[source]
         source: ConnCause,
     },
+    #[error(
+        "no answer from {addr} within {} s (connect_timeout): something accepts connections \
+         there but does not speak for a PostgreSQL server (a stuck proxy or load balancer?); \
+         raise connect_timeout if the server is only slow",
+        after.as_secs()
+    )]
+    Timeout {
+        addr: String,
+        after: std::time::Duration,
+    },
     #[error("could not connect to {addr}: {reason} — {hint}")]
     Unreachable {
         addr: String,
@@ -143,6 +159,34 @@ pub enum ConnError {
         #[source]
         source: ConnCause,
     },
+}
+
+impl ConnError {
+    /// Whether trying again later cannot help: the settings are wrong, the server refused the
+    /// user or the password, or the certificate does not verify. (A server that is starting,
+    /// unreachable or silent, or a database not created yet, may still come.)
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            ConnError::Unreachable { .. }
+            | ConnError::Timeout { .. }
+            | ConnError::DatabaseMissing { .. }
+            | ConnError::ServerRefused { .. }
+            | ConnError::Connect { .. } => false,
+            ConnError::TlsHandshake { mode, .. } => {
+                matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull)
+            }
+            _ => true,
+        }
+    }
+
+    /// The server itself turned the connection down (pg_hba, a startup check): under
+    /// `sslmode=allow` that is when libpq tries again with TLS.
+    pub(crate) fn refused_by_server(&self) -> bool {
+        matches!(
+            self,
+            ConnError::AuthRejected { .. } | ConnError::ServerRefused { .. }
+        )
+    }
 }
 
 /// The `postgres` error behind a failed connection. Its text is the whole chain of the

@@ -11,6 +11,8 @@ pub mod copy_in;
 pub mod copy_out;
 pub mod error;
 pub mod ident;
+mod service;
 mod sslmode;
 mod tls;
 pub mod wait;
+mod x509;
