@@ -622,19 +622,46 @@ impl ConnSettings {
         }
     }
 
+    /// Each host in turn, as libpq does, each within the attempt limit; the last error if
+    /// none answers.
     fn connect_as(&self, mode: SslMode) -> Result<postgres::Client, ConnError> {
+        let tls = match mode {
+            SslMode::Disable => None,
+            _ => {
+                let client = self
+                    .sslcert
+                    .as_ref()
+                    .map(|(c, k)| (c.as_path(), k.as_path()));
+                Some(tls::connector(mode, self.sslrootcert.as_deref(), client)?)
+            }
+        };
+        let mut last = None;
+        for (host, &port) in self.hosts.iter().zip(&self.ports) {
+            match self.connect_host(host, port, mode, tls.clone()) {
+                Ok(client) => return Ok(client),
+                Err(error) => last = Some(error),
+            }
+        }
+        Err(last.unwrap_or_else(|| ConnError::Unsupported {
+            what: "no host to connect to".into(),
+        }))
+    }
+
+    fn connect_host(
+        &self,
+        host: &Host,
+        port: u16,
+        mode: SslMode,
+        tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+    ) -> Result<postgres::Client, ConnError> {
         use postgres::config::SslMode as PgSslMode;
         let mut config = postgres::Config::new();
-        for host in &self.hosts {
-            match host {
-                Host::Tcp(name) => config.host(name),
-                Host::Unix(dir) => config.host_path(dir),
-            };
-        }
-        for &port in &self.ports {
-            config.port(port);
-        }
+        match host {
+            Host::Tcp(name) => config.host(name),
+            Host::Unix(dir) => config.host_path(dir),
+        };
         config
+            .port(port)
             .user(&self.user)
             .dbname(&self.dbname)
             .application_name(self.app_name())
@@ -653,27 +680,25 @@ impl ConnSettings {
         if let Some(limit) = limit {
             config.connect_timeout(limit);
         }
-        let connecting = if mode == SslMode::Disable {
-            config.ssl_mode(PgSslMode::Disable);
-            within(limit, self.hosts.len(), move || {
-                config.connect(postgres::NoTls)
-            })
-        } else {
-            let client = self
-                .sslcert
-                .as_ref()
-                .map(|(c, k)| (c.as_path(), k.as_path()));
-            let tls = tls::connector(mode, self.sslrootcert.as_deref(), client)?;
-            config.ssl_mode(if mode == SslMode::Prefer {
-                PgSslMode::Prefer
-            } else {
-                PgSslMode::Require
-            });
-            within(limit, self.hosts.len(), move || config.connect(tls))
+        let addr = address(host, port);
+        // PostgreSQL has no TLS on Unix sockets; libpq ignores sslmode there.
+        let connecting = match tls {
+            Some(tls) if matches!(host, Host::Tcp(_)) => {
+                config.ssl_mode(if mode == SslMode::Prefer {
+                    PgSslMode::Prefer
+                } else {
+                    PgSslMode::Require
+                });
+                within(limit, move || config.connect(tls))
+            }
+            _ => {
+                config.ssl_mode(PgSslMode::Disable);
+                within(limit, move || config.connect(postgres::NoTls))
+            }
         };
         let Some(result) = connecting else {
             return Err(ConnError::Timeout {
-                addr: self.addresses(),
+                addr,
                 after: limit.unwrap_or_default(),
             });
         };
@@ -683,7 +708,7 @@ impl ConnSettings {
                 user: self.user(),
                 dbname: self.dbname(),
                 password: self.password(),
-                addresses: self.addresses(),
+                addresses: addr,
                 mode,
             };
             classify(&attempt, error)
@@ -696,22 +721,27 @@ impl ConnSettings {
             .hosts
             .iter()
             .zip(&self.ports)
-            .map(|(host, port)| match host {
-                Host::Tcp(name) if name.contains(':') => format!("[{name}]:{port}"),
-                Host::Tcp(name) => format!("{name}:{port}"),
-                Host::Unix(dir) => format!("{}/.s.PGSQL.{port}", dir.display()),
-            })
+            .map(|(host, &port)| address(host, port))
             .collect();
         all.join(", ")
     }
 }
 
-/// Runs `connect` on a thread of its own and waits for it at most `limit` per host (`None`:
-/// as long as it takes). The `postgres` crate bounds only the TCP connect, not the startup
-/// and TLS exchange after it; on a timeout the thread is left to end with its socket.
+/// `host:port`, `[v6]:port` or the socket's path, for messages.
+fn address(host: &Host, port: u16) -> String {
+    match host {
+        Host::Tcp(name) if name.contains(':') => format!("[{name}]:{port}"),
+        Host::Tcp(name) => format!("{name}:{port}"),
+        Host::Unix(dir) => format!("{}/.s.PGSQL.{port}", dir.display()),
+    }
+}
+
+/// Runs `connect` on a thread of its own and waits for it at most `limit` (`None`: as long as
+/// it takes). The `postgres` crate bounds only the TCP connect, not the startup and TLS
+/// exchange after it; on a timeout the thread is left behind, blocked on its socket until the
+/// peer closes it or the process ends.
 fn within<T: Send + 'static>(
     limit: Option<Duration>,
-    hosts: usize,
     connect: impl FnOnce() -> T + Send + 'static,
 ) -> Option<T> {
     let Some(limit) = limit else {
@@ -726,8 +756,7 @@ fn within<T: Send + 'static>(
     if spawned.is_err() {
         return None;
     }
-    let hosts = u32::try_from(hosts.max(1)).unwrap_or(u32::MAX);
-    receiver.recv_timeout(limit.saturating_mul(hosts)).ok()
+    receiver.recv_timeout(limit).ok()
 }
 
 /// Percent-encoding of everything but URL-unreserved characters.

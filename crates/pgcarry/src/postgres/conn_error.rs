@@ -537,6 +537,38 @@ mod tests {
         assert!(error.to_string().starts_with(&expected), "{error}");
     }
 
+    /// Accepts and never answers, like a stuck proxy.
+    fn silent_server() -> u16 {
+        fake_server(|s| {
+            let mut byte = [0; 1];
+            while s.read(&mut byte).is_ok_and(|n| n > 0) {}
+        })
+    }
+
+    #[test]
+    fn a_silent_server_is_a_timeout_and_the_next_host_is_tried() {
+        let silent = silent_server();
+        let started = std::time::Instant::now();
+        let error = connect(&format!(
+            "postgresql://app:hunter2@127.0.0.1:{silent}/shop?connect_timeout=2&sslmode=prefer"
+        ));
+        assert!(
+            matches!(error, ConnError::Timeout { .. }) && !error.is_permanent(),
+            "{error}"
+        );
+        let elapsed = started.elapsed().as_secs_f64();
+        assert!((1.9..5.0).contains(&elapsed), "{elapsed}");
+        let silent = silent_server();
+        let answering = fake_server(|s| reject(s, "28P01", "password authentication failed"));
+        let error = connect(&format!(
+            "postgresql://app:hunter2@127.0.0.1:{silent},127.0.0.1:{answering}/shop?connect_timeout=2&sslmode=disable"
+        ));
+        assert!(
+            matches!(error, ConnError::PasswordFailed { .. }) && error.is_permanent(),
+            "{error}"
+        );
+    }
+
     #[test]
     fn no_socket_in_the_directory() {
         let dir = tempfile::tempdir().expect("tempdir");
