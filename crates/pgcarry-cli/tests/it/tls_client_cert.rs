@@ -210,6 +210,21 @@ fn require_and_prefer_accept_an_x509_v1_server_certificate() {
         ])
         .assert()
         .success();
+    // TLS 1.2 signs the handshake differently: checked by the same key.
+    let mut admin = postgres::Client::connect(&c.cluster.url(), postgres::NoTls).unwrap();
+    admin
+        .batch_execute("ALTER SYSTEM SET ssl_max_protocol_version = 'TLSv1.2'")
+        .unwrap();
+    admin.query_one("SELECT pg_reload_conf()", &[]).unwrap();
+    pgcarry()
+        .args([
+            "wait",
+            &c.url("postgres", "sslmode=require"),
+            "--timeout",
+            "10s",
+        ])
+        .assert()
+        .success();
     c.cluster.stop().unwrap();
 }
 

@@ -240,19 +240,21 @@ fn spki_signature(
         .ok_or(TlsError::PeerMisbehaved(
             rustls::PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme,
         ))?;
-    for alg in candidates {
-        if alg.public_key_alg_id().as_ref() != key_alg {
-            continue;
-        }
-        return alg
-            .verify_signature(key, message, dss.signature())
-            .map(|()| HandshakeSignatureValid::assertion())
-            .map_err(|_| TlsError::InvalidCertificate(CertificateError::BadSignature));
+    let mut fitting = candidates
+        .iter()
+        .filter(|alg| alg.public_key_alg_id().as_ref() == key_alg)
+        .peekable();
+    if fitting.peek().is_none() {
+        return Err(TlsError::General(format!(
+            "the server's certificate key cannot make {:?} signatures",
+            dss.scheme
+        )));
     }
-    Err(TlsError::General(format!(
-        "the server's certificate key cannot make {:?} signatures",
-        dss.scheme
-    )))
+    if fitting.any(|alg| alg.verify_signature(key, message, dss.signature()).is_ok()) {
+        Ok(HandshakeSignatureValid::assertion())
+    } else {
+        Err(TlsError::InvalidCertificate(CertificateError::BadSignature))
+    }
 }
 
 /// libpq's `verify-ca`: the chain must lead to a trusted root, the name is not checked.
