@@ -83,12 +83,30 @@ pub struct SourceArgs {
 /// command that connects.
 #[derive(Args, Clone)]
 pub struct TargetArgs {
-    /// The PostgreSQL: a postgresql:// URL or a libpq key=value string; else DATABASE_URL (also
-    /// from a .env file in the current directory), else PGHOST, PGPORT, PGUSER, PGPASSWORD,
-    /// PGDATABASE, PGSSLMODE and ~/.pgpass.
-    #[arg(long, value_name = "URL")]
+    /// The PostgreSQL: a postgresql:// URL (SQLAlchemy's postgresql+asyncpg://,
+    /// +psycopg2://, +psycopg:// too: the driver part is dropped) or a libpq key=value string;
+    /// else DATABASE_URL (also from ./.env), else POSTGRES_HOST/_PORT/_DB/_USER/_PASSWORD/
+    /// _SSL_MODE, else the service file and PG* variables (see --help).
+    #[arg(long, value_name = "URL", long_help = TARGET_LONG_HELP)]
     pub to: Option<String>,
 }
+
+/// `--to --help`: the whole order in which the target's settings are looked for.
+const TARGET_LONG_HELP: &str = "\
+The PostgreSQL to write to: a postgresql:// or postgres:// URL, a SQLAlchemy URL
+(postgresql+asyncpg://, postgresql+psycopg2://, postgresql+psycopg://, postgres+DRIVER://:
+the driver part is dropped), or a libpq key=value string. Each setting is taken from the
+first of these that gives it:
+  1. --to
+  2. DATABASE_URL from the environment, then from ./.env
+  3. POSTGRES_HOST, POSTGRES_PORT, POSTGRES_DB, POSTGRES_USER, POSTGRES_PASSWORD,
+     POSTGRES_SSL_MODE (the Docker image's variables), environment then ./.env
+  4. the service named by service= or PGSERVICE (pg_service.conf)
+  5. PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT,
+     PGSSLCERT, PGSSLKEY, PGCONNECT_TIMEOUT, PGAPPNAME, PGOPTIONS
+  6. passfile / PGPASSFILE / ~/.pgpass (ignored with a warning if others may read it),
+     then libpq's defaults; connect_timeout is 10 s when not given.
+A URL (steps 1-2) is completed from steps 4-6, not from step 3.";
 
 #[derive(Args, Clone)]
 pub struct CommonArgs {
@@ -237,9 +255,12 @@ pub struct RehearseArgs {
 
 #[derive(Args)]
 pub struct WaitArgs {
-    /// The server: a postgresql:// URL or key=value string (else DATABASE_URL, .env, PG*).
+    /// The server: a postgresql:// URL or key=value string (else DATABASE_URL, .env,
+    /// POSTGRES_*, PG*: the order of `migrate --help`).
     pub url: Option<String>,
-    /// How long to keep trying: 60s, 2m, 500ms.
+    /// How long to keep trying, a hard deadline for the whole command: 60s, 2m, 500ms. A
+    /// refused password, user or pg_hba line, or a certificate that does not verify, ends it
+    /// at once.
     #[arg(long, default_value = "60s", value_name = "DURATION")]
     pub timeout: String,
     /// Print nothing but errors.

@@ -79,9 +79,17 @@ fn finish(report: &Report, load: &LoadArgs) -> anyhow::Result<ExitStatus> {
     Ok(report.outcome().into())
 }
 
+/// The target's settings (a usage error if they are wrong), after showing libpq's warnings.
+fn resolve_target(explicit: Option<&str>) -> Result<ConnSettings, RunError> {
+    let target = ConnSettings::resolve(explicit).map_err(|e| RunError::Usage(e.to_string()))?;
+    for warning in target.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    Ok(target)
+}
+
 fn migrate(a: MigrateArgs) -> anyhow::Result<ExitStatus> {
-    let target = ConnSettings::resolve(a.target.to.as_deref())
-        .map_err(|e| RunError::Usage(e.to_string()))?;
+    let target = resolve_target(a.target.to.as_deref())?;
     let progress = Terminal::new(false);
     if let Some(out) = &a.backup {
         let bytes = pgcarry::backup(&a.source.source, out)?;
@@ -97,8 +105,7 @@ fn migrate(a: MigrateArgs) -> anyhow::Result<ExitStatus> {
 }
 
 fn verify(a: VerifyArgs) -> anyhow::Result<ExitStatus> {
-    let target = ConnSettings::resolve(a.target.to.as_deref())
-        .map_err(|e| RunError::Usage(e.to_string()))?;
+    let target = resolve_target(a.target.to.as_deref())?;
     let progress = Terminal::new(false);
     let jobs = jobs(&a.common);
     let prepared = pgcarry::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
@@ -177,8 +184,7 @@ fn sample(a: SampleArgs) -> anyhow::Result<ExitStatus> {
 
 fn wait(a: WaitArgs) -> anyhow::Result<ExitStatus> {
     let timeout = pgcarry::parse_duration(&a.timeout).map_err(RunError::Usage)?;
-    let target =
-        ConnSettings::resolve(a.url.as_deref()).map_err(|e| RunError::Usage(e.to_string()))?;
+    let target = resolve_target(a.url.as_deref())?;
     let quiet = a.quiet;
     let mut report = |n: u32, error: &str, delay: std::time::Duration| {
         if !quiet {

@@ -1,19 +1,41 @@
 //! Connection settings the way libpq users expect them, and connecting with them.
 //!
-//! This module owns where the target comes from (`--to`, then `DATABASE_URL` from the
-//! environment, then from `.env`, then the `PG*` variables), libpq's defaults, the printable
-//! form of a target (`redacted()`: the password is never shown) and turning connection failures
-//! into errors a user can act on. The text formats live in `conninfo.rs`, TLS in `tls.rs`.
+//! This module owns where the target comes from (see [`ConnSettings::resolve`]), libpq's defaults, the
+//! printable form of a target (`redacted()`: the password is never shown), connecting within a
+//! deadline and turning connection failures into errors a user can act on. The text formats
+//! live in `conninfo.rs`, service files in `service.rs`, TLS in `tls.rs`.
 //! Nothing here may print, log or put into an error the password.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::time::Duration;
 
 pub use super::conn_error::ConnError;
 use super::conn_error::{Attempt, classify};
 pub use super::sslmode::SslMode;
-use super::{conninfo, tls};
+use super::{conninfo, service, tls};
+
+/// The `.env`/environment variables of step 3 of the order of [`ConnSettings::resolve`] and the keyword each sets.
+const DOCKER_VARS: [(&str, &str); 6] = [
+    ("POSTGRES_HOST", "host"),
+    ("POSTGRES_PORT", "port"),
+    ("POSTGRES_DB", "dbname"),
+    ("POSTGRES_USER", "user"),
+    ("POSTGRES_PASSWORD", "password"),
+    ("POSTGRES_SSL_MODE", "sslmode"),
+];
+
+/// How long a connection may take when `connect_timeout` is not given.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Keepalives, so that a server lost in the middle of a query is noticed (the kernel answers
+/// them even while the server is busy): idle 30 s, then 3 probes 10 s apart; unacknowledged
+/// writes give up after 2 minutes.
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+const KEEPALIVE_RETRIES: u32 = 3;
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Opens a new connection to the target (a thread of a pool calls it for its own connection).
 pub type Connect<'a> = &'a (dyn Fn() -> Result<postgres::Client, String> + Sync);
@@ -37,9 +59,14 @@ pub struct ConnSettings {
     dbname: String,
     sslmode: SslMode,
     sslrootcert: Option<PathBuf>,
+    /// The client certificate and its key, to log in with.
+    sslcert: Option<(PathBuf, PathBuf)>,
+    /// As given; `Some(ZERO)` is libpq's `0`, wait forever.
     connect_timeout: Option<Duration>,
     application_name: Option<String>,
     options: Option<String>,
+    /// What libpq would warn about (an unsafe password file); the caller shows them.
+    warnings: Vec<String>,
 }
 
 /// What a connection string may leave out; filled from `PG*` variables, then defaults.
@@ -52,6 +79,10 @@ struct Given {
     dbname: Option<String>,
     sslmode: Option<String>,
     sslrootcert: Option<String>,
+    sslcert: Option<String>,
+    sslkey: Option<String>,
+    passfile: Option<String>,
+    service: Option<String>,
     connect_timeout: Option<String>,
     application_name: Option<String>,
     fallback_application_name: Option<String>,
@@ -71,14 +102,15 @@ impl Given {
                 "dbname" => &mut given.dbname,
                 "sslmode" => &mut given.sslmode,
                 "sslrootcert" => &mut given.sslrootcert,
+                "sslcert" => &mut given.sslcert,
+                "sslkey" => &mut given.sslkey,
+                "passfile" => &mut given.passfile,
+                "service" => &mut given.service,
                 "connect_timeout" => &mut given.connect_timeout,
                 "application_name" => &mut given.application_name,
                 "fallback_application_name" => &mut given.fallback_application_name,
                 "options" => &mut given.options,
                 "hostaddr"
-                | "passfile"
-                | "sslcert"
-                | "sslkey"
                 | "sslpassword"
                 | "sslcrl"
                 | "sslcrldir"
@@ -90,10 +122,21 @@ impl Given {
                 | "load_balance_hosts"
                 | "channel_binding"
                 | "require_auth"
-                | "service"
+                | "keepalives"
+                | "keepalives_idle"
+                | "keepalives_interval"
+                | "keepalives_count"
+                | "tcp_user_timeout"
+                | "sslcompression"
+                | "ssl_min_protocol_version"
+                | "ssl_max_protocol_version"
+                | "sslnegotiation"
+                | "sslcertmode"
                 | "replication" => {
                     return Err(ConnError::Unsupported {
-                        what: format!("the connection option {key:?} is not supported yet"),
+                        what: format!(
+                            "the connection option {key:?} is not supported yet: remove it"
+                        ),
                     });
                 }
                 // An unquoted password with a space would put part of it here: don't echo it.
@@ -113,9 +156,42 @@ impl Given {
         Ok(given)
     }
 
-    /// libpq's order: what the string gave, else the `PG*` variable, else the default.
-    fn resolve(self, env: &dyn Fn(&str) -> Option<String>) -> Result<ConnSettings, ConnError> {
+    /// Fills what is still missing from `other` (a service, the Docker variables).
+    fn fill_from(&mut self, other: Given) {
+        let pairs = [
+            (&mut self.host, other.host),
+            (&mut self.port, other.port),
+            (&mut self.user, other.user),
+            (&mut self.password, other.password),
+            (&mut self.dbname, other.dbname),
+            (&mut self.sslmode, other.sslmode),
+            (&mut self.sslrootcert, other.sslrootcert),
+            (&mut self.sslcert, other.sslcert),
+            (&mut self.sslkey, other.sslkey),
+            (&mut self.passfile, other.passfile),
+            (&mut self.connect_timeout, other.connect_timeout),
+            (&mut self.application_name, other.application_name),
+            (
+                &mut self.fallback_application_name,
+                other.fallback_application_name,
+            ),
+            (&mut self.options, other.options),
+        ];
+        for (slot, value) in pairs {
+            if slot.is_none() {
+                *slot = value;
+            }
+        }
+    }
+
+    /// libpq's order: what the string gave, else its service's settings, else the `PG*`
+    /// variable, else the default.
+    fn resolve(mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<ConnSettings, ConnError> {
         let var = |name: &str| env(name).filter(|v| !v.is_empty());
+        if let Some(name) = self.service.take().or_else(|| var("PGSERVICE")) {
+            self.fill_from(Given::from_params(service::lookup(&name, env)?)?);
+        }
+        let mut warnings = Vec::new();
         let host = self.host.or_else(|| var("PGHOST"));
         let port = self.port.or_else(|| var("PGPORT"));
         let user = self
@@ -142,9 +218,20 @@ impl Given {
             .or_else(|| var("PGDATABASE"))
             .unwrap_or_else(|| user.clone());
         let password = self.password.or_else(|| var("PGPASSWORD")).or_else(|| {
-            let file = var("PGPASSFILE")
+            let file = self
+                .passfile
+                .or_else(|| var("PGPASSFILE"))
                 .map(PathBuf::from)
                 .or_else(|| var("HOME").map(|home| Path::new(&home).join(".pgpass")))?;
+            if conninfo::pgpass_insecure(&file) {
+                warnings.push(format!(
+                    "password file {} has group or world access and is ignored (as libpq \
+                     does); permissions should be u=rw (chmod 0600 {})",
+                    file.display(),
+                    file.display()
+                ));
+                return None;
+            }
             hosts.iter().zip(&ports).find_map(|(host, &port)| {
                 let name = match host {
                     Host::Unix(dir) if dir == Path::new(SOCKET_DIR) => "localhost".into(),
@@ -154,6 +241,11 @@ impl Given {
                 conninfo::pgpass_password(&file, &name, port, &dbname, &user)
             })
         });
+        let sslcert = client_cert(
+            self.sslcert.or_else(|| var("PGSSLCERT")),
+            self.sslkey.or_else(|| var("PGSSLKEY")),
+            var("HOME"),
+        )?;
         Ok(ConnSettings {
             hosts,
             ports,
@@ -165,14 +257,46 @@ impl Given {
                 .sslrootcert
                 .or_else(|| var("PGSSLROOTCERT"))
                 .map(PathBuf::from),
+            sslcert,
             connect_timeout,
             application_name: self
                 .application_name
                 .or_else(|| var("PGAPPNAME"))
                 .or(self.fallback_application_name),
             options: self.options.or_else(|| var("PGOPTIONS")),
+            warnings,
         })
     }
+}
+
+/// The client certificate and key: as given, else libpq's defaults
+/// `~/.postgresql/postgresql.crt` and `.key` when the certificate file exists. A certificate
+/// without a key is an error, as in libpq.
+fn client_cert(
+    cert: Option<String>,
+    key: Option<String>,
+    home: Option<String>,
+) -> Result<Option<(PathBuf, PathBuf)>, ConnError> {
+    let default = |name: &str| {
+        home.as_ref()
+            .map(|h| Path::new(h).join(".postgresql").join(name))
+    };
+    let cert = match cert.map(PathBuf::from) {
+        Some(cert) => cert,
+        None => match default("postgresql.crt").filter(|p| p.is_file()) {
+            Some(cert) => cert,
+            None => return Ok(None),
+        },
+    };
+    let key = key
+        .map(PathBuf::from)
+        .or_else(|| default("postgresql.key"))
+        .filter(|p| p.is_file())
+        .ok_or_else(|| ConnError::ClientCert {
+            path: cert.clone(),
+            problem: "there is no private key file for it: set sslkey or PGSSLKEY".into(),
+        })?;
+    Ok(Some((cert, key)))
 }
 
 const SOCKET_DIR: &str = "/var/run/postgresql";
@@ -217,7 +341,7 @@ fn parse_ports(text: Option<&str>, hosts: usize) -> Result<Vec<u16>, ConnError> 
     }
 }
 
-/// Seconds; `0` means wait forever, and libpq raises anything below 2 to 2.
+/// Seconds; `0` means wait forever (kept as zero), and libpq raises anything below 2 to 2.
 fn parse_timeout(text: &str) -> Result<Option<Duration>, ConnError> {
     let seconds = text
         .trim()
@@ -227,7 +351,10 @@ fn parse_timeout(text: &str) -> Result<Option<Duration>, ConnError> {
             value: text.to_string(),
             expected: "a whole number of seconds",
         })?;
-    Ok((seconds > 0).then(|| Duration::from_secs(seconds.max(2))))
+    Ok(Some(match seconds {
+        0 => Duration::ZERO,
+        n => Duration::from_secs(n.max(2)),
+    }))
 }
 
 fn process_env(name: &str) -> Option<String> {
@@ -251,10 +378,11 @@ impl ConnSettings {
         Given::from_params(conninfo::parse(s)?)?.resolve(env)
     }
 
-    /// The precedence the product promises: `explicit` (the --to flag) if given; else
-    /// `DATABASE_URL` from the environment; else `DATABASE_URL` from a `.env` file in the current
-    /// directory; else the libpq variables `PGHOST`, `PGPORT`, `PGUSER`, ... An empty value
-    /// counts as not given (`--to "$DATABASE_URL"` with the variable unset).
+    /// The precedence the product promises (the CLI's `--to --help` shows it): `explicit` (the --to flag) if
+    /// given; else `DATABASE_URL` from the environment; else `DATABASE_URL` from a `.env` file
+    /// in the current directory; else the Docker image's `POSTGRES_*` variables (environment,
+    /// then `.env`) filled up by the libpq variables `PGHOST`, `PGPORT`, `PGUSER`, ... An
+    /// empty value counts as not given (`--to "$DATABASE_URL"` with the variable unset).
     pub fn resolve(explicit: Option<&str>) -> Result<ConnSettings, ConnError> {
         let cwd = std::env::current_dir().ok();
         Self::resolve_with(explicit, &process_env, cwd.as_deref())
@@ -273,12 +401,32 @@ impl ConnSettings {
         if let Some(text) = env("DATABASE_URL").filter(|s| non_empty(s)) {
             return Self::parse_with(&text, env);
         }
-        if let Some(dir) = dotenv_dir
-            && let Some(text) = conninfo::dotenv_database_url(dir)?.filter(|s| non_empty(s))
-        {
+        let mut keys = vec!["DATABASE_URL"];
+        keys.extend(DOCKER_VARS.iter().map(|(var, _)| *var));
+        let dotenv = match dotenv_dir {
+            Some(dir) => conninfo::dotenv_values(dir, &keys)?,
+            None => Vec::new(),
+        };
+        let from_dotenv = |key: &str| {
+            dotenv
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+                .filter(|v| non_empty(v))
+        };
+        if let Some(text) = from_dotenv("DATABASE_URL") {
             return Self::parse_with(&text, env);
         }
-        Given::default().resolve(env)
+        let docker: conninfo::Params = DOCKER_VARS
+            .iter()
+            .filter_map(|(var, key)| {
+                let value = env(var)
+                    .filter(|v| non_empty(v))
+                    .or_else(|| from_dotenv(var))?;
+                Some(((*key).to_string(), value))
+            })
+            .collect();
+        Given::from_params(docker)?.resolve(env)
     }
 
     /// A URL form for logs and reports: never contains the password (`***` stands in for one).
@@ -310,10 +458,22 @@ impl ConnSettings {
             out.push_str("&sslrootcert=");
             out.push_str(&encode(&path.to_string_lossy()));
         }
+        if let Some((cert, key)) = &self.sslcert {
+            out.push_str("&sslcert=");
+            out.push_str(&encode(&cert.to_string_lossy()));
+            out.push_str("&sslkey=");
+            out.push_str(&encode(&key.to_string_lossy()));
+        }
         if let Some(timeout) = self.connect_timeout {
             out.push_str(&format!("&connect_timeout={}", timeout.as_secs()));
         }
         out
+    }
+
+    /// What libpq would have warned about while reading the settings (a password file that
+    /// others may read): for the caller to show.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     pub fn dbname(&self) -> &str {
@@ -348,6 +508,23 @@ impl ConnSettings {
 
     pub fn connect_timeout(&self) -> Option<Duration> {
         self.connect_timeout
+    }
+
+    /// The client certificate and key files, if one is used to log in.
+    pub fn sslcert(&self) -> Option<(&Path, &Path)> {
+        self.sslcert
+            .as_ref()
+            .map(|(c, k)| (c.as_path(), k.as_path()))
+    }
+
+    /// How long one connection attempt to one host may take; `None`: no limit (libpq's
+    /// `connect_timeout=0`).
+    fn attempt_limit(&self) -> Option<Duration> {
+        match self.connect_timeout {
+            None => Some(DEFAULT_CONNECT_TIMEOUT),
+            Some(Duration::ZERO) => None,
+            Some(limit) => Some(limit),
+        }
     }
 
     /// The same settings with a connect timeout (for `wait`, which bounds every attempt).
@@ -397,6 +574,18 @@ impl ConnSettings {
                 self.connect_timeout.map(|t| t.as_secs().to_string()),
             ),
             ("PGOPTIONS", self.options.clone()),
+            (
+                "PGSSLCERT",
+                self.sslcert
+                    .as_ref()
+                    .map(|(c, _)| c.to_string_lossy().into()),
+            ),
+            (
+                "PGSSLKEY",
+                self.sslcert
+                    .as_ref()
+                    .map(|(_, k)| k.to_string_lossy().into()),
+            ),
         ];
         vars.extend(optional.into_iter().filter_map(|(k, v)| Some((k, v?))));
         vars
@@ -415,44 +604,103 @@ impl ConnSettings {
     }
 
     /// Connect with the right TLS setup; `application_name` defaults to "pgcarry".
+    ///
+    /// The whole connection (TCP, TLS, authentication) ends within `connect_timeout` per host
+    /// (10 s when not given): a server that accepts and never answers is a [`ConnError::Timeout`],
+    /// not a hang. Under `sslmode=allow` a connection without TLS is tried first, and one with
+    /// TLS only if the server refuses it (libpq's meaning).
     pub fn connect(&self) -> Result<postgres::Client, ConnError> {
+        // PostgreSQL has no TLS on Unix sockets; libpq ignores sslmode there.
+        let only_sockets = self.hosts.iter().all(|h| matches!(h, Host::Unix(_)));
+        match self.effective_sslmode() {
+            _ if only_sockets => self.connect_as(SslMode::Disable),
+            SslMode::Allow => match self.connect_as(SslMode::Disable) {
+                Err(e) if e.refused_by_server() => self.connect_as(SslMode::Require),
+                other => other,
+            },
+            mode => self.connect_as(mode),
+        }
+    }
+
+    /// Each host in turn, as libpq does, each within the attempt limit; the last error if
+    /// none answers.
+    fn connect_as(&self, mode: SslMode) -> Result<postgres::Client, ConnError> {
+        let tls = match mode {
+            SslMode::Disable => None,
+            _ => {
+                let client = self
+                    .sslcert
+                    .as_ref()
+                    .map(|(c, k)| (c.as_path(), k.as_path()));
+                Some(tls::connector(mode, self.sslrootcert.as_deref(), client)?)
+            }
+        };
+        let mut last = None;
+        for (host, &port) in self.hosts.iter().zip(&self.ports) {
+            match self.connect_host(host, port, mode, tls.clone()) {
+                Ok(client) => return Ok(client),
+                Err(error) => last = Some(error),
+            }
+        }
+        Err(last.unwrap_or_else(|| ConnError::Unsupported {
+            what: "no host to connect to".into(),
+        }))
+    }
+
+    fn connect_host(
+        &self,
+        host: &Host,
+        port: u16,
+        mode: SslMode,
+        tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+    ) -> Result<postgres::Client, ConnError> {
         use postgres::config::SslMode as PgSslMode;
         let mut config = postgres::Config::new();
-        for host in &self.hosts {
-            match host {
-                Host::Tcp(name) => config.host(name),
-                Host::Unix(dir) => config.host_path(dir),
-            };
-        }
-        for &port in &self.ports {
-            config.port(port);
-        }
+        match host {
+            Host::Tcp(name) => config.host(name),
+            Host::Unix(dir) => config.host_path(dir),
+        };
         config
+            .port(port)
             .user(&self.user)
             .dbname(&self.dbname)
-            .application_name(self.app_name());
+            .application_name(self.app_name())
+            .keepalives(true)
+            .keepalives_idle(KEEPALIVE_IDLE)
+            .keepalives_interval(KEEPALIVE_INTERVAL)
+            .keepalives_retries(KEEPALIVE_RETRIES)
+            .tcp_user_timeout(TCP_USER_TIMEOUT);
         if let Some(password) = &self.password {
             config.password(password);
         }
         if let Some(options) = &self.options {
             config.options(options);
         }
-        if let Some(timeout) = self.connect_timeout {
-            config.connect_timeout(timeout);
+        let limit = self.attempt_limit();
+        if let Some(limit) = limit {
+            config.connect_timeout(limit);
         }
+        let addr = address(host, port);
         // PostgreSQL has no TLS on Unix sockets; libpq ignores sslmode there.
-        let only_sockets = self.hosts.iter().all(|h| matches!(h, Host::Unix(_)));
-        let mode = self.effective_sslmode();
-        let result = if mode == SslMode::Disable || only_sockets {
-            config.ssl_mode(PgSslMode::Disable).connect(postgres::NoTls)
-        } else {
-            let tls = tls::connector(mode, self.sslrootcert.as_deref())?;
-            let pg_mode = if mode == SslMode::Prefer {
-                PgSslMode::Prefer
-            } else {
-                PgSslMode::Require
-            };
-            config.ssl_mode(pg_mode).connect(tls)
+        let connecting = match tls {
+            Some(tls) if matches!(host, Host::Tcp(_)) => {
+                config.ssl_mode(if mode == SslMode::Prefer {
+                    PgSslMode::Prefer
+                } else {
+                    PgSslMode::Require
+                });
+                within(limit, move || config.connect(tls))
+            }
+            _ => {
+                config.ssl_mode(PgSslMode::Disable);
+                within(limit, move || config.connect(postgres::NoTls))
+            }
+        };
+        let Some(result) = connecting else {
+            return Err(ConnError::Timeout {
+                addr,
+                after: limit.unwrap_or_default(),
+            });
         };
         result.map_err(|error| {
             let attempt = Attempt {
@@ -460,7 +708,7 @@ impl ConnSettings {
                 user: self.user(),
                 dbname: self.dbname(),
                 password: self.password(),
-                addresses: self.addresses(),
+                addresses: addr,
                 mode,
             };
             classify(&attempt, error)
@@ -473,14 +721,42 @@ impl ConnSettings {
             .hosts
             .iter()
             .zip(&self.ports)
-            .map(|(host, port)| match host {
-                Host::Tcp(name) if name.contains(':') => format!("[{name}]:{port}"),
-                Host::Tcp(name) => format!("{name}:{port}"),
-                Host::Unix(dir) => format!("{}/.s.PGSQL.{port}", dir.display()),
-            })
+            .map(|(host, &port)| address(host, port))
             .collect();
         all.join(", ")
     }
+}
+
+/// `host:port`, `[v6]:port` or the socket's path, for messages.
+fn address(host: &Host, port: u16) -> String {
+    match host {
+        Host::Tcp(name) if name.contains(':') => format!("[{name}]:{port}"),
+        Host::Tcp(name) => format!("{name}:{port}"),
+        Host::Unix(dir) => format!("{}/.s.PGSQL.{port}", dir.display()),
+    }
+}
+
+/// Runs `connect` on a thread of its own and waits for it at most `limit` (`None`: as long as
+/// it takes). The `postgres` crate bounds only the TCP connect, not the startup and TLS
+/// exchange after it; on a timeout the thread is left behind, blocked on its socket until the
+/// peer closes it or the process ends.
+fn within<T: Send + 'static>(
+    limit: Option<Duration>,
+    connect: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let Some(limit) = limit else {
+        return Some(connect());
+    };
+    let (sender, receiver) = mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("pgcarry-connect".into())
+        .spawn(move || {
+            let _ = sender.send(connect());
+        });
+    if spawned.is_err() {
+        return None;
+    }
+    receiver.recv_timeout(limit).ok()
 }
 
 /// Percent-encoding of everything but URL-unreserved characters.
@@ -512,6 +788,7 @@ impl fmt::Debug for ConnSettings {
             .field("dbname", &self.dbname)
             .field("sslmode", &self.sslmode)
             .field("sslrootcert", &self.sslrootcert)
+            .field("sslcert", &self.sslcert)
             .field("connect_timeout", &self.connect_timeout)
             .field("application_name", &self.application_name)
             .field("options", &self.options)
@@ -755,5 +1032,148 @@ mod tests {
         assert_eq!(s.effective_sslmode(), SslMode::VerifyCa);
         let s = resolve(Some("postgresql://h/d?sslmode=require"), &[], None);
         assert_eq!(s.effective_sslmode(), SslMode::Require);
+    }
+
+    #[test]
+    fn sqlalchemy_urls_drop_the_driver() {
+        for scheme in [
+            "postgresql+asyncpg",
+            "postgresql+psycopg2",
+            "postgresql+psycopg",
+            "postgres+asyncpg",
+            "POSTGRESQL+PG8000",
+        ] {
+            let s = resolve(Some(&format!("{scheme}://app:pw@db:6000/shop")), &[], None);
+            assert_eq!(
+                (s.hosts(), s.ports(), s.user(), s.password(), s.dbname()),
+                (
+                    &[Host::Tcp("db".into())][..],
+                    &[6000][..],
+                    "app",
+                    Some("pw"),
+                    "shop"
+                ),
+                "{scheme}"
+            );
+        }
+        // asyncpg spells sslmode `ssl=`.
+        let s = resolve(
+            Some("postgresql+asyncpg://app@db/shop?ssl=require"),
+            &[],
+            None,
+        );
+        assert_eq!(s.sslmode(), SslMode::Require);
+    }
+
+    #[test]
+    fn docker_variables_after_database_url_before_pg_vars() {
+        let docker = [
+            ("POSTGRES_HOST", "dockerhost"),
+            ("POSTGRES_PORT", "6001"),
+            ("POSTGRES_DB", "dockerdb"),
+            ("POSTGRES_USER", "dockeruser"),
+            ("POSTGRES_PASSWORD", "dockerpw"),
+            ("POSTGRES_SSL_MODE", "require"),
+            ("PGHOST", "pghost"),
+            ("PGPASSWORD", "pgpw"),
+            ("PGCONNECT_TIMEOUT", "7"),
+        ];
+        let s = resolve(None, &docker, None);
+        assert_eq!(s.hosts(), [Host::Tcp("dockerhost".into())]);
+        assert_eq!(
+            (s.ports(), s.dbname(), s.user(), s.password(), s.sslmode()),
+            (
+                &[6001][..],
+                "dockerdb",
+                "dockeruser",
+                Some("dockerpw"),
+                SslMode::Require
+            )
+        );
+        // What they leave out comes from PG*.
+        assert_eq!(s.connect_timeout(), Some(Duration::from_secs(7)));
+        let mut with_url = docker.to_vec();
+        with_url.push(("DATABASE_URL", "postgresql://u@urlhost/d"));
+        let s = resolve(None, &with_url, None);
+        assert_eq!(
+            (s.hosts()[0].clone(), s.password()),
+            (Host::Tcp("urlhost".into()), Some("pgpw"))
+        );
+        // From .env too, the environment first.
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join(".env"),
+            "POSTGRES_HOST=envfilehost\nPOSTGRES_DB=envfiledb\n",
+        )
+        .expect("write");
+        let s = resolve(None, &[("POSTGRES_DB", "fromenv")], Some(dir.path()));
+        assert_eq!(
+            (s.hosts()[0].clone(), s.dbname()),
+            (Host::Tcp("envfilehost".into()), "fromenv")
+        );
+    }
+
+    #[test]
+    fn service_file_between_the_string_and_pg_vars() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("services.conf");
+        std::fs::write(&file, "[shop]\nhost=svchost\nport=6002\ndbname=svcdb\n").expect("write");
+        let file = file.to_string_lossy().into_owned();
+        let env = [
+            ("PGSERVICEFILE", file.as_str()),
+            ("PGPORT", "9"),
+            ("PGUSER", "pguser"),
+        ];
+        let s = resolve(Some("service=shop dbname=given"), &env, None);
+        assert_eq!(
+            (s.hosts()[0].clone(), s.ports(), s.dbname(), s.user()),
+            (Host::Tcp("svchost".into()), &[6002][..], "given", "pguser")
+        );
+        let mut by_var = env.to_vec();
+        by_var.push(("PGSERVICE", "shop"));
+        assert_eq!(resolve(None, &by_var, None).dbname(), "svcdb");
+        let missing = ConnSettings::resolve_with(Some("service=nope"), &env_of(&env), None);
+        assert!(
+            matches!(missing, Err(ConnError::Service { .. })),
+            "{missing:?}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn passfile_and_an_unsafe_pgpass() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("pw");
+        std::fs::write(&file, "*:*:*:*:from-passfile\n").expect("write");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let url = format!("host=h user=u passfile={}", file.display());
+        let s = resolve(Some(&url), &[], None);
+        assert_eq!(
+            (s.password(), s.warnings().len()),
+            (Some("from-passfile"), 0)
+        );
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let s = resolve(Some(&url), &[], None);
+        assert_eq!(s.password(), None);
+        assert!(
+            s.warnings()[0].contains("group or world access"),
+            "{:?}",
+            s.warnings()
+        );
+    }
+
+    #[test]
+    fn connect_timeout_zero_waits_forever_default_is_ten_seconds() {
+        let s = resolve(Some("host=h connect_timeout=0"), &[], None);
+        assert_eq!(s.attempt_limit(), None);
+        assert_eq!(
+            resolve(Some("host=h"), &[], None).attempt_limit(),
+            Some(DEFAULT_CONNECT_TIMEOUT)
+        );
+        assert_eq!(
+            resolve(Some("sslmode=allow host=h"), &[], None).sslmode(),
+            SslMode::Allow
+        );
     }
 }

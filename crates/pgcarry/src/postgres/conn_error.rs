@@ -22,7 +22,8 @@ pub enum ConnError {
     InvalidConninfo { problem: String },
     #[error(
         "unknown connection option {key:?}: pgcarry understands host, port, user, password, \
-         dbname, sslmode, sslrootcert, connect_timeout, application_name and options"
+         passfile, dbname, service, sslmode, sslrootcert, sslcert, sslkey, connect_timeout, \
+         application_name and options"
     )]
     UnknownOption { key: String },
     #[error("{what}")]
@@ -45,12 +46,17 @@ pub enum ConnError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{}, line {line}: DATABASE_URL: {problem}", path.display())]
+    #[error("{}, line {line}: {key}: {problem}", path.display())]
     DotEnv {
         path: PathBuf,
         line: usize,
+        key: String,
         problem: String,
     },
+    #[error("service {name:?} (service= or PGSERVICE): {problem}")]
+    Service { name: String, problem: String },
+    #[error("client certificate (sslcert/sslkey) {}: {problem}", path.display())]
+    ClientCert { path: PathBuf, problem: String },
     #[error(
         "sslmode={mode} needs the certificate of the CA that signed the server's: set \
          sslrootcert=/path/to/root.crt (libpq's default ~/.postgresql/root.crt does not exist)"
@@ -103,6 +109,16 @@ pub enum ConnError {
         #[source]
         source: ConnCause,
     },
+    #[error(
+        "no answer from {addr} within {} s (connect_timeout): something accepts connections \
+         there but does not speak for a PostgreSQL server (a stuck proxy or load balancer?); \
+         raise connect_timeout if the server is only slow",
+        after.as_secs()
+    )]
+    Timeout {
+        addr: String,
+        after: std::time::Duration,
+    },
     #[error("could not connect to {addr}: {reason} — {hint}")]
     Unreachable {
         addr: String,
@@ -143,6 +159,34 @@ pub enum ConnError {
         #[source]
         source: ConnCause,
     },
+}
+
+impl ConnError {
+    /// Whether trying again later cannot help: the settings are wrong, the server refused the
+    /// user or the password, or the certificate does not verify. (A server that is starting,
+    /// unreachable or silent, or a database not created yet, may still come.)
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            ConnError::Unreachable { .. }
+            | ConnError::Timeout { .. }
+            | ConnError::DatabaseMissing { .. }
+            | ConnError::ServerRefused { .. }
+            | ConnError::Connect { .. } => false,
+            ConnError::TlsHandshake { mode, .. } => {
+                matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull)
+            }
+            _ => true,
+        }
+    }
+
+    /// The server itself turned the connection down (pg_hba, a startup check): under
+    /// `sslmode=allow` that is when libpq tries again with TLS.
+    pub(crate) fn refused_by_server(&self) -> bool {
+        matches!(
+            self,
+            ConnError::AuthRejected { .. } | ConnError::ServerRefused { .. }
+        )
+    }
 }
 
 /// The `postgres` error behind a failed connection. Its text is the whole chain of the
@@ -491,6 +535,38 @@ mod tests {
             "could not connect to 127.0.0.1:{port}: connection refused — is the server running"
         );
         assert!(error.to_string().starts_with(&expected), "{error}");
+    }
+
+    /// Accepts and never answers, like a stuck proxy.
+    fn silent_server() -> u16 {
+        fake_server(|s| {
+            let mut byte = [0; 1];
+            while s.read(&mut byte).is_ok_and(|n| n > 0) {}
+        })
+    }
+
+    #[test]
+    fn a_silent_server_is_a_timeout_and_the_next_host_is_tried() {
+        let silent = silent_server();
+        let started = std::time::Instant::now();
+        let error = connect(&format!(
+            "postgresql://app:hunter2@127.0.0.1:{silent}/shop?connect_timeout=2&sslmode=prefer"
+        ));
+        assert!(
+            matches!(error, ConnError::Timeout { .. }) && !error.is_permanent(),
+            "{error}"
+        );
+        let elapsed = started.elapsed().as_secs_f64();
+        assert!((1.9..5.0).contains(&elapsed), "{elapsed}");
+        let silent = silent_server();
+        let answering = fake_server(|s| reject(s, "28P01", "password authentication failed"));
+        let error = connect(&format!(
+            "postgresql://app:hunter2@127.0.0.1:{silent},127.0.0.1:{answering}/shop?connect_timeout=2&sslmode=disable"
+        ));
+        assert!(
+            matches!(error, ConnError::PasswordFailed { .. }) && error.is_permanent(),
+            "{error}"
+        );
     }
 
     #[test]

@@ -9,15 +9,19 @@
 use std::path::Path;
 
 use super::conn_error::ConnError;
+use super::sslmode::SslMode;
 
 /// `(keyword, value)` pairs in the order written; a later pair overrides an earlier one.
 pub(crate) type Params = Vec<(String, String)>;
 
-/// A URL (`postgresql://` or `postgres://`) or a conninfo string, told apart by the scheme.
+/// A URL (`postgresql://` or `postgres://`, also SQLAlchemy's `postgresql+DRIVER://`, whose
+/// driver part is dropped) or a conninfo string, told apart by the scheme.
 pub(crate) fn parse(s: &str) -> Result<Params, ConnError> {
     let trimmed = s.trim();
-    for scheme in ["postgresql://", "postgres://"] {
-        if let Some(rest) = strip_prefix_ignore_case(trimmed, scheme) {
+    for scheme in ["postgresql", "postgres"] {
+        if let Some(rest) = strip_prefix_ignore_case(trimmed, scheme)
+            && let Some(rest) = strip_driver(rest).strip_prefix("://")
+        {
             return parse_url(rest);
         }
     }
@@ -33,6 +37,17 @@ pub(crate) fn parse(s: &str) -> Result<Params, ConnError> {
             "expected postgresql://user@host:port/dbname or host=... port=... (got {shown})"
         ),
     })
+}
+
+/// SQLAlchemy's `+asyncpg`, `+psycopg2`, `+psycopg`, ... after the scheme name.
+fn strip_driver(rest: &str) -> &str {
+    let Some(driver) = rest.strip_prefix('+') else {
+        return rest;
+    };
+    let end = driver
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(driver.len());
+    if end == 0 { rest } else { &driver[end..] }
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -98,9 +113,12 @@ fn parse_url(rest: &str) -> Result<Params, ConnError> {
         };
         let key = decode(key, "a query parameter name")?;
         let value = decode(value, &format!("the value of {key:?}"))?;
-        // JDBC-style `ssl=true`, accepted by libpq too.
+        // JDBC-style `ssl=true`, accepted by libpq too; asyncpg's `ssl=require` (and the other
+        // sslmode words) in SQLAlchemy URLs.
         if key == "ssl" && value == "true" {
             params.push(("sslmode".into(), "require".into()));
+        } else if key == "ssl" && SslMode::parse(&value).is_some() {
+            params.push(("sslmode".into(), value));
         } else {
             params.push((key, value));
         }
@@ -227,35 +245,46 @@ fn parse_conninfo(s: &str) -> Result<Params, ConnError> {
     }
 }
 
-/// `DATABASE_URL` from the `.env` file in `dir`, if the file exists and sets it.
+/// The values of `keys` set by the `.env` file in `dir` (none if there is no such file).
 ///
 /// Reads `KEY=VALUE` lines with an optional `export ` prefix, `#` comments, and single- or
 /// double-quoted values (double quotes understand `\"`, `\\` and `\n`); the last setting wins.
-pub(crate) fn dotenv_database_url(dir: &Path) -> Result<Option<String>, ConnError> {
+/// Lines of other keys are not looked at.
+pub(crate) fn dotenv_values(dir: &Path, keys: &[&str]) -> Result<Vec<(String, String)>, ConnError> {
     let path = dir.join(".env");
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(source) => return Err(ConnError::DotEnvRead { path, source }),
     };
-    let mut found = None;
+    let mut found: Vec<(String, String)> = Vec::new();
     for (index, line) in text.lines().enumerate() {
         let line = line.trim();
         let line = line.strip_prefix("export ").map_or(line, str::trim_start);
         let Some((key, value)) = line.split_once('=') else {
             continue;
         };
-        if key.trim() != "DATABASE_URL" {
+        let key = key.trim();
+        if !keys.contains(&key) {
             continue;
         }
         let value = dotenv_value(value.trim()).map_err(|problem| ConnError::DotEnv {
             path: path.clone(),
             line: index + 1,
+            key: key.to_string(),
             problem,
         })?;
-        found = Some(value);
+        found.retain(|(k, _)| k != key);
+        found.push((key.to_string(), value));
     }
     Ok(found)
+}
+
+/// `DATABASE_URL` from the `.env` file in `dir`, if the file exists and sets it.
+#[cfg(test)]
+pub(crate) fn dotenv_database_url(dir: &Path) -> Result<Option<String>, ConnError> {
+    let values = dotenv_values(dir, &["DATABASE_URL"])?;
+    Ok(values.into_iter().next().map(|(_, v)| v))
 }
 
 fn dotenv_value(raw: &str) -> Result<String, String> {
@@ -301,13 +330,8 @@ pub(crate) fn pgpass_password(
     dbname: &str,
     user: &str,
 ) -> Option<String> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let meta = std::fs::metadata(file).ok()?;
-        if !meta.is_file() || meta.permissions().mode() & 0o077 != 0 {
-            return None;
-        }
+    if !std::fs::metadata(file).is_ok_and(|m| m.is_file()) || pgpass_insecure(file) {
+        return None;
     }
     let text = std::fs::read_to_string(file).ok()?;
     let port = port.to_string();
@@ -329,6 +353,20 @@ pub(crate) fn pgpass_password(
 }
 
 /// Split at unescaped `:` into at most five fields; the fifth keeps any further `:`.
+/// libpq ignores a password file that group or others may read (with a warning).
+pub(crate) fn pgpass_insecure(file: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(file).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o077 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        false
+    }
+}
+
 fn pgpass_fields(line: &str) -> Vec<String> {
     let mut fields = vec![String::new()];
     let mut chars = line.chars();
@@ -487,9 +525,15 @@ mod tests {
                 "unknown connection option \"sslmod\"",
             ),
             (
-                "postgresql://u@h/db?sslcert=/c",
-                "\"sslcert\" is not supported",
+                "postgresql://u@h/db?sslcrl=/c",
+                "\"sslcrl\" is not supported",
             ),
+            (
+                "postgresql://u@h/db?sslcert=/c",
+                "/c: there is no private key file",
+            ),
+            ("mysql+pymysql://u@h/db", "got a mysql+pymysql:// URL"),
+            ("postgresql+://u@h/db", "got a postgresql+:// URL"),
             ("postgresql://u@h/db?sslmode", "has no value"),
             ("host=a,b,c port=1,2", "2 ports given for 3 hosts"),
             ("host=h user='unterminated", "unterminated quoted value"),

@@ -2,10 +2,12 @@
 
 use std::fmt;
 
-/// libpq's `sslmode`. `allow` is read as `Prefer` (it only ever encrypts more).
+/// libpq's `sslmode`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SslMode {
     Disable,
+    /// First without TLS; with TLS (not verified) only if the server refuses that.
+    Allow,
     Prefer,
     Require,
     VerifyCa,
@@ -17,7 +19,8 @@ impl SslMode {
     pub fn parse(value: &str) -> Option<SslMode> {
         Some(match value {
             "disable" => SslMode::Disable,
-            "allow" | "prefer" => SslMode::Prefer,
+            "allow" => SslMode::Allow,
+            "prefer" => SslMode::Prefer,
             "require" => SslMode::Require,
             "verify-ca" => SslMode::VerifyCa,
             "verify-full" => SslMode::VerifyFull,
@@ -28,6 +31,7 @@ impl SslMode {
     pub fn as_str(self) -> &'static str {
         match self {
             SslMode::Disable => "disable",
+            SslMode::Allow => "allow",
             SslMode::Prefer => "prefer",
             SslMode::Require => "require",
             SslMode::VerifyCa => "verify-ca",

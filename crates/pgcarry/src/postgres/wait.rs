@@ -1,9 +1,13 @@
 //! Waiting for a server to accept a real query: for container entrypoints and deploy scripts
 //! (`pgcarry wait && exec app`). Attempts back off exponentially with jitter, each bounded by
-//! the time left; every attempt is reported, and the last error is returned at the timeout.
+//! the time left (the timeout is a hard deadline, a silent server included); every attempt is
+//! reported, and the last error is returned at the timeout. Failures that waiting cannot cure
+//! (a refused password or user, pg_hba, a certificate that does not verify, wrong settings)
+//! end it at once.
 
-use super::conn::ConnSettings;
+use super::conn::{ConnError, ConnSettings};
 use crate::work::retry::{Kind, Policy, retry};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// How the wait ended well.
@@ -30,10 +34,10 @@ pub struct WaitTimeout {
 pub enum WaitError {
     #[error(transparent)]
     Timeout(#[from] WaitTimeout),
-    /// The server answered and refused the password (or wanted one): waiting longer cannot
-    /// help, so the wait stops at once.
-    #[error("{0}")]
-    Refused(String),
+    /// Waiting longer cannot help (the server refused the password, the user or this host;
+    /// the certificate does not verify; the settings are wrong), so the wait stops at once.
+    #[error(transparent)]
+    Refused(ConnError),
 }
 
 /// Tries until `SELECT version()` succeeds or `timeout` passes; `on_attempt(n, error, delay)`
@@ -51,13 +55,10 @@ pub fn wait(
         |n| {
             attempts = n;
             let left = policy.left().unwrap_or(timeout);
-            try_once(
-                target,
-                left.clamp(Duration::from_secs(1), Duration::from_secs(10)),
-            )
+            try_within(target, left)
         },
         |e| match e {
-            Failure::Refused(_) => Kind::Permanent,
+            Failure::Refused(..) => Kind::Permanent,
             Failure::NotYet(_) => Kind::Transient,
         },
         |n, e, delay| on_attempt(n, e.text(), delay),
@@ -68,7 +69,7 @@ pub fn wait(
             elapsed: started.elapsed(),
             server_version,
         }),
-        Err(Failure::Refused(why)) => Err(WaitError::Refused(why)),
+        Err(Failure::Refused(why, _)) => Err(WaitError::Refused(why)),
         Err(Failure::NotYet(last)) => Err(WaitTimeout {
             target: target.redacted(),
             timeout,
@@ -81,31 +82,59 @@ pub fn wait(
 
 /// Why one attempt failed.
 enum Failure {
-    /// Waiting may cure it: the server is not up, not reachable, or not ready.
+    /// Waiting may cure it: the server is not up, not reachable, silent, or not ready.
     NotYet(String),
-    /// Waiting cannot cure it: the password was refused or is missing.
-    Refused(String),
+    /// Waiting cannot cure it.
+    Refused(ConnError, String),
 }
 
 impl Failure {
     fn text(&self) -> &str {
         match self {
-            Failure::NotYet(t) | Failure::Refused(t) => t,
+            Failure::NotYet(t) | Failure::Refused(_, t) => t,
         }
     }
 }
 
-/// One attempt: connect within `connect_timeout` and run `SELECT version()`.
-fn try_once(target: &ConnSettings, connect_timeout: Duration) -> Result<String, Failure> {
-    match target.with_connect_timeout(connect_timeout).connect() {
+/// The shortest attempt worth making, even when less time is left.
+const SHORTEST_ATTEMPT: Duration = Duration::from_millis(200);
+
+/// One attempt, connection and query together, ended after `left` at the latest (on a thread
+/// of its own: a server may accept a connection and then never answer the query).
+fn try_within(target: &ConnSettings, left: Duration) -> Result<String, Failure> {
+    let limit = left.clamp(SHORTEST_ATTEMPT, Duration::from_secs(10));
+    // A whole second at least: connect_timeout counts in seconds.
+    let per_connect = Duration::from_secs(limit.as_secs().max(1));
+    let settings = target.with_connect_timeout(per_connect);
+    let (sender, receiver) = mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("pgcarry-wait".into())
+        .spawn(move || {
+            let _ = sender.send(try_once(&settings));
+        });
+    if let Err(e) = spawned {
+        return Err(Failure::NotYet(format!("could not start an attempt: {e}")));
+    }
+    receiver.recv_timeout(limit).unwrap_or_else(|_| {
+        Err(Failure::NotYet(format!(
+            "no answer from {} within {:.1} s",
+            target.addresses(),
+            limit.as_secs_f64()
+        )))
+    })
+}
+
+/// One attempt: connect and run `SELECT version()`.
+fn try_once(target: &ConnSettings) -> Result<String, Failure> {
+    match target.connect() {
         Ok(mut client) => match client.query_one("SELECT version()", &[]) {
             Ok(row) => Ok(row.get(0)),
             Err(e) => Err(Failure::NotYet(super::error::describe_pg_error(&e))),
         },
-        Err(
-            e @ (super::conn::ConnError::PasswordFailed { .. }
-            | super::conn::ConnError::PasswordMissing { .. }),
-        ) => Err(Failure::Refused(e.to_string())),
+        Err(e) if e.is_permanent() => {
+            let text = e.to_string();
+            Err(Failure::Refused(e, text))
+        }
         Err(e) => Err(Failure::NotYet(e.to_string())),
     }
 }

@@ -166,7 +166,20 @@ pub fn pgcarry() -> assert_cmd::Command {
         "PGDATABASE",
         "PGSERVICE",
         "PGSSLMODE",
+        "PGSSLROOTCERT",
+        "PGSSLCERT",
+        "PGSSLKEY",
+        "PGSERVICEFILE",
+        "PGSYSCONFDIR",
+        "PGCONNECT_TIMEOUT",
+        "PGAPPNAME",
         "PGOPTIONS",
+        "POSTGRES_HOST",
+        "POSTGRES_PORT",
+        "POSTGRES_DB",
+        "POSTGRES_USER",
+        "POSTGRES_PASSWORD",
+        "POSTGRES_SSL_MODE",
     ] {
         cmd.env_remove(var);
     }
