@@ -164,3 +164,17 @@ pub fn read_checked(file: &SourceFile) -> Result<Vec<u8>, JsonError> {
     }
     Ok(bytes)
 }
+
+/// Reads a walked file again for the archive; a loaded document that changed since discovery
+/// is refused (the archive must hold what was migrated).
+pub fn read_tree_file(file: &super::store::TreeFile) -> Result<Vec<u8>, JsonError> {
+    let rel = super::name::escape(file.rel.as_os_str());
+    let bytes = std::fs::read(&file.path).map_err(|source| JsonError::Io {
+        path: file.path.clone(),
+        source,
+    })?;
+    match file.hash {
+        Some(h) if hash(&bytes) != h => Err(JsonError::Changed { path: rel }),
+        _ => Ok(bytes),
+    }
+}
