@@ -12,7 +12,7 @@
 //! `--follow-symlinks` asks for every link, directories included.
 
 use super::JsonError;
-use super::read::{REPEATED_KEY, hash, repeats_a_key, strip_bom};
+use super::read::{REPEATED_KEY, hash, read_file, repeats_a_key, strip_bom};
 pub use super::store::{Capture, Collection, Kind, Links, SourceFile, Store, TreeFile};
 use crate::model::config::Config;
 use crate::model::json::FileProblem;
@@ -66,11 +66,16 @@ pub fn discover(source: &Path, config: &Config, links: Links) -> Result<Store, J
         };
         walker.walk(source, &root, "", Path::new(""))?;
     } else {
+        // Named on the command line: a link is followed, and read where it leads.
         let name = source.file_name().unwrap_or_default();
-        files.push((super::name::escape(name), source.to_path_buf(), 0));
+        let path = source.canonicalize().map_err(|e| JsonError::Io {
+            path: source.to_path_buf(),
+            source: e,
+        })?;
+        files.push((super::name::escape(name), path.clone(), 0));
         store.tree.push(TreeFile {
             rel: PathBuf::from(name),
-            path: source.to_path_buf(),
+            path,
             hash: None,
         });
     }
@@ -307,7 +312,7 @@ fn classify(
             reason,
         });
     };
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_file(path) {
         Ok(b) => b,
         Err(e) => {
             problem(format!("not loaded: cannot read it: {e}"));
@@ -501,5 +506,19 @@ mod tests {
                 vec!["a/up".into(), "b/up".into()]
             )
         );
+    }
+
+    #[test]
+    fn json_a_file_swapped_for_a_link_after_discovery_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store_dir = dir.path().join("store");
+        write(&store_dir, "a.json", br#"[{"a": 1}]"#);
+        write(dir.path(), "outside.json", br#"[{"a": 1}]"#);
+        let store = discover(&store_dir, &Config::default(), Links::default()).unwrap();
+        std::fs::remove_file(store_dir.join("a.json")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("outside.json"), store_dir.join("a.json"))
+            .unwrap();
+        let r = store.collections[0].for_each_record(&mut |_| Ok(()));
+        assert!(matches!(r, Err(JsonError::Io { .. })));
     }
 }
