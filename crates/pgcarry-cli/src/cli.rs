@@ -140,6 +140,11 @@ pub struct CommonArgs {
     /// changed. Without it, such rows go to the rejects file.
     #[arg(long)]
     pub replace_invalid_utf8: bool,
+    /// JSON stores: follow every symbolic link, to files and directories, also out of the
+    /// store. Without it only links to files inside the store are read; a link leaving the
+    /// store is reported as not loaded (its target is never read).
+    #[arg(long)]
+    pub follow_symlinks: bool,
 }
 
 impl CommonArgs {
@@ -227,8 +232,9 @@ pub struct MigrateArgs {
     pub common: CommonArgs,
     #[command(flatten)]
     pub load: LoadArgs,
-    /// Archive the source (a JSON store's tree, or the file) into FILE.tar.gz before anything
-    /// else; never overwrites a file.
+    /// Archive exactly what is migrated into FILE.tar.gz before anything is written: a SQLite
+    /// file as a consistent copy of the snapshot read (WAL included), a JSON store as the files
+    /// read from its tree. Never overwrites a file, never writes through a symbolic link.
     #[arg(long, value_name = "FILE.tar.gz")]
     pub backup: Option<std::path::PathBuf>,
 }

@@ -29,7 +29,19 @@ fn prepare_options(c: &CommonArgs) -> pgcarry::PrepareOptions {
         config: c.config.clone(),
         repair: c.repair(),
         chunk_rows: c.chunk_rows,
+        follow_symlinks: c.follow_symlinks,
     }
+}
+
+/// The source's header, then the rejects file and the report, proven writable before the
+/// source is read in full.
+fn check_outputs(source: &str, load: &LoadArgs) -> Result<(), RunError> {
+    pgcarry::check_source(source)?;
+    pgcarry::check_output(&load.rejects, "rejects file")?;
+    if let Some(report) = &load.report {
+        pgcarry::check_output(report, "report")?;
+    }
+    Ok(())
 }
 
 /// Writes a report serialised as JSON.
@@ -91,15 +103,23 @@ fn resolve_target(explicit: Option<&str>) -> Result<ConnSettings, RunError> {
 fn migrate(a: MigrateArgs) -> anyhow::Result<ExitStatus> {
     let target = resolve_target(a.target.to.as_deref())?;
     let progress = Terminal::new(false);
-    if let Some(out) = &a.backup {
-        let bytes = pgcarry::backup(&a.source.source, out)?;
+    check_outputs(&a.source.source, &a.load)?;
+    let backup = a
+        .backup
+        .as_deref()
+        .map(|out| pgcarry::check_backup(&a.source.source, out))
+        .transpose()?;
+    let prepared = pgcarry::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
+    if let Some(dest) = &backup {
+        // The target too is checked before the first write, the backup's included.
+        pgcarry::check_target(&target)?;
+        let bytes = pgcarry::backup(&prepared, dest)?;
         progress.message(&format!(
             "backup: {} written ({:.1} MB)",
-            out.display(),
+            dest.path().display(),
             bytes as f64 / 1e6
         ));
     }
-    let prepared = pgcarry::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
     let report = pgcarry::migrate(&prepared, &target, &request(&a.common, &a.load), &progress)?;
     finish(&report, &a.load)
 }
@@ -107,6 +127,10 @@ fn migrate(a: MigrateArgs) -> anyhow::Result<ExitStatus> {
 fn verify(a: VerifyArgs) -> anyhow::Result<ExitStatus> {
     let target = resolve_target(a.target.to.as_deref())?;
     let progress = Terminal::new(false);
+    pgcarry::check_source(&a.source.source)?;
+    if let Some(report) = &a.report {
+        pgcarry::check_output(report, "report")?;
+    }
     let jobs = jobs(&a.common);
     let prepared = pgcarry::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
     let report = pgcarry::verify(&prepared, &target, jobs, &progress)?;
@@ -132,6 +156,7 @@ fn rehearse(a: RehearseArgs) -> anyhow::Result<ExitStatus> {
         (Some(s), false) => s.clone(),
         (None, false) => return Err(RunError::Usage("give a SOURCE or --sample".into()).into()),
     };
+    check_outputs(&source, &a.load)?;
     let prepared: Prepared = pgcarry::prepare(&source, &prepare_options(&a.common), &progress)?;
     progress.phase("start a throw-away PostgreSQL");
     let cluster = pgcarry::start_cluster()?;

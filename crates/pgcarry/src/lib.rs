@@ -41,11 +41,12 @@ mod sample;
 mod sqlite;
 mod work;
 
+pub use carry::archive::Destination as BackupDestination;
 pub use carry::plan::print::render as render_plan;
 pub use carry::plan::statements::{Phase, Runs, Statement, phases as plan_statements};
 pub use carry::prepare::{
-    MigrateRequest, PrepareOptions, Prepared, RunError, backup, generate_sample, migrate, prepare,
-    start_cluster, verify,
+    MigrateRequest, PrepareOptions, Prepared, RunError, backup, check_backup, check_output,
+    check_source, check_target, generate_sample, migrate, prepare, start_cluster, verify,
 };
 pub use model::outcome::{ExitStatus, Outcome};
 pub use model::plan::{IfExists, OrphanPolicy, Plan, Repair};

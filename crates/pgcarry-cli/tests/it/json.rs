@@ -2,7 +2,7 @@
 //! plus per-user usage files), an in-memory store's dump, NDJSON and array files, and the bad
 //! files real stores hold. Fixtures are built here; nothing is committed as data.
 
-use crate::support::{count_rows, migrate_cmd, pgcarry, test_db};
+use crate::support::{archive_entries, count_rows, migrate_cmd, pgcarry, test_db};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -346,12 +346,11 @@ fn json_bad_files_are_reported_and_the_rest_loads() {
         .arg(&backup)
         .assert()
         .code(3);
-    let listed = std::process::Command::new("tar")
-        .arg("-tzf")
-        .arg(&backup)
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&listed.stdout).contains("store/broken.json"));
+    let listed: Vec<_> = archive_entries(&backup).into_iter().map(|e| e.0).collect();
+    assert!(
+        listed.contains(&Path::new("store/broken.json").to_path_buf()),
+        "{listed:?}"
+    );
     let text = stdout(&out);
     assert!(
         text.contains("3 source file(s) or line(s) not loaded"),
@@ -430,5 +429,187 @@ fn json_explicit_sources_and_empty_stores() {
         stdout(&out).contains("holds no JSON documents"),
         "{}",
         stdout(&out)
+    );
+}
+
+/// Writes `bytes` at `root/rel`, where `rel` may hold bytes that are not UTF-8.
+fn write_raw(root: &Path, rel: &[u8], bytes: &[u8]) {
+    use std::os::unix::ffi::OsStrExt;
+    let p = root.join(std::ffi::OsStr::from_bytes(rel));
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, bytes).unwrap();
+}
+
+// Two files whose names differ only in bytes that are not UTF-8 were both mapped to U+FFFD,
+// became one document, and plan, migrate and verify all counted the reduced set.
+#[test]
+fn json_file_names_that_are_not_utf8_stay_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("store");
+    write_raw(&src, b"data/u1/a\xff.json", br#"{"text": "first"}"#);
+    write_raw(&src, b"data/u1/a\xfe.json", br#"{"text": "second"}"#);
+    write_raw(&src, b"data/u2/b.json", br#"{"text": "third"}"#);
+    let plan = pgcarry().arg("plan").arg(&src).assert().success();
+    assert!(stdout(&plan).contains("3 document(s)"), "{}", stdout(&plan));
+
+    let db = test_db("json_bytes");
+    let out = migrate_cmd(dir.path(), &src, &db.url).assert().code(0);
+    assert!(
+        stdout(&out).contains("migrated and verified"),
+        "{}",
+        stdout(&out)
+    );
+    let mut c = db.client();
+    let rows: Vec<(String, String)> = c
+        .query("SELECT name, text FROM data ORDER BY text", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    // The name keeps every byte: `\xNN` for each one that is not UTF-8.
+    assert_eq!(
+        rows,
+        [
+            ("a\\xff".to_string(), "first".to_string()),
+            ("a\\xfe".to_string(), "second".to_string()),
+            ("b".to_string(), "third".to_string()),
+        ]
+    );
+    pgcarry()
+        .arg("verify")
+        .arg(&src)
+        .args(["--to", &db.url])
+        .assert()
+        .code(0);
+}
+
+// A store's `users/50.json -> ../outside/secret.json` was loaded, and a link to /etc/passwd
+// was read: links out of the store are reported, never read, unless --follow-symlinks.
+#[test]
+fn json_symlinks_out_of_the_store_are_not_followed() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("store");
+    write(&src, "users/1.json", br#"{"id": 1, "name": "Ann"}"#);
+    write(&src, "shared/two.json", br#"{"id": 2, "name": "Bob"}"#);
+    write(
+        &dir.path().join("outside"),
+        "secret.json",
+        br#"{"id": 50, "name": "s3cret"}"#,
+    );
+    write(
+        &dir.path().join("outside/more"),
+        "51.json",
+        br#"{"id": 51, "name": "hidden"}"#,
+    );
+    // Inside the store: read as today.
+    symlink("../shared/two.json", src.join("users/2.json")).unwrap();
+    // Out of the store: a file, a directory, a system file.
+    symlink("../../outside/secret.json", src.join("users/50.json")).unwrap();
+    symlink("../outside/more", src.join("more")).unwrap();
+    symlink("/etc/passwd", src.join("users/60.json")).unwrap();
+
+    let plan = pgcarry().arg("plan").arg(&src).assert().success();
+    let plan = stdout(&plan);
+    for want in [
+        "users/50.json: not loaded: a symbolic link to a file outside the store",
+        "users/60.json: not loaded: a symbolic link to a file outside the store",
+        "more: not loaded: a symbolic link to a directory outside the store",
+        "--follow-symlinks",
+    ] {
+        assert!(plan.contains(want), "plan lacks {want:?}:\n{plan}");
+    }
+
+    let db = test_db("json_links");
+    let backup = dir.path().join("store.tar.gz");
+    let out = migrate_cmd(dir.path(), &src, &db.url)
+        .arg("--backup")
+        .arg(&backup)
+        .assert()
+        .code(3);
+    let text = stdout(&out);
+    assert!(text.contains("users/50.json"), "{text}");
+    assert!(
+        !text.contains("s3cret") && !text.contains("root:"),
+        "{text}"
+    );
+    let mut c = db.client();
+    let names: Vec<String> = c
+        .query(
+            "SELECT name FROM documents WHERE dir1 = 'users' ORDER BY id",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(names, ["Ann", "Bob"]);
+    // The backup holds what was migrated: the link inside the store as the file it read,
+    // nothing from outside.
+    let archived = archive_entries(&backup);
+    let names: Vec<String> = archived
+        .iter()
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "store/shared/two.json",
+            "store/users/1.json",
+            "store/users/2.json"
+        ]
+    );
+    assert!(
+        archived
+            .iter()
+            .all(|(_, b)| !b.windows(6).any(|w| w == b"s3cret"))
+    );
+
+    // --follow-symlinks reads them all, and archives what it read.
+    let db = test_db("json_links_followed");
+    let backup = dir.path().join("followed.tar.gz");
+    let out = migrate_cmd(dir.path(), &src, &db.url)
+        .arg("--follow-symlinks")
+        .arg("--backup")
+        .arg(&backup)
+        .assert()
+        .code(3);
+    // /etc/passwd is read now, and is no JSON document.
+    assert!(
+        stdout(&out).contains("users/60.json: not loaded: malformed JSON"),
+        "{}",
+        stdout(&out)
+    );
+    let mut c = db.client();
+    let per_dir: Vec<(String, i64)> = c
+        .query(
+            "SELECT dir1, count(*) FROM documents GROUP BY dir1 ORDER BY dir1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(
+        per_dir,
+        [
+            ("more".into(), 1),
+            ("shared".into(), 1),
+            ("users".into(), 3)
+        ]
+    );
+    let archived = archive_entries(&backup);
+    assert!(
+        archived
+            .iter()
+            .any(|(p, b)| p == Path::new("store/users/50.json")
+                && b.windows(6).any(|w| w == b"s3cret")),
+        "{:?}",
+        archived.iter().map(|e| &e.0).collect::<Vec<_>>()
+    );
+    assert!(
+        archived
+            .iter()
+            .any(|(p, _)| p == Path::new("store/more/51.json"))
     );
 }

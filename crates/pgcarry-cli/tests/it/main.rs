@@ -16,6 +16,7 @@ mod harness;
 mod json;
 mod layout;
 mod orphans;
+mod outputs;
 mod plan_statements;
 mod rejects;
 mod repairs;

@@ -5,6 +5,7 @@
 pub mod archive;
 pub mod encode;
 pub mod execute;
+pub mod output;
 pub mod plan;
 pub mod prepare;
 pub mod rejects;

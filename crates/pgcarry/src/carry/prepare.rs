@@ -2,6 +2,7 @@
 //! returns plain values; the command line only parses flags, prints and maps errors to exit
 //! codes.
 
+use crate::carry::archive::{self, BackupError, Contents, Destination};
 use crate::carry::execute::{MigrateError, MigrateOptions};
 use crate::carry::plan::build::{PlanOptions, build};
 use crate::carry::plan::decide::{hint, probe};
@@ -35,7 +36,7 @@ pub enum RunError {
     #[error(transparent)]
     Json(#[from] JsonError),
     #[error(transparent)]
-    Backup(#[from] crate::carry::archive::BackupError),
+    Backup(#[from] BackupError),
     #[error("{0}")]
     Other(String),
 }
@@ -53,14 +54,15 @@ impl RunError {
 
     /// True for errors the user fixes by changing the command (exit code 2).
     pub fn is_usage(&self) -> bool {
-        if let RunError::Sqlite(e) = self {
-            return e.is_usage();
+        match self {
+            RunError::Sqlite(e) => return e.is_usage(),
+            RunError::Backup(e) => return e.is_usage(),
+            _ => {}
         }
         matches!(
             self,
             RunError::Usage(_)
                 | RunError::Json(JsonError::Config(_))
-                | RunError::Backup(_)
                 | RunError::Migrate(MigrateError::Ddl(
                     crate::carry::execute::ddl::DdlError::TablesExist { .. }
                         | crate::carry::execute::ddl::DdlError::PlanChanged { .. }
@@ -76,6 +78,8 @@ pub struct Prepared {
     pub plan: Plan,
     /// A JSON store's staged SQLite database (what `snapshot` reads), removed when dropped.
     pub staging: Option<tempfile::TempDir>,
+    /// What `--backup` archives: the pinned SQLite file, or the files the store's walk read.
+    contents: Contents,
 }
 
 /// What a SOURCE argument names.
@@ -113,12 +117,35 @@ pub fn source_path(source: &str) -> Result<SourcePath, RunError> {
     Ok(SourcePath::Sqlite(path))
 }
 
-/// `--backup FILE.tar.gz`: archives the source before anything reads it; returns its size.
-pub fn backup(source: &str, out: &Path) -> Result<u64, RunError> {
+/// Checks that SOURCE names a readable SQLite file or JSON store (its header only): what is
+/// wrong with the input is said before what is wrong with the outputs.
+pub fn check_source(source: &str) -> Result<(), RunError> {
+    source_path(source).map(drop)
+}
+
+/// Proves an output path (the rejects file, a report) writable before anything is written;
+/// a usage error naming the path otherwise. Creates nothing.
+pub fn check_output(path: &Path, what: &str) -> Result<(), RunError> {
+    crate::carry::output::check_writable(path, what).map_err(RunError::Usage)
+}
+
+/// `--backup FILE.tar.gz`, checked before the source is read: a new `.tar.gz` name (not a
+/// link, not even a dangling one) in an existing directory outside the source.
+pub fn check_backup(source: &str, out: &Path) -> Result<Destination, RunError> {
     let path = match source_path(source)? {
         SourcePath::Sqlite(p) | SourcePath::Json(p) => p,
     };
-    Ok(crate::carry::archive::archive(&path, out)?)
+    Ok(archive::check(&path, out)?)
+}
+
+/// Archives exactly what `prepared` migrates (the pinned SQLite snapshot, or the files of the
+/// JSON store that were walked) into the checked destination; returns its size in bytes.
+pub fn backup(prepared: &Prepared, dest: &Destination) -> Result<u64, RunError> {
+    Ok(archive::write(
+        dest,
+        &prepared.contents,
+        &prepared.snapshot,
+    )?)
 }
 
 /// What the user decided before planning (flags shared by plan, migrate, rehearse, verify).
@@ -131,11 +158,13 @@ pub struct PrepareOptions {
     pub repair: crate::model::plan::Repair,
     /// Tables with more rows load in key ranges of about this many rows (0: never).
     pub chunk_rows: u64,
+    /// JSON stores: follow every symbolic link, also out of the store and to directories.
+    pub follow_symlinks: bool,
 }
 
 impl Default for PrepareOptions {
     /// Schema `public`, a job per core, foreign keys with orphans left out, no config, no
-    /// repairs, key ranges of 250,000 rows.
+    /// repairs, key ranges of 250,000 rows, no symbolic link followed out of a JSON store.
     fn default() -> PrepareOptions {
         PrepareOptions {
             schema: "public".into(),
@@ -144,6 +173,7 @@ impl Default for PrepareOptions {
             config: None,
             repair: crate::model::plan::Repair::default(),
             chunk_rows: 250_000,
+            follow_symlinks: false,
         }
     }
 }
@@ -160,14 +190,21 @@ pub fn prepare(
         Some(p) => Config::load(p).map_err(|e| RunError::Usage(e.to_string()))?,
         None => Config::default(),
     };
-    let (path, staged) = match source_path(source)? {
+    let links = if opts.follow_symlinks {
+        json::Links::Follow
+    } else {
+        json::Links::StayInside
+    };
+    let (path, staged, contents) = match source_path(source)? {
         SourcePath::Sqlite(p) => {
             skips::refuse_collections(&config, source).map_err(RunError::Usage)?;
-            (p, None)
+            (p.clone(), None, Contents::Sqlite(p))
         }
         SourcePath::Json(p) => {
-            let staged = json::stage(&p, &config, progress)?;
-            (staged.db.clone(), Some(staged))
+            let mut staged = json::stage(&p, &config, links, progress)?;
+            let files = std::mem::take(&mut staged.tree);
+            let contents = Contents::Tree { root: p, files };
+            (staged.db.clone(), Some(staged), contents)
         }
     };
     let snapshot = Snapshot::pin(&path)?;
@@ -208,6 +245,7 @@ pub fn prepare(
         model,
         plan,
         staging,
+        contents,
     })
 }
 
@@ -259,6 +297,23 @@ pub fn resolve(prepared: &Prepared, target: &ConnSettings, req: &MigrateRequest)
     }
 }
 
+/// Connects to `target` and checks that its database can hold every value (its encoding is
+/// UTF8), before anything is written; the connection's own error otherwise.
+pub fn check_target(target: &ConnSettings) -> Result<(), RunError> {
+    let mut client = target.connect()?;
+    let encoding = crate::postgres::catalog::server_encoding(&mut client)
+        .map_err(|e| RunError::Other(format!("could not read the target's encoding: {e}")))?;
+    if encoding != "UTF8" {
+        return Err(RunError::Usage(format!(
+            "the target database {} has the encoding {encoding}, which cannot hold every text \
+             value exactly; nothing was written. Migrate into a UTF8 database: \
+             CREATE DATABASE name ENCODING 'UTF8' TEMPLATE template0",
+            target.redacted()
+        )));
+    }
+    Ok(())
+}
+
 /// Executes a prepared plan against `target`.
 pub fn migrate(
     prepared: &Prepared,
@@ -266,8 +321,9 @@ pub fn migrate(
     req: &MigrateRequest,
     progress: &dyn Progress,
 ) -> Result<Report, RunError> {
-    // Fail early, with the connection's own error, before any thread starts.
-    drop(target.connect()?);
+    // Every output and the target are checked before the first write.
+    check_output(&req.rejects, "rejects file")?;
+    check_target(target)?;
     let connect = || target.connect().map_err(|e| e.to_string());
     let opts = resolve(prepared, target, req);
     Ok(crate::carry::execute::migrate(

@@ -5,10 +5,15 @@
 //! collection per NDJSON or array file, one per top-level key of a dump. `--config` patterns
 //! come first. Files are only read; each file's hash is kept so that a file changing between
 //! the passes is noticed instead of staged half-old, half-new.
+//!
+//! Names are taken byte for byte: a name that is not UTF-8 is escaped losslessly (see `name`),
+//! so two files never become one document. Symbolic links are followed only to files inside
+//! the store (a link out of it is reported as not loaded, with its target), unless
+//! `--follow-symlinks` asks for every link, directories included.
 
 use super::JsonError;
-use super::read::{REPEATED_KEY, hash, repeats_a_key, strip_bom};
-pub use super::store::{Capture, Collection, Kind, SourceFile, Store};
+use super::read::{REPEATED_KEY, hash, read_file, repeats_a_key, strip_bom};
+pub use super::store::{Capture, Collection, Kind, Links, SourceFile, Store, TreeFile};
 use crate::model::config::Config;
 use crate::model::json::FileProblem;
 use serde_json::Value;
@@ -44,24 +49,44 @@ enum Content {
 }
 
 /// Finds the collections of the store at `source` (a directory or one file).
-pub fn discover(source: &Path, config: &Config) -> Result<Store, JsonError> {
+pub fn discover(source: &Path, config: &Config, links: Links) -> Result<Store, JsonError> {
     let mut store = Store::default();
     let mut files = Vec::new();
     if source.is_dir() {
-        walk(source, "", &mut files, &mut store)?;
+        let root = source.canonicalize().map_err(|e| JsonError::Io {
+            path: source.to_path_buf(),
+            source: e,
+        })?;
+        let mut walker = Walker {
+            root: root.clone(),
+            links,
+            above: vec![root.clone()],
+            files: &mut files,
+            store: &mut store,
+        };
+        walker.walk(source, &root, "", Path::new(""))?;
     } else {
-        let name = source
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        files.push((name, source.to_path_buf()));
+        // Named on the command line: a link is followed, and read where it leads.
+        let name = source.file_name().unwrap_or_default();
+        let path = source.canonicalize().map_err(|e| JsonError::Io {
+            path: source.to_path_buf(),
+            source: e,
+        })?;
+        files.push((super::name::escape(name), path.clone(), 0));
+        store.tree.push(TreeFile {
+            rel: PathBuf::from(name),
+            path,
+            hash: None,
+        });
     }
     let mut documents = Vec::new();
     let mut by_file = Vec::new();
-    for (rel, path) in files {
+    for (rel, path, tree_index) in files {
         let lines = json_ext(&rel).unwrap_or(false);
         let Some((content, hash)) = classify(&rel, &path, lines, &mut store.problems) else {
             continue;
         };
+        store.tree[tree_index].hash = Some(hash);
         let file = SourceFile {
             rel: rel.clone(),
             path,
@@ -135,41 +160,143 @@ fn stem(rel: &str) -> String {
     }
 }
 
-fn walk(
-    dir: &Path,
-    prefix: &str,
-    files: &mut Vec<(String, PathBuf)>,
-    store: &mut Store,
-) -> Result<(), JsonError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| JsonError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let mut names: BTreeMap<String, PathBuf> = BTreeMap::new();
-    for e in entries {
-        let e = e.map_err(|source| JsonError::Io {
+/// The walk of a directory tree: which names are files of the store, which are ignored, and
+/// which links are followed.
+struct Walker<'a> {
+    /// The store's directory, resolved.
+    root: PathBuf,
+    links: Links,
+    /// The resolved directories being walked, root first: a link back to one is a cycle.
+    above: Vec<PathBuf>,
+    /// `(rel, path to read, index in store.tree)` of each file with a JSON extension.
+    files: &'a mut Vec<(String, PathBuf, usize)>,
+    store: &'a mut Store,
+}
+
+impl Walker<'_> {
+    /// Walks `dir` (resolved: `real`) in name order (the names' bytes); `prefix` and
+    /// `raw_prefix` are its path from the root, escaped and as bytes.
+    fn walk(
+        &mut self,
+        dir: &Path,
+        real: &Path,
+        prefix: &str,
+        raw_prefix: &Path,
+    ) -> Result<(), JsonError> {
+        let io = |source| JsonError::Io {
             path: dir.to_path_buf(),
             source,
-        })?;
-        names.insert(e.file_name().to_string_lossy().into_owned(), e.path());
-    }
-    for (name, path) in names {
-        let rel = format!("{prefix}{name}");
-        if is_junk(&name) {
-            store.ignored.push(rel);
-            continue;
+        };
+        // Keyed by the name's bytes: two names that differ only in bytes that are not UTF-8
+        // stay two entries (and their escaped texts differ too).
+        let mut names: BTreeMap<std::ffi::OsString, PathBuf> = BTreeMap::new();
+        for e in std::fs::read_dir(dir).map_err(io)? {
+            let e = e.map_err(io)?;
+            names.insert(e.file_name(), e.path());
         }
-        // Symbolic links to directories are not followed (no cycles); links to files are.
-        let is_dir = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
-        if is_dir {
-            walk(&path, &format!("{rel}/"), files, store)?;
-        } else if json_ext(&name).is_some() {
-            files.push((rel, path));
+        for (raw, path) in names {
+            let name = super::name::escape(&raw);
+            let rel = format!("{prefix}{name}");
+            let raw_rel = raw_prefix.join(&raw);
+            if is_junk(&name) {
+                self.store.ignored.push(rel);
+                continue;
+            }
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                self.store.ignored.push(rel);
+                continue;
+            };
+            if meta.is_symlink() {
+                self.link(&path, &name, rel, raw_rel)?;
+            } else if meta.is_dir() {
+                self.walk_into(&path, real.join(&raw), &rel, &raw_rel)?;
+            } else if meta.is_file() {
+                self.file(&name, rel, raw_rel, path);
+            } else {
+                self.store.ignored.push(rel);
+            }
+        }
+        Ok(())
+    }
+
+    fn walk_into(
+        &mut self,
+        dir: &Path,
+        real: PathBuf,
+        rel: &str,
+        raw_rel: &Path,
+    ) -> Result<(), JsonError> {
+        self.above.push(real.clone());
+        let r = self.walk(dir, &real, &format!("{rel}/"), raw_rel);
+        self.above.pop();
+        r
+    }
+
+    /// A regular file (or a followed link to one): a candidate document, or ignored.
+    fn file(&mut self, name: &str, rel: String, raw_rel: PathBuf, path: PathBuf) {
+        self.store.tree.push(TreeFile {
+            rel: raw_rel,
+            path: path.clone(),
+            hash: None,
+        });
+        if json_ext(name).is_some() {
+            self.files.push((rel, path, self.store.tree.len() - 1));
         } else {
-            store.ignored.push(rel);
+            self.store.ignored.push(rel);
         }
     }
-    Ok(())
+
+    /// A symbolic link: followed when it stays inside the store (files only) or when links are
+    /// followed; a link out of the store to what would be loaded is reported, never read.
+    fn link(
+        &mut self,
+        path: &Path,
+        name: &str,
+        rel: String,
+        raw_rel: PathBuf,
+    ) -> Result<(), JsonError> {
+        let target = match path.canonicalize() {
+            Ok(t) => t,
+            Err(e) if json_ext(name).is_some() => {
+                self.problem(
+                    rel,
+                    format!("not loaded: a symbolic link that leads nowhere: {e}"),
+                );
+                return Ok(());
+            }
+            Err(_) => {
+                self.store.ignored.push(rel);
+                return Ok(());
+            }
+        };
+        let is_dir = target.is_dir();
+        let inside = target.starts_with(&self.root);
+        let follow = self.links == Links::Follow;
+        if !inside && !follow && (is_dir || json_ext(name).is_some()) {
+            let what = if is_dir { "a directory" } else { "a file" };
+            self.problem(
+                rel,
+                format!(
+                    "not loaded: a symbolic link to {what} outside the store ({}); \
+                     --follow-symlinks reads it",
+                    target.display()
+                ),
+            );
+        } else if is_dir && follow && !self.above.contains(&target) {
+            self.walk_into(path, target, &rel, &raw_rel)?;
+        } else if !is_dir && (inside || follow) && target.is_file() {
+            self.file(name, rel, raw_rel, target);
+        } else {
+            // Links to directories inside the store (their files are walked where they are),
+            // links back to a directory being walked, links out of the store to other files.
+            self.store.ignored.push(rel);
+        }
+        Ok(())
+    }
+
+    fn problem(&mut self, rel: String, reason: String) {
+        self.store.problems.push(FileProblem { path: rel, reason });
+    }
 }
 
 /// Reads and classifies one file; a file that cannot be loaded is added to `problems`.
@@ -185,7 +312,7 @@ fn classify(
             reason,
         });
     };
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_file(path) {
         Ok(b) => b,
         Err(e) => {
             problem(format!("not loaded: cannot read it: {e}"));
@@ -301,7 +428,7 @@ mod tests {
         write(d, "empty.json", b"");
         write(d, ".DS_Store", b"\0\0junk");
         write(d, "notes.txt", b"hello");
-        let store = discover(d, &Config::default()).unwrap();
+        let store = discover(d, &Config::default(), Links::default()).unwrap();
         let names: Vec<_> = store.collections.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
             names,
@@ -335,9 +462,63 @@ mod tests {
     fn json_file_changed_between_passes_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "a.json", br#"[{"a": 1}]"#);
-        let store = discover(&dir.path().join("a.json"), &Config::default()).unwrap();
+        let store = discover(
+            &dir.path().join("a.json"),
+            &Config::default(),
+            Links::default(),
+        )
+        .unwrap();
         write(dir.path(), "a.json", br#"[{"a": 2}]"#);
         let r = store.collections[0].for_each_record(&mut |_| Ok(()));
         assert!(matches!(r, Err(JsonError::Changed { .. })));
+    }
+
+    #[test]
+    fn json_followed_links_never_loop() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(d, "a/1.json", br#"{"n": 1}"#);
+        std::os::unix::fs::symlink("..", d.join("a/up")).unwrap();
+        std::os::unix::fs::symlink("a", d.join("b")).unwrap();
+        let rels = |links| {
+            let store = discover(d, &Config::default(), links).unwrap();
+            let mut rels: Vec<String> = store
+                .collections
+                .iter()
+                .flat_map(|c| c.files.iter().map(|f| f.rel.clone()))
+                .collect();
+            rels.sort();
+            (rels, store.ignored)
+        };
+        // Links to directories inside the store are not followed by default.
+        assert_eq!(
+            rels(Links::StayInside),
+            (
+                vec!["a/1.json".to_string()],
+                vec!["a/up".into(), "b".into()]
+            )
+        );
+        // Followed, `b` is walked once and the links back up are not.
+        assert_eq!(
+            rels(Links::Follow),
+            (
+                vec!["a/1.json".to_string(), "b/1.json".into()],
+                vec!["a/up".into(), "b/up".into()]
+            )
+        );
+    }
+
+    #[test]
+    fn json_a_file_swapped_for_a_link_after_discovery_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store_dir = dir.path().join("store");
+        write(&store_dir, "a.json", br#"[{"a": 1}]"#);
+        write(dir.path(), "outside.json", br#"[{"a": 1}]"#);
+        let store = discover(&store_dir, &Config::default(), Links::default()).unwrap();
+        std::fs::remove_file(store_dir.join("a.json")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("outside.json"), store_dir.join("a.json"))
+            .unwrap();
+        let r = store.collections[0].for_each_record(&mut |_| Ok(()));
+        assert!(matches!(r, Err(JsonError::Io { .. })));
     }
 }

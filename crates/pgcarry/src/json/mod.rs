@@ -8,6 +8,7 @@
 pub mod discover;
 pub mod flatten;
 pub mod layout;
+pub mod name;
 pub mod number;
 pub mod pattern;
 pub mod proof;
@@ -16,6 +17,8 @@ pub mod stage;
 pub mod stats;
 pub mod storage;
 mod store;
+
+pub use store::{Links, TreeFile};
 
 use crate::model::config::Config;
 use crate::model::json::{CollectionSummary, JsonSummary};
@@ -48,6 +51,8 @@ pub struct Staged {
     pub dir: tempfile::TempDir,
     pub db: PathBuf,
     pub summary: JsonSummary,
+    /// The files discovery walked: what `--backup` archives.
+    pub tree: Vec<TreeFile>,
 }
 
 /// True when `path` is a directory, or a file that is not SQLite and looks like JSON.
@@ -79,10 +84,11 @@ pub fn looks_like_json(path: &Path) -> bool {
 pub fn stage(
     source: &Path,
     config: &Config,
+    links: Links,
     progress: &dyn crate::work::progress::Progress,
 ) -> Result<Staged, JsonError> {
     progress.phase("JSON: find the documents");
-    let mut store = discover::discover(source, config)?;
+    let mut store = discover::discover(source, config, links)?;
     if store.collections.is_empty() && store.problems.is_empty() {
         return Err(JsonError::Config(format!(
             "{} holds no JSON documents (.json, .ndjson or .jsonl files){}",
@@ -126,5 +132,10 @@ pub fn stage(
         widened: layout.widened.clone(),
         null_and_absent: layout.null_and_absent.clone(),
     };
-    Ok(Staged { dir, db, summary })
+    Ok(Staged {
+        dir,
+        db,
+        summary,
+        tree: store.tree,
+    })
 }

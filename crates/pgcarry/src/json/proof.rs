@@ -262,7 +262,8 @@ mod tests {
                  "m": [{"t": [1, {"u": null}], "s": {"k": true}}], "e": [], "z": {}}]"#,
         )
         .unwrap();
-        let mut store = super::super::discover::discover(&src, &Config::default()).unwrap();
+        let mut store =
+            super::super::discover::discover(&src, &Config::default(), Default::default()).unwrap();
         let layout = super::super::layout::infer(&mut store).unwrap();
         let db = dir.path().join("s.db");
         super::super::stage::write(&db, &store, &layout).unwrap();
@@ -341,7 +342,9 @@ mod tests {
                 lines.push('\n');
             }
             std::fs::write(src.join("docs.ndjson"), &lines).unwrap();
-            let mut store = super::super::discover::discover(&src, &Config::default()).unwrap();
+            let mut store =
+                super::super::discover::discover(&src, &Config::default(), Default::default())
+                    .unwrap();
             let layout = super::super::layout::infer(&mut store).unwrap();
             let db = dir.path().join("s.db");
             super::super::stage::write(&db, &store, &layout)

@@ -153,7 +153,7 @@ pub(super) fn hash(bytes: &[u8]) -> u64 {
 
 /// Reads a file again, refusing it if it changed since discovery.
 pub fn read_checked(file: &SourceFile) -> Result<Vec<u8>, JsonError> {
-    let bytes = std::fs::read(&file.path).map_err(|source| JsonError::Io {
+    let bytes = read_file(&file.path).map_err(|source| JsonError::Io {
         path: file.path.clone(),
         source,
     })?;
@@ -162,5 +162,34 @@ pub fn read_checked(file: &SourceFile) -> Result<Vec<u8>, JsonError> {
             path: file.rel.clone(),
         });
     }
+    Ok(bytes)
+}
+
+/// Reads a walked file again for the archive; a loaded document that changed since discovery
+/// is refused (the archive must hold what was migrated).
+pub fn read_tree_file(file: &super::store::TreeFile) -> Result<Vec<u8>, JsonError> {
+    let rel = super::name::escape(file.rel.as_os_str());
+    let bytes = read_file(&file.path).map_err(|source| JsonError::Io {
+        path: file.path.clone(),
+        source,
+    })?;
+    match file.hash {
+        Some(h) if hash(&bytes) != h => Err(JsonError::Changed { path: rel }),
+        _ => Ok(bytes),
+    }
+}
+
+/// Reads a file of the store without following a link in its last component: discovery
+/// resolved every link it accepted, so a path that is a link now was swapped in since (and may
+/// point out of the store).
+pub(super) fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::File::options()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
     Ok(bytes)
 }

@@ -10,6 +10,32 @@ pub struct Store {
     pub collections: Vec<Collection>,
     pub ignored: Vec<String>,
     pub problems: Vec<FileProblem>,
+    /// Every regular file discovery walked (loaded, not loaded or ignored), in walk order:
+    /// what `--backup` archives. Never a file outside the tree, unless links are followed.
+    pub tree: Vec<TreeFile>,
+}
+
+/// Whether discovery follows symbolic links.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Links {
+    /// Links to files inside the store are read; links leaving the store are not followed
+    /// (reported as not loaded), nor are links to directories.
+    #[default]
+    StayInside,
+    /// `--follow-symlinks`: every link is followed, to files and directories, wherever it
+    /// points (a link back to a directory being walked is not, so there is no cycle).
+    Follow,
+}
+
+/// One file of the tree, as walked.
+#[derive(Debug, Clone)]
+pub struct TreeFile {
+    /// Relative to the store's root, with the name's exact bytes (the archive's entry name).
+    pub rel: PathBuf,
+    /// Where it is read from (a link's resolved target).
+    pub path: PathBuf,
+    /// The hash discovery read, for the files whose documents are loaded.
+    pub hash: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +72,7 @@ pub struct Capture {
 
 #[derive(Debug, Clone)]
 pub struct SourceFile {
-    /// Relative to the store's root, with `/`.
+    /// Relative to the store's root, with `/`; names escaped losslessly (see `name`).
     pub rel: String,
     pub path: PathBuf,
     pub hash: u64,

@@ -3,6 +3,7 @@
 //! the server tools on the machine, and a throw-away local cluster. Nothing here knows about a
 //! source or a plan.
 
+pub mod catalog;
 pub mod cluster;
 pub mod conn;
 mod conn_error;

@@ -270,3 +270,24 @@ pub fn valid_foreign_keys(client: &mut postgres::Client) -> i64 {
         .unwrap_or_else(|err| panic!("count foreign keys: {err}"))
         .get(0)
 }
+
+/// The entries of a `.tar.gz` archive, in order: each name (its exact bytes) and content.
+pub fn archive_entries(path: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    use std::io::Read;
+    let file =
+        std::fs::File::open(path).unwrap_or_else(|err| panic!("open {}: {err}", path.display()));
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    archive
+        .entries()
+        .unwrap_or_else(|err| panic!("read {}: {err}", path.display()))
+        .map(|entry| {
+            let mut entry = entry.unwrap_or_else(|err| panic!("an entry: {err}"));
+            let mut bytes = Vec::new();
+            entry
+                .read_to_end(&mut bytes)
+                .unwrap_or_else(|err| panic!("an entry's content: {err}"));
+            let name = entry.path().expect("an entry's name").into_owned();
+            (name, bytes)
+        })
+        .collect()
+}

@@ -10,7 +10,9 @@ fn store(files: &[(&str, &str)]) -> (tempfile::TempDir, Store, Layout) {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
     }
-    let mut store = crate::json::discover::discover(dir.path(), &Config::default()).unwrap();
+    let mut store =
+        crate::json::discover::discover(dir.path(), &Config::default(), Default::default())
+            .unwrap();
     let layout = infer(&mut store).unwrap();
     (dir, store, layout)
 }
