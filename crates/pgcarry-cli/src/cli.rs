@@ -232,6 +232,17 @@ pub struct MigrateArgs {
     pub common: CommonArgs,
     #[command(flatten)]
     pub load: LoadArgs,
+    /// Let --if-exists act on TABLE although pgcarry did not create it (repeat for each
+    /// table). pgcarry never writes into, empties or drops a table it did not create; an
+    /// adopted table is recorded as adopted and treated as pgcarry's from then on.
+    #[arg(long, value_name = "TABLE")]
+    pub adopt: Vec<String>,
+    /// With --if-exists drop: also drop the objects pgcarry did not create that depend on the
+    /// tables (views, other tables' foreign keys, triggers, policies, indexes, grants). Without
+    /// it such a drop is refused with the list; with it each dropped object is named in the
+    /// summary and the report.
+    #[arg(long)]
+    pub cascade: bool,
     /// Archive exactly what is migrated into FILE.tar.gz before anything is written: a SQLite
     /// file as a consistent copy of the snapshot read (WAL included), a JSON store as the files
     /// read from its tree. Never overwrites a file, never writes through a symbolic link.

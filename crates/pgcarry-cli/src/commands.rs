@@ -79,6 +79,8 @@ fn request(common: &CommonArgs, load: &LoadArgs) -> MigrateRequest {
         }),
         rejects: load.rejects.clone(),
         verify: !load.no_verify,
+        adopt: Vec::new(),
+        cascade: false,
     }
 }
 
@@ -120,7 +122,12 @@ fn migrate(a: MigrateArgs) -> anyhow::Result<ExitStatus> {
             bytes as f64 / 1e6
         ));
     }
-    let report = pgcarry::migrate(&prepared, &target, &request(&a.common, &a.load), &progress)?;
+    let request = MigrateRequest {
+        adopt: a.adopt.clone(),
+        cascade: a.cascade,
+        ..request(&a.common, &a.load)
+    };
+    let report = pgcarry::migrate(&prepared, &target, &request, &progress)?;
     finish(&report, &a.load)
 }
 

@@ -23,6 +23,8 @@
 //!     if_exists: Some(IfExists::Fail),
 //!     rejects: "rejects.ndjson".into(),
 //!     verify: true,
+//!     adopt: Vec::new(),
+//!     cascade: false,
 //! };
 //! let report = pgcarry::migrate(&prepared, &target, &request, &progress)?;
 //! println!("{}", report.render());

@@ -31,13 +31,16 @@ fn existing_tables_are_never_written_into_unless_told_how() {
     let out = run(&[]).code(2);
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(
-        err.contains("items (1 rows)") && err.contains("--if-exists drop"),
+        err.contains("items (1 rows)") && err.contains("--adopt items"),
         "{err}"
     );
     let n = count_rows(&mut db.client(), "items");
     assert_eq!(n, 1, "nothing written on refusal");
+    // Not pgcarry's: no mode writes into it until it is adopted.
+    run(&["--if-exists", "truncate"]).code(2);
+    assert_eq!(count_rows(&mut db.client(), "items"), 1);
 
-    run(&["--if-exists", "truncate"]).success();
+    run(&["--if-exists", "truncate", "--adopt", "items"]).success();
     let n = count_rows(&mut db.client(), "items");
     assert_eq!(n, 2);
 

@@ -17,6 +17,7 @@ mod json;
 mod layout;
 mod orphans;
 mod outputs;
+mod ownership;
 mod plan_statements;
 mod rejects;
 mod repairs;

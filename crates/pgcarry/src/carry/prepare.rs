@@ -3,6 +3,7 @@
 //! codes.
 
 use crate::carry::archive::{self, BackupError, Contents, Destination};
+use crate::carry::execute::ddl::DdlError;
 use crate::carry::execute::{MigrateError, MigrateOptions};
 use crate::carry::plan::build::{PlanOptions, build};
 use crate::carry::plan::decide::{hint, probe};
@@ -64,8 +65,11 @@ impl RunError {
             RunError::Usage(_)
                 | RunError::Json(JsonError::Config(_))
                 | RunError::Migrate(MigrateError::Ddl(
-                    crate::carry::execute::ddl::DdlError::TablesExist { .. }
-                        | crate::carry::execute::ddl::DdlError::PlanChanged { .. }
+                    DdlError::TablesExist { .. }
+                        | DdlError::PlanChanged { .. }
+                        | DdlError::NotOurs { .. }
+                        | DdlError::Dependents { .. }
+                        | DdlError::Mismatch { .. }
                 ))
         )
     }
@@ -282,6 +286,10 @@ pub struct MigrateRequest {
     pub rejects: PathBuf,
     /// Verify after the load (the default); false for `--no-verify`.
     pub verify: bool,
+    /// `--adopt`: existing tables pgcarry did not create that `--if-exists` may act on.
+    pub adopt: Vec<String>,
+    /// `--cascade`: `--if-exists drop` also drops objects pgcarry did not create.
+    pub cascade: bool,
 }
 
 /// The run's settings, every default resolved once: what the executor is told, complete. A
@@ -294,6 +302,22 @@ pub fn resolve(prepared: &Prepared, target: &ConnSettings, req: &MigrateRequest)
         rejects: req.rejects.clone(),
         target: target.redacted(),
         verify: req.verify,
+        adopt: req.adopt.clone(),
+        cascade: req.cascade,
+    }
+}
+
+/// Every `--adopt` names a table of the plan (as the plan names it in the target).
+fn check_adopt(plan: &Plan, adopt: &[String]) -> Result<(), RunError> {
+    match adopt.iter().find(|t| plan.table(t).is_none()) {
+        None => Ok(()),
+        Some(t) => {
+            let names: Vec<&str> = plan.tables.iter().map(|t| t.name.as_str()).collect();
+            Err(RunError::Usage(format!(
+                "--adopt {t}: the plan has no table {t:?}; its tables are {}",
+                names.join(", ")
+            )))
+        }
     }
 }
 
@@ -322,6 +346,7 @@ pub fn migrate(
     progress: &dyn Progress,
 ) -> Result<Report, RunError> {
     // Every output and the target are checked before the first write.
+    check_adopt(&prepared.plan, &req.adopt)?;
     check_output(&req.rejects, "rejects file")?;
     check_target(target)?;
     let connect = || target.connect().map_err(|e| e.to_string());

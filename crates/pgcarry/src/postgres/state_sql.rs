@@ -1,5 +1,6 @@
-//! The statements that keep pgcarry's resume state in the target, in its `pgcarry` schema:
-//! which tables of which plan are loaded (or loaded through which key). Only the text of the
+//! The statements that keep pgcarry's state in the target, in its `pgcarry` schema: which
+//! tables and views pgcarry created (or was told to adopt), and which tables of which plan
+//! are loaded (or loaded through which key). Only the text of the
 //! statements lives here, so that `plan --sql` can list them; `carry::execute::resume` runs
 //! them. Values are always bind parameters (`$1`…), never spliced in.
 
@@ -17,7 +18,44 @@ CREATE TABLE IF NOT EXISTS pgcarry.loaded_tables (
     PRIMARY KEY (target_schema, table_name)
 );
 ALTER TABLE pgcarry.loaded_tables ADD COLUMN IF NOT EXISTS repaired text NOT NULL DEFAULT '[]';
-ALTER TABLE pgcarry.loaded_tables ADD COLUMN IF NOT EXISTS loaded_through bigint";
+ALTER TABLE pgcarry.loaded_tables ADD COLUMN IF NOT EXISTS loaded_through bigint;
+CREATE TABLE IF NOT EXISTS pgcarry.created (
+    target_schema text NOT NULL,
+    name text NOT NULL,
+    kind text NOT NULL,
+    relid oid NOT NULL,
+    source text NOT NULL,
+    adopted boolean NOT NULL,
+    grants text[] NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (target_schema, name)
+);
+INSERT INTO pgcarry.created (target_schema, name, kind, relid, source, adopted, grants)
+SELECT l.target_schema, l.table_name, 'table', c.oid, 'loaded by an earlier pgcarry', false, '{}'
+FROM pgcarry.loaded_tables l
+JOIN pg_namespace n ON n.nspname = l.target_schema
+JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = l.table_name
+WHERE NOT EXISTS (SELECT 1 FROM pgcarry.created)
+ON CONFLICT DO NOTHING";
+
+/// Records that pgcarry created (or, `$5` true, adopted) table or view `$2` of schema `$1`
+/// (`$3`: `table` or `view`) from source `$4`, with the grants it had then (default
+/// privileges; none for an adopted table), so that grants added later are told apart. Run in the transaction that
+/// creates it; the object's identity is its oid, so a same-named object made by someone else
+/// after a drop is not taken for pgcarry's.
+pub const RECORD_CREATED: &str = "INSERT INTO pgcarry.created \
+     (target_schema, name, kind, relid, source, adopted, grants) \
+     SELECT $1, $2, $3, c.oid, $4, $5, CASE WHEN $5 THEN '{}'::text[] ELSE \
+     ARRAY(SELECT a.grantee::text || ':' || a.privilege_type FROM aclexplode(c.relacl) a) END \
+     FROM pg_class c \
+     WHERE c.oid = (quote_ident($1) || '.' || quote_ident($2))::regclass \
+     ON CONFLICT (target_schema, name) DO UPDATE SET kind = excluded.kind, \
+     relid = excluded.relid, source = excluded.source, adopted = excluded.adopted, \
+     grants = excluded.grants, created_at = now()";
+
+/// What pgcarry created in schema `$1`: name, kind, oid, adopted, grants at creation.
+pub const CREATED: &str = "SELECT name, kind, relid, adopted, grants FROM pgcarry.created \
+     WHERE target_schema = $1";
 
 /// What is recorded for one table, as [`LOADED`] and [`PARTIAL`] read it.
 const COLUMNS: &str = "SELECT table_name, fingerprint, rows_read, rows_written, rows_rejected, \

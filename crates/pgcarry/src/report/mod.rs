@@ -40,6 +40,10 @@ pub struct Report {
     /// JSON stores: files (or NDJSON lines) that could not be loaded, with the reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files_not_loaded: Vec<crate::model::json::FileProblem>,
+    /// Objects pgcarry did not create that `--if-exists drop --cascade` dropped with the
+    /// tables, as PostgreSQL describes them (`view public.active_users`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped_with_cascade: Vec<String>,
 }
 
 impl Report {
@@ -77,6 +81,7 @@ impl Report {
                 .as_ref()
                 .map(|j| j.not_loaded.clone())
                 .unwrap_or_default(),
+            dropped_with_cascade: Vec::new(),
         }
     }
 
@@ -125,6 +130,12 @@ impl Report {
         self.render_rejects(&mut o, totals.rows_rejected);
         self.render_repairs(&mut o);
         self.render_files_not_loaded(&mut o);
+        if !self.dropped_with_cascade.is_empty() {
+            let _ = writeln!(o, "\ndropped with --cascade (pgcarry did not create them):");
+            for d in &self.dropped_with_cascade {
+                let _ = writeln!(o, "  - {d}");
+            }
+        }
         self.render_warnings(&mut o);
         if !self.skipped.is_empty() {
             let _ = writeln!(

@@ -4,6 +4,7 @@
 //! (which tables exist, their columns and foreign keys) and the row counts. What an existing
 //! table must be, and what an upsert changes in it, [`existing`] decides.
 
+use super::ownership;
 use super::resume::{self, LoadedTable};
 use crate::carry::plan::existing;
 use crate::model::plan::{Plan, Step, StepKind, TablePlan};
@@ -26,10 +27,43 @@ pub enum DdlError {
     )]
     TablesExist { schema: String, tables: Vec<String> },
     #[error(
-        "table {table} exists with different columns than the plan ({detail}); --if-exists truncate keeps \
-         the existing definition, so it must match: use --if-exists drop"
+        "{} exist{} in schema {schema:?} that pgcarry did not create: {}. pgcarry never writes into, \
+         empties or drops a table it did not create, whatever --if-exists says; nothing was \
+         written. Migrate into another --schema, or, if {} meant to receive the data, name {} \
+         with --adopt (e.g. --adopt {}) and choose --if-exists truncate, upsert or drop",
+        if .tables.len() == 1 { "a table" } else { "tables" },
+        if .tables.len() == 1 { "s" } else { "" },
+        .tables.join(", "),
+        if .tables.len() == 1 { "it is" } else { "they are" },
+        if .tables.len() == 1 { "it" } else { "each" },
+        .names.join(" --adopt ")
     )]
-    Mismatch { table: String, detail: String },
+    NotOurs {
+        schema: String,
+        /// Each table with its row count.
+        tables: Vec<String>,
+        names: Vec<String>,
+    },
+    #[error(
+        "--if-exists drop would also drop what pgcarry did not create, as these depend on {}: {}. \
+         Nothing was written. Drop or move them yourself, migrate into another --schema, or add \
+         --cascade to drop them with the tables (each is then named in the summary and the report)",
+        .tables.join(", "),
+        .objects.join("; ")
+    )]
+    Dependents {
+        tables: Vec<String>,
+        objects: Vec<String>,
+    },
+    #[error(
+        "table {table} exists with different columns than the plan ({detail}); {}",
+        mismatch_hint(*.mode)
+    )]
+    Mismatch {
+        table: String,
+        detail: String,
+        mode: IfExists,
+    },
     #[error(
         "the source or the plan changed since an earlier run loaded {} into schema {schema:?} (the \
          plan's fingerprint differs), so pgcarry will not mix the two: use --if-exists drop to \
@@ -41,6 +75,21 @@ pub enum DdlError {
     Server { what: String, message: String },
 }
 
+/// What to do about a table whose columns do not fit, in the mode that refused it.
+fn mismatch_hint(mode: IfExists) -> &'static str {
+    match mode {
+        IfExists::Upsert => {
+            "--if-exists upsert adds the plan's missing columns and widens types, but cannot \
+             change a column's type to another kind or drop one: use --if-exists drop to \
+             recreate the table"
+        }
+        _ => {
+            "--if-exists truncate keeps the existing definition, so it must match: use \
+             --if-exists drop to recreate the table"
+        }
+    }
+}
+
 fn server(what: impl Into<String>) -> impl FnOnce(postgres::Error) -> DdlError {
     let what = what.into();
     move |e| DdlError::Server {
@@ -49,17 +98,17 @@ fn server(what: impl Into<String>) -> impl FnOnce(postgres::Error) -> DdlError {
     }
 }
 
-/// Which planned tables exist already, with their row estimate.
-fn existing_tables(client: &mut Client, plan: &Plan) -> Result<Vec<String>, DdlError> {
+/// Which planned tables exist already, with their oid.
+fn existing_tables(client: &mut Client, plan: &Plan) -> Result<Vec<(String, u32)>, DdlError> {
     let names: Vec<String> = plan.tables.iter().map(|t| t.name.clone()).collect();
     let rows = client
         .query(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+            "SELECT c.relname, c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE n.nspname = $1 AND c.relname = ANY($2) AND c.relkind IN ('r', 'p')",
             &[&plan.schema, &names],
         )
         .map_err(server("look for existing tables"))?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
 /// A run that was killed leaves its sessions running until their current statement ends (a
@@ -96,33 +145,74 @@ pub struct Preflight {
     /// Tables an earlier run of the same plan loaded some key ranges of: kept, and loaded
     /// from the next range on.
     pub partial: Vec<String>,
+    /// What pgcarry did not create and `--cascade` dropped with the tables.
+    pub dropped: Vec<String>,
 }
 
-/// Creates the schema and the resume state, and deals with existing tables: those an earlier
-/// run of this same plan loaded are kept (resume); others are refused, emptied or dropped as
-/// `if_exists` says. Nothing is written when it refuses.
+/// What the user said about tables that exist already.
+#[derive(Debug, Clone, Copy)]
+pub struct Existing<'a> {
+    pub if_exists: IfExists,
+    /// Tables pgcarry did not create that it may act on (`--adopt`).
+    pub adopt: &'a [String],
+    /// `--cascade`: drop what depends on a dropped table, even what pgcarry did not create.
+    pub cascade: bool,
+}
+
+/// Creates the schema and the state tables, and deals with existing tables: a table pgcarry
+/// did not create is refused unless adopted; those an earlier run of this same plan loaded
+/// are kept (resume); others are refused, emptied or dropped as `if_exists` says (a drop that
+/// would take objects pgcarry did not create with it is refused unless `cascade`). Nothing is
+/// written when it refuses.
 pub fn preflight(
     client: &mut Client,
     plan: &Plan,
-    if_exists: IfExists,
+    told: Existing<'_>,
     fingerprint: &str,
 ) -> Result<Preflight, DdlError> {
+    let if_exists = told.if_exists;
     wait_for_earlier_sessions(client);
     resume::ensure(client).map_err(|message| DdlError::Server {
         what: "create the pgcarry state schema".into(),
         message,
     })?;
     let existing = existing_tables(client, plan)?;
+    let created = ownership::created(client, &plan.schema).map_err(|message| DdlError::Server {
+        what: "read which tables pgcarry created".into(),
+        message,
+    })?;
+    let (ours, theirs): (Vec<_>, Vec<_>) = existing
+        .iter()
+        .cloned()
+        .partition(|(t, oid)| ownership::is_ours(&created, t, *oid));
+    let refused: Vec<String> = theirs
+        .iter()
+        .map(|(t, _)| t.clone())
+        .filter(|t| !told.adopt.contains(t))
+        .collect();
+    if !refused.is_empty() {
+        return Err(DdlError::NotOurs {
+            schema: plan.schema.clone(),
+            tables: describe_existing(client, plan, &refused),
+            names: refused,
+        });
+    }
     let state = resume::loaded(client, &plan.schema).map_err(|message| DdlError::Server {
         what: "read the resume state".into(),
         message,
     })?;
-    let (out, foreign) = sort_existing(plan, &existing, &state, if_exists, fingerprint)?;
+    let ours_names: Vec<String> = ours.iter().map(|(t, _)| t.clone()).collect();
+    let (mut out, mut foreign) = sort_existing(plan, &ours_names, &state, if_exists, fingerprint)?;
+    let adopted: Vec<String> = theirs.iter().map(|(t, _)| t.clone()).collect();
+    foreign.extend(adopted.iter().cloned());
     if !foreign.is_empty() && if_exists == IfExists::Fail {
         return Err(DdlError::TablesExist {
             schema: plan.schema.clone(),
             tables: describe_existing(client, plan, &foreign),
         });
+    }
+    if if_exists == IfExists::Drop {
+        out.dropped = check_dependents(client, plan, &created, &existing, &foreign, told)?;
     }
     let added = reconcile_existing(client, plan, &foreign, if_exists)?;
     let mut tx = client.transaction().map_err(server("begin"))?;
@@ -139,6 +229,12 @@ pub fn preflight(
         what: "reset the resume state".into(),
         message,
     })?;
+    if if_exists != IfExists::Drop {
+        for t in &adopted {
+            ownership::record(&mut tx, &plan.schema, t, "table", &plan.source, true)
+                .map_err(server(format!("record that {t} is adopted")))?;
+        }
+    }
     for sql in &added {
         tx.batch_execute(sql)
             .map_err(server(format!("add a column: {sql}")))?;
@@ -146,6 +242,37 @@ pub fn preflight(
     let out = clear_existing(&mut tx, plan, foreign, if_exists, out)?;
     tx.commit().map_err(server("commit the preflight"))?;
     Ok(out)
+}
+
+/// Under `--if-exists drop`: what would be dropped with `tables` that pgcarry did not create.
+/// Refused unless `--cascade`; then returned, to be named in the report.
+fn check_dependents(
+    client: &mut Client,
+    plan: &Plan,
+    created: &HashMap<String, ownership::Created>,
+    existing: &[(String, u32)],
+    tables: &[String],
+    told: Existing<'_>,
+) -> Result<Vec<String>, DdlError> {
+    let dropped: Vec<(String, u32)> = existing
+        .iter()
+        .filter(|(t, _)| tables.contains(t))
+        .cloned()
+        .collect();
+    let objects =
+        ownership::foreign_dependents(client, plan, created, &dropped).map_err(|message| {
+            DdlError::Server {
+                what: "list what depends on the tables to drop".into(),
+                message,
+            }
+        })?;
+    if objects.is_empty() || told.cascade {
+        return Ok(objects);
+    }
+    Err(DdlError::Dependents {
+        tables: tables.to_vec(),
+        objects,
+    })
 }
 
 /// Sorts the planned tables that exist: kept for this same plan (loaded, or loaded in part),
@@ -208,6 +335,7 @@ fn reconcile_existing(
         let mismatch = |detail: String| DdlError::Mismatch {
             table: tp.name.clone(),
             detail,
+            mode: if_exists,
         };
         match if_exists {
             IfExists::Truncate => {

@@ -63,8 +63,8 @@ enum RowError {
 /// How a table is loaded.
 #[derive(Debug, Clone)]
 pub enum LoadInto<'a> {
-    /// Create it, then COPY (with FREEZE).
-    Create,
+    /// Create it (recorded as pgcarry's, made from `source`), then COPY (with FREEZE).
+    Create { source: &'a str },
     /// It exists and was emptied (`--if-exists truncate`): COPY.
     Existing,
     /// It exists with rows (`--if-exists upsert`): COPY into a temporary table, then insert,
@@ -224,7 +224,7 @@ pub fn load_table(
     for (k, range) in ranges.iter().enumerate().skip(first) {
         let last = k + 1 == ranges.len();
         load_range(client, &job, *range, &into, last, &mut tally)?;
-        if matches!(into, LoadInto::Create) {
+        if matches!(into, LoadInto::Create { .. }) {
             into = LoadInto::Existing;
         }
     }
@@ -303,8 +303,10 @@ fn begin<'p>(
     let tp = job.tp;
     let server = |e: postgres::Error| job.server(e);
     match into {
-        LoadInto::Create => {
+        LoadInto::Create { source } => {
             tx.batch_execute(&tp.create_sql).map_err(server)?;
+            super::ownership::record(tx, job.schema, &tp.name, "table", source, false)
+                .map_err(server)?;
             Ok((&tp.load.copy_new, None))
         }
         LoadInto::Existing => Ok((&tp.load.copy_existing, None)),

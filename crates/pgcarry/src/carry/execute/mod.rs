@@ -22,6 +22,7 @@ use crate::work::retry::{Kind, Policy, retry};
 pub mod ddl;
 pub mod load;
 pub mod owned;
+pub mod ownership;
 pub mod resume;
 mod steps;
 mod tables;
@@ -47,6 +48,10 @@ pub struct MigrateOptions {
     pub target: String,
     /// Verify content, keys and sequences after the load (`--no-verify` turns it off).
     pub verify: bool,
+    /// Existing tables pgcarry did not create that it may act on (`--adopt`).
+    pub adopt: Vec<String>,
+    /// `--cascade`: `--if-exists drop` also drops what depends on the tables.
+    pub cascade: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,7 +148,13 @@ pub fn migrate(
     let mut report = Report::new(plan, opts.target.clone());
     let mut admin = connect().map_err(MigrateError::Connect)?;
     let fingerprint = resume::fingerprint(plan);
-    let pre = ddl::preflight(&mut admin, plan, opts.if_exists, &fingerprint)?;
+    let told = ddl::Existing {
+        if_exists: opts.if_exists,
+        adopt: &opts.adopt,
+        cascade: opts.cascade,
+    };
+    let pre = ddl::preflight(&mut admin, plan, told, &fingerprint)?;
+    report.dropped_with_cascade = pre.dropped.clone();
     let resumed = !pre.already_loaded.is_empty() || !pre.partial.is_empty();
     let run = Run {
         plan,

@@ -92,7 +92,9 @@ impl Run<'_> {
             return load::LoadInto::Existing;
         }
         if !truncated.contains(&tp.name) {
-            return load::LoadInto::Create;
+            return load::LoadInto::Create {
+                source: &self.plan.source,
+            };
         }
         match self.opts.if_exists {
             IfExists::Upsert => load::LoadInto::Upsert(

@@ -1,6 +1,7 @@
 //! Creating the plan's views, after every table and foreign key: in the plan's order, then the
 //! ones the server refused retried until no more succeed (a view may read one created later).
-//! Each refusal is returned with its SQL and the server's reason.
+//! Each refusal is returned with its SQL and the server's reason. Each view is recorded as
+//! pgcarry's in the transaction that creates it.
 
 use crate::model::outcome::StepFailure;
 use crate::model::plan::{Plan, StepKind};
@@ -16,7 +17,7 @@ pub fn create_views(client: &mut Client, plan: &Plan) -> Vec<StepFailure> {
         let mut still = Vec::new();
         errors.clear();
         for step in pending {
-            match client.batch_execute(&step.sql) {
+            match create_view(client, plan, step) {
                 Ok(()) => {}
                 Err(e) => {
                     errors.push(describe_pg_error(&e));
@@ -40,4 +41,23 @@ pub fn create_views(client: &mut Client, plan: &Plan) -> Vec<StepFailure> {
             error,
         })
         .collect()
+}
+
+/// Creates one view and records it as pgcarry's, in one transaction.
+fn create_view(
+    client: &mut Client,
+    plan: &Plan,
+    step: &crate::model::plan::Step,
+) -> Result<(), postgres::Error> {
+    let mut tx = client.transaction()?;
+    tx.batch_execute(&step.sql)?;
+    super::ownership::record(
+        &mut tx,
+        &plan.schema,
+        &step.name,
+        "view",
+        &plan.source,
+        false,
+    )?;
+    tx.commit()
 }

@@ -34,14 +34,12 @@ pub fn check_labels(t: &Table, column: &str) -> Option<Vec<String>> {
     })
 }
 
-/// `DROP TYPE IF EXISTS …; CREATE TYPE … AS ENUM (…);` — run with the table's `CREATE TABLE`
-/// in its transaction, so a type left by an earlier dropped table is replaced, never mixed.
+/// `CREATE TYPE … AS ENUM (…);` — run with the table's `CREATE TABLE` in its transaction. A
+/// same-named type that is already there is not pgcarry's to replace: the table fails with
+/// the server's error. `--if-exists drop` drops the type with the table that uses it.
 pub fn create_type_sql(sql_name: &str, labels: &[String]) -> String {
     let list: Vec<String> = labels.iter().map(|l| quote_literal(l)).collect();
-    format!(
-        "DROP TYPE IF EXISTS {sql_name};\nCREATE TYPE {sql_name} AS ENUM ({});\n",
-        list.join(", ")
-    )
+    format!("CREATE TYPE {sql_name} AS ENUM ({});\n", list.join(", "))
 }
 
 #[cfg(test)]
@@ -90,7 +88,7 @@ mod tests {
         );
         assert_eq!(
             create_type_sql("\"s\".\"t_status\"", &["a".into()]),
-            "DROP TYPE IF EXISTS \"s\".\"t_status\";\nCREATE TYPE \"s\".\"t_status\" AS ENUM ('a');\n"
+            "CREATE TYPE \"s\".\"t_status\" AS ENUM ('a');\n"
         );
     }
 }

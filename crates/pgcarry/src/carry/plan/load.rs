@@ -45,8 +45,20 @@ fn load_sql(t: &Table, tp: &TablePlan, schema: &str, owned: Option<OwnedSql>) ->
         }),
         drop_foreign_key: format!("ALTER TABLE {qname} DROP CONSTRAINT {CONSTRAINT}"),
         truncate: format!("TRUNCATE {qname}"),
-        drop: format!("DROP TABLE {qname} CASCADE"),
+        drop: drop_sql(&qname, tp),
     }
+}
+
+/// `DROP TABLE … CASCADE`, then the enum types only this table's columns used (created with
+/// it; they would be in the way of its re-creation).
+fn drop_sql(qname: &str, tp: &TablePlan) -> String {
+    let mut sql = format!("DROP TABLE {qname} CASCADE");
+    for c in &tp.columns {
+        if let crate::model::types::PgType::Enum { sql_name, .. } = &c.pg_type {
+            sql.push_str(&format!(";\nDROP TYPE IF EXISTS {sql_name}"));
+        }
+    }
+    sql
 }
 
 /// The columns COPY sends, quoted: generated columns are computed by PostgreSQL, never sent.

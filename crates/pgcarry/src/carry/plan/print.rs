@@ -172,7 +172,8 @@ fn render_statements(o: &mut String, plan: &Plan) {
 fn runs_note(runs: Runs) -> Option<String> {
     Some(match runs {
         Runs::Always => return None,
-        Runs::ResumeState => "resume state (schema pgcarry)".into(),
+        Runs::ResumeState => "pgcarry's own state (schema pgcarry)".into(),
+        Runs::Adopted => "each table named with --adopt (truncate, upsert)".into(),
         Runs::NextRanges => "each key range after the first".into(),
         Runs::Existing(modes) => {
             let modes: Vec<&str> = modes

@@ -25,8 +25,11 @@ pub struct Statement {
 pub enum Runs {
     /// On every run into an empty schema.
     Always,
-    /// Bookkeeping of the resume state, in the `pgcarry` schema, on every run.
+    /// Bookkeeping in the `pgcarry` schema (what pgcarry created, the resume state), on
+    /// every run.
     ResumeState,
+    /// For an existing table the user named with `--adopt`, under `truncate` or `upsert`.
+    Adopted,
     /// For a table loaded in key ranges: once per range after the first.
     NextRanges,
     /// Only for a table that exists already, under one of these `--if-exists`.
@@ -60,7 +63,16 @@ pub fn phases(plan: &Plan) -> Vec<Phase> {
     out.push(steps("foreign keys", &|t| &t.foreign_keys));
     out.push(Phase {
         title: "views".into(),
-        statements: plan.views.iter().map(|s| always(&s.sql)).collect(),
+        statements: plan
+            .views
+            .iter()
+            .flat_map(|s| {
+                [
+                    always(&s.sql),
+                    when(Runs::ResumeState, state_sql::RECORD_CREATED),
+                ]
+            })
+            .collect(),
     });
     out.push(Phase {
         title: "sequences".into(),
@@ -106,7 +118,7 @@ fn preflight(plan: &Plan) -> Phase {
 fn existing(schema: &str, tables: &[&TablePlan]) -> Phase {
     const UPSERT: &[IfExists] = &[IfExists::Upsert];
     const KEPT: &[IfExists] = &[IfExists::Truncate, IfExists::Upsert];
-    let mut statements = Vec::new();
+    let mut statements = vec![when(Runs::Adopted, state_sql::RECORD_CREATED)];
     for t in tables {
         for sql in super::existing::templates(schema, t) {
             statements.push(when(Runs::Existing(UPSERT), &sql));
@@ -130,7 +142,11 @@ fn existing(schema: &str, tables: &[&TablePlan]) -> Phase {
 
 /// One table's transaction(s): create and load, or upsert into the existing table.
 fn load(t: &TablePlan) -> Phase {
-    let mut statements = vec![always(&t.create_sql), always(&t.load.copy_new)];
+    let mut statements = vec![
+        always(&t.create_sql),
+        when(Runs::ResumeState, state_sql::RECORD_CREATED),
+        always(&t.load.copy_new),
+    ];
     statements.push(when(Runs::ResumeState, state_sql::RECORD));
     if t.chunks.is_some() {
         statements.push(when(Runs::NextRanges, &t.load.copy_existing));
