@@ -9,7 +9,10 @@ pub fn is_connection_error(e: &postgres::Error) -> bool {
     }
     if let Some(db) = e.as_db_error() {
         let code = db.code().code();
-        return code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03");
+        // 08P01 (protocol violation) is the server refusing what was sent — binary COPY data
+        // that does not fit the column's type — over a connection that is still there.
+        return (code.starts_with("08") && code != "08P01")
+            || matches!(code, "57P01" | "57P02" | "57P03");
     }
     let mut src = std::error::Error::source(e);
     while let Some(inner) = src {
