@@ -30,5 +30,6 @@ mod sqlite_schema;
 mod sqlite_types;
 mod tls;
 mod tls_client_cert;
+mod triggers;
 mod verify;
 mod wait;

@@ -114,6 +114,10 @@ pub struct TablePlan {
     pub post_load: Vec<Step>,
     /// After every table's keys exist.
     pub foreign_keys: Vec<Step>,
+    /// The table's triggers, each a PL/pgSQL function and `CREATE TRIGGER` (with the probes
+    /// of its statements), created after the views.
+    #[serde(default)]
+    pub triggers: Vec<Step>,
     pub identity: Option<Identity>,
     /// Sets the identity's sequence past the largest key (a [`StepKind::Sequence`] step that
     /// returns the value the next INSERT without a key gets); after the views.
@@ -293,6 +297,8 @@ pub enum StepKind {
     Default,
     ForeignKey,
     View,
+    /// A translated trigger: its function, the trigger, and the probes of its statements.
+    Trigger,
     /// A full-text search column (tsvector) or its GIN index, for an FTS5 table.
     Search,
     /// An identity's sequence set past the largest key.

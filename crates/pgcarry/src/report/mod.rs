@@ -156,8 +156,41 @@ impl Report {
             Outcome::Differences => format!("finished with differences (exit {exit})"),
             Outcome::Failed => format!("FAILED (exit {exit})"),
         };
-        let _ = writeln!(o, "\n{}: {verdict}", self.target);
+        let _ = writeln!(o, "\n{}: {verdict}{}", self.target, self.attention());
         o
+    }
+
+    /// What the verdict leaves for the user to look at: views and triggers not migrated.
+    fn attention(&self) -> String {
+        let count = |prefix: &str| {
+            self.skipped
+                .iter()
+                .filter(|s| s.reason.starts_with(prefix) && s.reason.contains("not "))
+                .count()
+        };
+        let views = count("view not translated");
+        let triggers = count("trigger on")
+            - self
+                .skipped
+                .iter()
+                .filter(|s| s.reason.starts_with("trigger on") && s.reason.contains(" replaced:"))
+                .count();
+        let plural = |n: usize, one: &str| match n {
+            1 => format!("1 {one}"),
+            n => format!("{n} {one}s"),
+        };
+        let parts: Vec<String> = [(views, "view"), (triggers, "trigger")]
+            .into_iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, one)| plural(n, one))
+            .collect();
+        if parts.is_empty() {
+            return String::new();
+        }
+        format!(
+            "; {} not migrated — see the plan or the report",
+            parts.join(" and ")
+        )
     }
 
     /// One line per table and the totals; returns the totals.
@@ -356,6 +389,7 @@ pub fn kind_name(k: StepKind) -> &'static str {
         StepKind::Default => "default",
         StepKind::ForeignKey => "foreign key",
         StepKind::View => "view",
+        StepKind::Trigger => "trigger",
         StepKind::Search => "full-text search",
         StepKind::Sequence => "sequence",
     }

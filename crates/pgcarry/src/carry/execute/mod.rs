@@ -187,6 +187,9 @@ pub fn migrate(
     report
         .failed_steps
         .extend(views::create_views(&mut admin, plan));
+    report
+        .failed_steps
+        .extend(views::create_triggers(&mut admin, plan, &loaded_ok));
     set_sequences(&mut admin, plan, &loaded_ok, &mut report);
     progress.phase("verify");
     if !opts.verify {

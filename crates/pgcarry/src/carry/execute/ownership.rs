@@ -102,7 +102,8 @@ fn is_ours_dependent(plan: &Plan, created: &HashMap<String, Created>, d: &Depend
         DependentKind::Grant => created
             .get(&d.table)
             .is_some_and(|c| !c.adopted && c.grants.contains(&d.name)),
-        DependentKind::Rule | DependentKind::Trigger | DependentKind::Policy => false,
+        DependentKind::Trigger => ours_rel && planned(&d.rel_name),
+        DependentKind::Rule | DependentKind::Policy => false,
         DependentKind::Other => false,
     }
 }
@@ -112,5 +113,6 @@ fn names_step(tp: &TablePlan, name: &str) -> bool {
     tp.post_load
         .iter()
         .chain(&tp.foreign_keys)
+        .chain(&tp.triggers)
         .any(|s| s.name == name)
 }

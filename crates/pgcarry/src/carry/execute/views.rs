@@ -1,4 +1,4 @@
-//! Creating the plan's views, after every table and foreign key: in the plan's order, then the
+//! Creating the plan's views and triggers, after every table and foreign key. Views: in the plan's order, then the
 //! ones the server refused retried until no more succeed (a view may read one created later).
 //! Each refusal is returned with its SQL and the server's reason. Each view is recorded as
 //! pgcarry's in the transaction that creates it.
@@ -60,4 +60,25 @@ fn create_view(
         false,
     )?;
     tx.commit()
+}
+
+/// Creates the triggers of the tables that loaded, each in one implicit transaction (its
+/// function, the trigger and the probes of its statements): a trigger whose statements the
+/// server refuses is not left behind half-made. The ones refused, with why.
+pub fn create_triggers(client: &mut Client, plan: &Plan, loaded_ok: &[bool]) -> Vec<StepFailure> {
+    let mut failed = Vec::new();
+    for (tp, _) in plan.tables.iter().zip(loaded_ok).filter(|(_, ok)| **ok) {
+        for step in &tp.triggers {
+            if let Err(e) = client.batch_execute(&step.sql) {
+                failed.push(StepFailure {
+                    table: tp.name.clone(),
+                    kind: StepKind::Trigger,
+                    name: step.name.clone(),
+                    sql: step.sql.clone(),
+                    error: describe_pg_error(&e),
+                });
+            }
+        }
+    }
+    failed
 }

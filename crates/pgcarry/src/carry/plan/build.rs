@@ -81,9 +81,13 @@ pub fn build(
     skipped.extend(super::fts::plan_fts(schema, &mut tables, &opts.schema));
     let (views, not_translated) = super::views::plan_views(schema, &tables, &opts.schema);
     skipped.extend(not_translated);
-    let (triggers, replacements) = super::triggers::plan_triggers(schema, &tables, &opts.schema);
-    skipped.extend(triggers);
-    warnings.extend(replacements);
+    let (triggers, not_translated) = super::triggers::plan_triggers(schema, &tables, &opts.schema);
+    skipped.extend(not_translated);
+    for (table, step) in triggers {
+        if let Some(tp) = tables.iter_mut().find(|t| t.name == table) {
+            tp.triggers.push(step);
+        }
+    }
     super::load::apply(&mut tables, schema, &opts.schema);
     if let Some(json) = &opts.json {
         warnings.extend(json.not_loaded.iter().map(|f| Warning {

@@ -83,7 +83,7 @@ fn render_table(o: &mut String, t: &TablePlan, schema: &str) {
             let _ = writeln!(o, "  {:w$}  {:tw$}  ! {r}", "", "", w = w, tw = tw);
         }
     }
-    for s in t.post_load.iter().chain(&t.foreign_keys) {
+    for s in t.post_load.iter().chain(&t.foreign_keys).chain(&t.triggers) {
         let kind = match s.kind {
             StepKind::PrimaryKey => "primary key",
             StepKind::Unique => "unique",
@@ -92,6 +92,7 @@ fn render_table(o: &mut String, t: &TablePlan, schema: &str) {
             StepKind::Default => "default",
             StepKind::ForeignKey => "foreign key",
             StepKind::View => "view",
+            StepKind::Trigger => "trigger",
             StepKind::Search => "search",
             StepKind::Sequence => "sequence",
         };

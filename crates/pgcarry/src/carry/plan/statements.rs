@@ -74,6 +74,7 @@ pub fn phases(plan: &Plan) -> Vec<Phase> {
             })
             .collect(),
     });
+    out.push(steps("triggers", &|t| &t.triggers));
     out.push(Phase {
         title: "sequences".into(),
         statements: plan

@@ -79,6 +79,7 @@ pub(super) fn table_plan(
         load: Default::default(),
         post_load: post,
         foreign_keys: Vec::new(),
+        triggers: Vec::new(),
         identity,
         sequence,
         orphan_rules: Vec::new(),

@@ -1,87 +1,80 @@
-//! Triggers in the plan: never executed, always listed as not migrated with their SQL. A
-//! trigger that only stamps an `updated_at`-like column gets a ready PostgreSQL replacement (a
-//! function and a BEFORE UPDATE trigger) in a warning, for the user to run if they want it.
+//! Triggers in the plan: each SQLite trigger translated (`translate::trigger`) into a PL/pgSQL
+//! function and trigger, created after the views. A trigger that only keeps an FTS table in
+//! step is replaced by the generated `tsvector` column (said so); one that cannot be translated
+//! is listed as not migrated with the true reason and its SQL — never dropped silently.
 
-use super::translate::translate_now;
-use crate::model::plan::{TablePlan, Warning};
+use super::translate::trigger::translate_trigger;
+use crate::model::plan::{Step, StepKind, TablePlan, one_line};
 use crate::model::schema::{Skipped, SourceSchema, Trigger};
-use crate::postgres::ident::{pg_name, qualified, quote_ident};
-use crate::sqlite::sql::trigger::parse_touch_trigger;
+use crate::sqlite::sql::trigger_def::{Statement, TriggerDef, parse_trigger};
 
-/// The skipped entries for every trigger, and the warnings carrying replacements.
+/// The trigger steps with the (PostgreSQL) table each is on, and the triggers left out (or
+/// replaced) with why.
 pub fn plan_triggers(
     schema_model: &SourceSchema,
     tables: &[TablePlan],
     schema: &str,
-) -> (Vec<Skipped>, Vec<Warning>) {
+) -> (Vec<(String, Step)>, Vec<Skipped>) {
+    let mut steps = Vec::new();
     let mut skipped = Vec::new();
-    let mut warnings = Vec::new();
     for t in &schema_model.triggers {
-        let replacement = replacement(t, tables, schema);
-        let offer = if replacement.is_some() {
-            " (it only maintains a timestamp: see the warning for a PostgreSQL replacement)"
-        } else {
-            ""
-        };
-        skipped.push(Skipped {
-            name: t.name.clone(),
-            reason: format!(
-                "trigger on {} not migrated{offer}; its SQL: {}",
-                t.table,
-                crate::model::plan::one_line(&t.sql)
-            ),
-        });
-        if let Some((column, sql)) = replacement {
-            warnings.push(Warning {
-                table: Some(t.table.clone()),
-                column: Some(column),
-                message: format!(
-                    "trigger {} keeps this column current on every UPDATE; not created. The same \
-                     in PostgreSQL, to run yourself:\n{sql}",
-                    t.name
-                ),
-            });
+        match plan_one(t, schema_model, tables, schema) {
+            Ok(step) => steps.push(step),
+            Err(reason) => skipped.push(Skipped {
+                name: t.name.clone(),
+                reason,
+            }),
         }
     }
-    (skipped, warnings)
+    (steps, skipped)
 }
 
-/// The replacement for a timestamp-stamping trigger: (column, SQL).
-fn replacement(t: &Trigger, tables: &[TablePlan], schema: &str) -> Option<(String, String)> {
-    let touch = parse_touch_trigger(&t.sql)?;
-    let table = tables
-        .iter()
-        .find(|tp| tp.source_name.eq_ignore_ascii_case(&touch.table))?;
-    let col = table
-        .columns
-        .iter()
-        .find(|c| c.source_name.eq_ignore_ascii_case(&touch.column))?;
-    let value = translate_now(&touch.value, &col.pg_type)?.ok()?;
-    let of = touch
-        .of_columns
-        .iter()
-        .map(|o| {
-            table
-                .columns
-                .iter()
-                .find(|c| c.source_name.eq_ignore_ascii_case(o))
-                .map(|c| quote_ident(&c.name))
-        })
-        .collect::<Option<Vec<_>>>()?;
-    let of = if of.is_empty() {
-        String::new()
-    } else {
-        format!(" OF {}", of.join(", "))
+fn plan_one(
+    t: &Trigger,
+    schema_model: &SourceSchema,
+    tables: &[TablePlan],
+    schema: &str,
+) -> Result<(String, Step), String> {
+    let not_migrated = |why: &str| {
+        format!(
+            "trigger on {} not migrated: {why}; its SQL: {}",
+            t.table,
+            one_line(&t.sql)
+        )
     };
-    let trigger = pg_name(&touch.name);
-    let function = qualified(schema, &pg_name(&format!("{}_fn", touch.name)));
-    let sql = format!(
-        "CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$\n\
-         BEGIN\n    NEW.{col} := {value};\n    RETURN NEW;\nEND\n$$;\n\
-         CREATE TRIGGER {} BEFORE UPDATE{of} ON {} FOR EACH ROW EXECUTE FUNCTION {function}();",
-        quote_ident(&trigger),
-        qualified(schema, &table.name),
-        col = quote_ident(&col.name),
-    );
-    Some((col.source_name.clone(), sql))
+    let def = parse_trigger(&t.sql).map_err(|e| not_migrated(&format!("cannot read it ({e})")))?;
+    if let Some(fts) = keeps_fts_in_step(&def, schema_model) {
+        return Err(format!(
+            "trigger on {} replaced: it keeps the FTS table {fts} in step, which PostgreSQL's \
+             generated tsvector column does by itself",
+            t.table
+        ));
+    }
+    let translated =
+        translate_trigger(&def, tables, schema).map_err(|e| not_migrated(&e.reason))?;
+    let step = Step {
+        kind: StepKind::Trigger,
+        name: translated.name,
+        sql: translated.sql,
+    };
+    Ok((translated.table, step))
+}
+
+/// The FTS table a trigger only writes to, when every statement of it writes to an FTS table.
+fn keeps_fts_in_step<'m>(def: &TriggerDef, schema_model: &'m SourceSchema) -> Option<&'m str> {
+    let mut found = None;
+    for s in &def.body {
+        let target = match s {
+            Statement::Insert { table, .. }
+            | Statement::Update { table, .. }
+            | Statement::Delete { table, .. } => table,
+            Statement::Select(_) => return None,
+        };
+        let fts = schema_model
+            .fts
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(target))?;
+        found = Some(fts.name.as_str());
+    }
+    found
 }

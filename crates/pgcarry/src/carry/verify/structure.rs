@@ -1,7 +1,7 @@
 //! What the plan promised besides the rows, checked in the catalog: every primary key, unique
 //! constraint, index, check, default and foreign key of the plan exists (foreign keys
-//! validated, so no orphan row can hide behind `NOT VALID`), every NOT NULL is in place, and
-//! every identity's sequence is past the largest key.
+//! validated, so no orphan row can hide behind `NOT VALID`), every NOT NULL is in place,
+//! every translated trigger is there, and every identity's sequence is past the largest key.
 //!
 //! Read-only: it reports, it never repairs.
 
@@ -22,11 +22,12 @@ fn problem(tp: &TablePlan, what: &str, name: &str, detail: String) -> StructureP
 }
 
 /// What the catalog says of one table: constraints by name (kind, validated), indexes by name
-/// (unique or not), columns by name (NOT NULL, has a default).
+/// (unique or not), columns by name (NOT NULL, has a default), its (user) triggers.
 struct Catalog {
     constraints: HashMap<String, (String, bool)>,
     indexes: HashMap<String, bool>,
     columns: HashMap<String, (bool, bool)>,
+    triggers: HashSet<String>,
 }
 
 impl Catalog {
@@ -64,10 +65,22 @@ impl Catalog {
             .iter()
             .map(|r| (r.get::<_, String>(0), (r.get(1), r.get(2))))
             .collect();
+        let triggers = client
+            .query(
+                &format!(
+                    "SELECT tgname::text FROM pg_trigger \
+                     WHERE tgrelid = {rel}::regclass AND NOT tgisinternal"
+                ),
+                &[],
+            )?
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect();
         Ok(Catalog {
             constraints,
             indexes,
             columns,
+            triggers,
         })
     }
 
@@ -117,7 +130,12 @@ fn check_steps(catalog: &Catalog, tp: &TablePlan) -> Vec<StructureProblem> {
     );
     let (indexes, columns) = (&catalog.indexes, &catalog.columns);
     let mut problems = Vec::new();
-    for step in tp.post_load.iter().chain(&tp.foreign_keys) {
+    for step in tp
+        .post_load
+        .iter()
+        .chain(&tp.foreign_keys)
+        .chain(&tp.triggers)
+    {
         let name = step.name.as_str();
         let missing = match step.kind {
             StepKind::PrimaryKey => !pkeys.contains(name),
@@ -130,6 +148,7 @@ fn check_steps(catalog: &Catalog, tp: &TablePlan) -> Vec<StructureProblem> {
             StepKind::Search => !columns.contains_key(name) && !indexes.contains_key(name),
             // Views are checked with the views, sequences with the sequences.
             StepKind::View | StepKind::Sequence => false,
+            StepKind::Trigger => !catalog.triggers.contains(name),
         };
         let what = crate::report::kind_name(step.kind);
         if missing {

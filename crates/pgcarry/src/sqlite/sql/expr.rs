@@ -83,6 +83,12 @@ pub enum Expr {
     },
     /// `(SELECT …)`, read only when parsing a SELECT (views).
     Subquery(Box<Select>),
+    /// `RAISE(kind, message)` of a trigger program (`kind` upper-case; no message for
+    /// IGNORE), read only when parsing a SELECT.
+    Raise {
+        kind: String,
+        message: Option<Box<Expr>>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

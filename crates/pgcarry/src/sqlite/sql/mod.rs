@@ -12,7 +12,7 @@ pub mod fts;
 pub mod parse_expr;
 pub use parse_expr::select;
 pub(crate) mod tokenize;
-pub mod trigger;
+pub mod trigger_def;
 
 pub use create::{parse_create_index, parse_create_table, parse_create_view, view_has_column_list};
 

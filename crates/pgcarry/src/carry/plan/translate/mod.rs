@@ -10,6 +10,7 @@
 mod calls;
 mod default;
 mod now;
+pub mod trigger;
 pub mod view;
 
 pub use default::translate_default;
@@ -43,12 +44,6 @@ fn refuse<T>(reason: impl Into<String>) -> Result<T, Untranslatable> {
 pub fn translate_expr(sqlite_expr: &str, ctx: &ExprContext) -> Result<String, Untranslatable> {
     let expr = parse(sqlite_expr)?;
     Render { ctx, scope: None }.expr(&expr)
-}
-
-/// SQLite's "now" (`CURRENT_TIMESTAMP`, `datetime('now')`, `strftime('%s','now')` …) for a
-/// column of type `ty`; `None` when `expr` is not "now".
-pub fn translate_now(expr: &Expr, ty: &PgType) -> Option<Result<String, Untranslatable>> {
-    now::as_now(expr).map(|n| now::render_now(&n, Some(ty)))
 }
 
 fn parse(sqlite_expr: &str) -> Result<Expr, Untranslatable> {
@@ -204,6 +199,7 @@ impl Render<'_, '_> {
                     self.function(name, args)?
                 }
             }
+            Expr::Raise { .. } => return refuse("RAISE() outside of a trigger program"),
             Expr::Subquery(select) => match self.scope {
                 Some(scope) => format!("({})", scope.subquery(select)?),
                 None => return refuse("a subquery in a schema expression"),

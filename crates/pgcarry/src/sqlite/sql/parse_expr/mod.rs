@@ -304,6 +304,10 @@ fn primary(c: &mut Cursor) -> Result<Expr, SqlError> {
     }
     if t.kind == Kind::Word {
         let keyword = |kw: &str| t.is_kw(kw);
+        if keyword("RAISE") && c.keep_qualifiers && c.peek_at(1).is_some_and(|n| n.is_op("(")) {
+            c.pos += 2;
+            return raise(c);
+        }
         if NOT_AN_OPERAND.iter().any(|kw| keyword(kw))
             || ["SELECT", "EXISTS", "RAISE"].iter().any(|kw| keyword(kw))
         {
@@ -371,6 +375,25 @@ fn primary(c: &mut Cursor) -> Result<Expr, SqlError> {
         }),
         _ => Ok(Expr::Column(name)),
     }
+}
+
+/// `RAISE(IGNORE)` or `RAISE(ABORT|FAIL|ROLLBACK, message)`, after `RAISE (`.
+fn raise(c: &mut Cursor) -> Result<Expr, SqlError> {
+    let kind = ["IGNORE", "ABORT", "FAIL", "ROLLBACK"]
+        .into_iter()
+        .find(|kw| c.eat_kw(kw))
+        .ok_or_else(|| c.error("IGNORE, ABORT, FAIL or ROLLBACK"))?;
+    let message = if kind != "IGNORE" {
+        c.expect_op(",")?;
+        Some(Box::new(expr(c, 0)?))
+    } else {
+        None
+    };
+    c.expect_op(")")?;
+    Ok(Expr::Raise {
+        kind: kind.to_string(),
+        message,
+    })
 }
 
 fn case(c: &mut Cursor) -> Result<Expr, SqlError> {
