@@ -236,14 +236,18 @@ impl Translation<'_> {
         Ok(sql)
     }
 
-    /// A value stored in a column of type `ty`: SQLite's 0 and 1 are a boolean's false and
-    /// true.
+    /// A value stored in a column of type `ty`: SQLite's "now" in the column's type, its 0
+    /// and 1 a boolean's false and true.
     fn value(
         &mut self,
         e: &Expr,
         target: Option<&TablePlan>,
         ty: &PgType,
     ) -> Result<(String, String), Untranslatable> {
+        if let Some(now) = super::now::as_now(e) {
+            let sql = super::now::render_now(&now, Some(ty))?;
+            return Ok((sql.clone(), sql));
+        }
         if *ty != PgType::Boolean {
             return self.render(e, target);
         }
