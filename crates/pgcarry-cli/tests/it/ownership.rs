@@ -109,7 +109,7 @@ fn a_table_pgcarry_did_not_create_is_refused_whatever_if_exists_says() {
         .assert()
         .code(2);
     assert!(
-        stderr(&a).contains("no table \"customers\""),
+        stderr(&a).contains("no table or view \"customers\""),
         "{}",
         stderr(&a)
     );
@@ -173,6 +173,30 @@ fn a_table_made_again_by_someone_else_is_not_taken_for_pgcarrys() {
         stderr(&a)
     );
     app_users_untouched(&mut client);
+}
+
+// pgcarry creates its views with CREATE OR REPLACE: an application's view of the same name is
+// refused like a table, never replaced.
+#[test]
+fn an_application_view_of_the_same_name_is_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(dir.path(), "shop.db", SHOP);
+    let db = test_db("app_view");
+    let mut client = db.client();
+    client
+        .batch_execute("CREATE VIEW big_orders AS SELECT 42 AS answer")
+        .unwrap();
+    let a = migrate_cmd(dir.path(), &src, &db.url).assert().code(2);
+    assert!(stderr(&a).contains("view big_orders"), "{}", stderr(&a));
+    let answer: i32 = client
+        .query_one("SELECT answer FROM big_orders", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(answer, 42);
+    assert!(!exists(
+        &mut client,
+        "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE tablename = 'orders')"
+    ));
 }
 
 /// What the application added around pgcarry's `users` after the migration.

@@ -309,12 +309,13 @@ pub fn resolve(prepared: &Prepared, target: &ConnSettings, req: &MigrateRequest)
 
 /// Every `--adopt` names a table of the plan (as the plan names it in the target).
 fn check_adopt(plan: &Plan, adopt: &[String]) -> Result<(), RunError> {
-    match adopt.iter().find(|t| plan.table(t).is_none()) {
+    let known = |t: &String| plan.table(t).is_some() || plan.views.iter().any(|v| &v.name == t);
+    match adopt.iter().find(|t| !known(t)) {
         None => Ok(()),
         Some(t) => {
             let names: Vec<&str> = plan.tables.iter().map(|t| t.name.as_str()).collect();
             Err(RunError::Usage(format!(
-                "--adopt {t}: the plan has no table {t:?}; its tables are {}",
+                "--adopt {t}: the plan has no table or view {t:?}; its tables are {}",
                 names.join(", ")
             )))
         }

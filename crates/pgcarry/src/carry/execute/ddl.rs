@@ -98,16 +98,24 @@ fn server(what: impl Into<String>) -> impl FnOnce(postgres::Error) -> DdlError {
     }
 }
 
-/// Which planned tables exist already, with their oid.
-fn existing_tables(client: &mut Client, plan: &Plan) -> Result<Vec<(String, u32)>, DdlError> {
-    let names: Vec<String> = plan.tables.iter().map(|t| t.name.clone()).collect();
+/// Which planned tables (or, `views`, views) exist already, with their oid.
+fn existing_relations(
+    client: &mut Client,
+    plan: &Plan,
+    views: bool,
+) -> Result<Vec<(String, u32)>, DdlError> {
+    let (names, kinds): (Vec<String>, &str) = if views {
+        (plan.views.iter().map(|v| v.name.clone()).collect(), "vm")
+    } else {
+        (plan.tables.iter().map(|t| t.name.clone()).collect(), "rp")
+    };
     let rows = client
         .query(
             "SELECT c.relname, c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname = $1 AND c.relname = ANY($2) AND c.relkind IN ('r', 'p')",
-            &[&plan.schema, &names],
+             WHERE n.nspname = $1 AND c.relname = ANY($2) AND strpos($3, c.relkind::text) > 0",
+            &[&plan.schema, &names, &kinds],
         )
-        .map_err(server("look for existing tables"))?;
+        .map_err(server("look for existing tables and views"))?;
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
@@ -176,11 +184,25 @@ pub fn preflight(
         what: "create the pgcarry state schema".into(),
         message,
     })?;
-    let existing = existing_tables(client, plan)?;
+    let existing = existing_relations(client, plan, false)?;
     let created = ownership::created(client, &plan.schema).map_err(|message| DdlError::Server {
         what: "read which tables pgcarry created".into(),
         message,
     })?;
+    // A view of the plan's is created with CREATE OR REPLACE: one that is not pgcarry's is
+    // refused like a table.
+    let views: Vec<String> = existing_relations(client, plan, true)?
+        .into_iter()
+        .filter(|(v, oid)| !ownership::is_ours(&created, v, *oid) && !told.adopt.contains(v))
+        .map(|(v, _)| v)
+        .collect();
+    if !views.is_empty() {
+        return Err(DdlError::NotOurs {
+            schema: plan.schema.clone(),
+            tables: views.iter().map(|v| format!("view {v}")).collect(),
+            names: views,
+        });
+    }
     let (ours, theirs): (Vec<_>, Vec<_>) = existing
         .iter()
         .cloned()
