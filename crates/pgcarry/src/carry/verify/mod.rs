@@ -8,8 +8,8 @@
 //! primary key by buckets of its hash, down to a few rows compared row by row, listing up to
 //! [`MAX_DIFFERENCES`] missing, extra and changed keys with the columns that differ. Tables
 //! without a primary key compare as multisets (checksum and counts only). Keys, indexes,
-//! NOT NULL, foreign keys and sequences are checked in the catalog
-//! ([`structure`]).
+//! NOT NULL, column types, foreign keys, triggers and sequences are checked in the catalog
+//! ([`structure`]); every view exists and returns SQLite's row count ([`views`]).
 //!
 //! Tables are verified in parallel, one connection per worker; memory is constant per table.
 
@@ -23,6 +23,7 @@ use crate::sqlite::Snapshot;
 use crate::work::progress::Progress;
 pub mod structure;
 pub mod target;
+mod views;
 use postgres::Client;
 use std::fmt::Write;
 
@@ -92,6 +93,7 @@ pub fn verify_into(
             (Task::Structure(_), Done::Sum(_)) => {}
         }
     }
+    report.structure_problems.extend(views::check_views(inputs));
     locate_differences(inputs, &tables, &mut checks);
     for &i in &tables {
         let tp = &plan.tables[i];

@@ -1,12 +1,14 @@
 //! What the plan promised besides the rows, checked in the catalog: every primary key, unique
 //! constraint, index, check, default and foreign key of the plan exists (foreign keys
 //! validated, so no orphan row can hide behind `NOT VALID`), every NOT NULL is in place,
-//! every translated trigger is there, and every identity's sequence is past the largest key.
+//! every column has the plan's type, every translated trigger is there, and every
+//! identity's sequence is past the largest key.
 //!
 //! Read-only: it reports, it never repairs.
 
 use crate::model::outcome::StructureProblem;
 use crate::model::plan::{Identity, StepKind, TablePlan};
+use crate::model::types::PgType;
 use crate::postgres::error::describe_pg_error;
 use crate::postgres::ident::{qualified, quote_ident, quote_literal};
 use postgres::Client;
@@ -26,7 +28,7 @@ fn problem(tp: &TablePlan, what: &str, name: &str, detail: String) -> StructureP
 struct Catalog {
     constraints: HashMap<String, (String, bool)>,
     indexes: HashMap<String, bool>,
-    columns: HashMap<String, (bool, bool)>,
+    columns: HashMap<String, (bool, bool, String)>,
     triggers: HashSet<String>,
 }
 
@@ -57,13 +59,14 @@ impl Catalog {
         let columns = client
             .query(
                 &format!(
-                    "SELECT attname::text, attnotnull, atthasdef FROM pg_attribute \
+                    "SELECT attname::text, attnotnull, atthasdef, format_type(atttypid, atttypmod) \
+                     FROM pg_attribute \
                      WHERE attrelid = {rel}::regclass AND attnum > 0 AND NOT attisdropped"
                 ),
                 &[],
             )?
             .iter()
-            .map(|r| (r.get::<_, String>(0), (r.get(1), r.get(2))))
+            .map(|r| (r.get::<_, String>(0), (r.get(1), r.get(2), r.get(3))))
             .collect();
         let triggers = client
             .query(
@@ -104,6 +107,26 @@ pub fn check_table(
     let rel = quote_literal(&qualified(schema, &tp.name));
     let catalog = Catalog::read(client, &rel).map_err(pg)?;
     let mut problems = check_steps(&catalog, tp);
+    for c in &tp.columns {
+        match catalog.columns.get(&c.name) {
+            Some((_, _, have)) if !same_type(have, &c.pg_type) => problems.push(problem(
+                tp,
+                "column type",
+                &c.name,
+                format!(
+                    "is {have} in PostgreSQL; the plan made it {}",
+                    c.pg_type.sql()
+                ),
+            )),
+            Some(_) => {}
+            None => problems.push(problem(
+                tp,
+                "column",
+                &c.name,
+                "missing in PostgreSQL".into(),
+            )),
+        }
+    }
     for c in tp.columns.iter().filter(|c| c.not_null) {
         if catalog.columns.get(&c.name).is_none_or(|c| !c.0) {
             problems.push(problem(
@@ -213,4 +236,27 @@ fn check_sequence(
             format!("next value {next} is not past the largest key {floor}"),
         )
     }))
+}
+
+/// True when `have`, a type as `format_type` spells it, is the plan's type `want`.
+fn same_type(have: &str, want: &PgType) -> bool {
+    let spelled = match want {
+        PgType::Varchar { max_chars } => format!("character varying({max_chars})"),
+        PgType::Timestamp => "timestamp without time zone".into(),
+        PgType::Timestamptz => "timestamp with time zone".into(),
+        PgType::Time => "time without time zone".into(),
+        // An enum type: its name, however the catalog qualifies and quotes it.
+        PgType::Enum { sql_name, .. } => {
+            let last = |t: &str| {
+                t.rsplit('.')
+                    .next()
+                    .unwrap_or(t)
+                    .trim_matches('"')
+                    .to_string()
+            };
+            return last(have) == last(sql_name);
+        }
+        other => other.sql(),
+    };
+    have == spelled
 }

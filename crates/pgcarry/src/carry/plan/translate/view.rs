@@ -222,6 +222,11 @@ fn core<'r>(
                 let ty = known_type(expr, &r);
                 let (name, target) = match (alias, expr) {
                     (Some(a), _) => (a.clone(), Some(pg_name(a))),
+                    // `"name"` naming a column is that column (SQLite names it `name`).
+                    (None, Expr::DoubleQuoted(n)) if r.is_column(expr) => {
+                        let target = scope.resolve_target(n).unwrap_or_else(|| pg_name(n));
+                        (n.clone(), (target != *n).then(|| target.clone()))
+                    }
                     (None, Expr::Column(n) | Expr::Qualified { column: n, .. }) => {
                         let target = scope.resolve_target(n).unwrap_or_else(|| pg_name(n));
                         (n.clone(), (target != *n).then(|| target.clone()))
@@ -483,6 +488,21 @@ mod tests {
              GROUP BY \"Products\".\"ProductName\"\n\
              ORDER BY \"Products\".\"ProductName\" COLLATE \"C\" NULLS FIRST"
         );
+    }
+
+    // See: issue #13 item 7 — `select "ProductName"` made a column named `"ProductName"`,
+    // quotes included.
+    #[test]
+    fn a_double_quoted_column_keeps_sqlites_name() {
+        let v = translate_view(
+            "SELECT ProductID, \"ProductName\", \"nope\" FROM Products",
+            "public",
+            &rels,
+        )
+        .unwrap();
+        let names: Vec<&str> = v.columns.iter().map(|c| c.target.as_str()).collect();
+        assert_eq!(names, ["ProductID", "ProductName", "\"nope\""]);
+        assert!(!v.select.contains("AS \"\"\"ProductName"), "{}", v.select);
     }
 
     #[test]
