@@ -50,8 +50,9 @@ fn plan_one(
             t.table
         ));
     }
+    let relations = |n: &str| super::views::relation(n, tables, &[]);
     let translated =
-        translate_trigger(&def, tables, schema).map_err(|e| not_migrated(&e.reason))?;
+        translate_trigger(&def, tables, schema, &relations).map_err(|e| not_migrated(&e.reason))?;
     let step = Step {
         kind: StepKind::Trigger,
         name: translated.name,

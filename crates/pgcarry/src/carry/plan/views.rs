@@ -87,7 +87,12 @@ fn translate(
         .map_err(|e| e.reason)
 }
 
-fn relation(name: &str, tables: &[TablePlan], views: &[(String, Relation)]) -> Option<Relation> {
+/// A table of the plan, or a view translated before, as a FROM clause sees it.
+pub(super) fn relation(
+    name: &str,
+    tables: &[TablePlan],
+    views: &[(String, Relation)],
+) -> Option<Relation> {
     if let Some(t) = tables
         .iter()
         .find(|t| t.source_name.eq_ignore_ascii_case(name))

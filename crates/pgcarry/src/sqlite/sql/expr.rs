@@ -83,6 +83,14 @@ pub enum Expr {
     },
     /// `(SELECT …)`, read only when parsing a SELECT (views).
     Subquery(Box<Select>),
+    /// `x [NOT] IN (SELECT …)`, read only when parsing a SELECT.
+    InSelect {
+        expr: Box<Expr>,
+        select: Box<Select>,
+        negated: bool,
+    },
+    /// `EXISTS (SELECT …)`, read only when parsing a SELECT.
+    Exists(Box<Select>),
     /// `RAISE(kind, message)` of a trigger program (`kind` upper-case; no message for
     /// IGNORE), read only when parsing a SELECT.
     Raise {

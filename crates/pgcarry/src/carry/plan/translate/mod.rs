@@ -54,10 +54,12 @@ fn parse(sqlite_expr: &str) -> Result<Expr, Untranslatable> {
 /// not, as rendered SQL and with its type when known.
 pub(crate) trait Scope {
     fn resolve(&self, table: Option<&str>, column: &str) -> Option<(String, Option<PgType>)>;
-    /// A scalar subquery, rendered without its parentheses.
+    /// A subquery, rendered without its parentheses; `one_column` when it is used as a value
+    /// or with IN.
     fn subquery(
         &self,
         select: &crate::sqlite::sql::select::Select,
+        one_column: bool,
     ) -> Result<String, Untranslatable>;
 }
 
@@ -91,6 +93,20 @@ fn is_number(e: &Expr) -> bool {
         Expr::Unary(UnaryOp::Neg | UnaryOp::Plus, inner) => is_number(inner),
         _ => false,
     }
+}
+
+/// Text that SQLite's numeric affinity turns into a number (spaces around allowed).
+const NUMERIC_TEXT: &str = r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$";
+
+fn is_number_type(t: &PgType) -> bool {
+    matches!(
+        t,
+        PgType::SmallInt
+            | PgType::Integer
+            | PgType::BigInt
+            | PgType::Numeric { .. }
+            | PgType::DoublePrecision
+    )
 }
 
 fn is_text(t: Option<&PgType>) -> bool {
@@ -201,7 +217,23 @@ impl Render<'_, '_> {
             }
             Expr::Raise { .. } => return refuse("RAISE() outside of a trigger program"),
             Expr::Subquery(select) => match self.scope {
-                Some(scope) => format!("({})", scope.subquery(select)?),
+                Some(scope) => format!("({})", scope.subquery(select, true)?),
+                None => return refuse("a subquery in a schema expression"),
+            },
+            Expr::Exists(select) => match self.scope {
+                Some(scope) => format!("EXISTS ({})", scope.subquery(select, false)?),
+                None => return refuse("a subquery in a schema expression"),
+            },
+            Expr::InSelect {
+                expr,
+                select,
+                negated,
+            } => match self.scope {
+                Some(scope) => {
+                    let not = if *negated { "NOT " } else { "" };
+                    let x = self.operand(expr)?;
+                    format!("{x} {not}IN ({})", scope.subquery(select, true)?)
+                }
                 None => return refuse("a subquery in a schema expression"),
             },
             Expr::Collate { expr, collation } => {
@@ -257,6 +289,7 @@ impl Render<'_, '_> {
             | Expr::Is { .. }
             | Expr::IsNull { .. }
             | Expr::In { .. }
+            | Expr::InSelect { .. }
             | Expr::Between { .. }
             | Expr::Like { .. }
             | Expr::Collate { .. } => false,
@@ -295,7 +328,27 @@ impl Render<'_, '_> {
             side(left, rt.as_ref())?
         };
         let r = side(right, lt.as_ref())?;
-        Ok((l, r))
+        // A number column facing a text column: SQLite gives the text numeric affinity, so
+        // text that reads as a number compares as that number, other text equals no number.
+        let as_number = |sql: String| {
+            format!("(CASE WHEN {sql} ~ '{NUMERIC_TEXT}' THEN CAST({sql} AS numeric) END)")
+        };
+        let (number, text) = (
+            |t: &Option<PgType>| t.as_ref().is_some_and(is_number_type),
+            |e: &Expr, t: &Option<PgType>| self.is_column(e) && is_text(t.as_ref()),
+        );
+        Ok(match () {
+            () if number(&lt) && self.is_column(left) && text(right, &rt) => (l, as_number(r)),
+            () if number(&rt) && self.is_column(right) && text(left, &lt) => (as_number(l), r),
+            () => (l, r),
+        })
+    }
+
+    /// True when a comparison of `l` and `r` compares text with text (not a number column
+    /// facing a text one, which [`Render::compared`] turns into numbers).
+    fn compares_text(&self, l: &Expr, r: &Expr) -> bool {
+        let numeric = |e: &Expr| known_type(e, self).is_some_and(|t| is_number_type(&t));
+        [l, r].into_iter().any(|e| self.is_text_column(e)) && !numeric(l) && !numeric(r)
     }
 
     /// A value compared with a boolean column: SQLite stores the booleans as 0 and 1.
@@ -366,7 +419,7 @@ impl Render<'_, '_> {
             }
             BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
                 // SQLite orders text by bytes; the database's default collation may not.
-                let collate = if [l, r].into_iter().any(|e| self.is_text_column(e)) {
+                let collate = if self.compares_text(l, r) {
                     " COLLATE \"C\""
                 } else {
                     ""

@@ -31,6 +31,9 @@ pub struct TranslatedTrigger {
 /// Names in a trigger statement: `NEW.x`/`OLD.x` of the trigger's row, and the columns of the
 /// table the statement writes (UPDATE and DELETE).
 struct RowScope<'a> {
+    schema: &'a str,
+    /// The tables and views a subquery may read.
+    relations: &'a dyn Fn(&str) -> Option<super::view::Relation>,
     row: &'a TablePlan,
     target: Option<&'a TablePlan>,
     /// Render `NEW`/`OLD` columns as typed NULLs (the probes).
@@ -67,17 +70,24 @@ impl Scope for RowScope<'_> {
             return None;
         }
         let c = find_column(target, column)?;
-        Some((quote_ident(&c.name), Some(c.pg_type.clone())))
+        // Qualified, so that a subquery's own tables cannot capture it.
+        let rendered = format!("{}.{}", quote_ident(&target.name), quote_ident(&c.name));
+        Some((rendered, Some(c.pg_type.clone())))
     }
 
-    fn subquery(&self, _: &Select) -> Result<String, Untranslatable> {
-        refuse("a subquery in a trigger is not translated")
+    fn subquery(&self, select: &Select, one_column: bool) -> Result<String, Untranslatable> {
+        let v = super::view::translate_select(select, self.schema, self.relations, Some(self))?;
+        if one_column && v.columns.len() != 1 {
+            return refuse("a subquery used as a value must return one column");
+        }
+        Ok(v.select)
     }
 }
 
 /// What one trigger's translation needs.
 struct Translation<'a> {
     def: &'a TriggerDef,
+    relations: &'a dyn Fn(&str) -> Option<super::view::Relation>,
     tables: &'a [TablePlan],
     schema: &'a str,
     row: &'a TablePlan,
@@ -86,11 +96,13 @@ struct Translation<'a> {
     probes: Vec<String>,
 }
 
-/// Translates `def` against the plan's tables in `schema`.
+/// Translates `def` against the plan's tables in `schema`; `relations` gives what a subquery
+/// may read.
 pub fn translate_trigger(
     def: &TriggerDef,
     tables: &[TablePlan],
     schema: &str,
+    relations: &dyn Fn(&str) -> Option<super::view::Relation>,
 ) -> Result<TranslatedTrigger, Untranslatable> {
     let row = table(tables, &def.table)?;
     if def.timing == Timing::InsteadOf {
@@ -104,6 +116,7 @@ pub fn translate_trigger(
     let name = pg_name(&def.name);
     let mut t = Translation {
         def,
+        relations,
         tables,
         schema,
         row,
@@ -193,6 +206,8 @@ fn event_sql(event: &Event, row: &TablePlan) -> Result<String, Untranslatable> {
 impl Translation<'_> {
     fn scope<'s>(&'s self, target: Option<&'s TablePlan>, probe: bool) -> RowScope<'s> {
         RowScope {
+            schema: self.schema,
+            relations: self.relations,
             row: self.row,
             target,
             probe,

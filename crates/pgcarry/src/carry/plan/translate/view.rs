@@ -56,13 +56,16 @@ struct CoreScope<'r> {
     from: Vec<FromEntry>,
     /// Result columns of the core (name, rendered expression, type), for ORDER BY / GROUP BY.
     outputs: RefCell<Vec<(String, String, Option<PgType>)>>,
+    /// The query this one is a subquery of: names not found here resolve there (a
+    /// correlated subquery).
+    outer: Option<&'r (dyn Scope + 'r)>,
 }
 
 impl Scope for CoreScope<'_> {
-    fn subquery(&self, select: &Select) -> Result<String, Untranslatable> {
-        // Names resolve in the subquery's own FROM only: a correlated name is refused there.
-        let v = translate_select(select, self.schema, self.relations)?;
-        if v.columns.len() != 1 {
+    fn subquery(&self, select: &Select, one_column: bool) -> Result<String, Untranslatable> {
+        // Names resolve in the subquery's own FROM first, then here (correlated).
+        let v = translate_select(select, self.schema, self.relations, Some(self))?;
+        if one_column && v.columns.len() != 1 {
             return refuse("a subquery used as a value must return one column");
         }
         Ok(v.select)
@@ -82,11 +85,10 @@ impl Scope for CoreScope<'_> {
                 })
         };
         match table {
-            Some(t) => self
-                .from
-                .iter()
-                .find(|e| e.key.eq_ignore_ascii_case(t))
-                .and_then(find),
+            Some(t) => match self.from.iter().find(|e| e.key.eq_ignore_ascii_case(t)) {
+                Some(e) => find(e),
+                None => self.outer.and_then(|o| self.outer_name(o, table, column)),
+            },
             // SQLite refused ambiguous names when the view was created: the first match is the
             // only one, or the left side of a USING join, as in PostgreSQL.
             None => self.from.iter().find_map(find).or_else(|| {
@@ -95,8 +97,27 @@ impl Scope for CoreScope<'_> {
                     .iter()
                     .find(|(n, _, _)| n.eq_ignore_ascii_case(column))
                     .map(|(_, sql, ty)| (sql.clone(), ty.clone()))
+                    .or_else(|| self.outer.and_then(|o| self.outer_name(o, None, column)))
             }),
         }
+    }
+}
+
+impl CoreScope<'_> {
+    /// A name of the enclosing query, as rendered there (`"alias"."column"`), unless one of
+    /// this query's own aliases would capture it in PostgreSQL.
+    fn outer_name(
+        &self,
+        outer: &dyn Scope,
+        table: Option<&str>,
+        column: &str,
+    ) -> Option<(String, Option<PgType>)> {
+        let (sql, ty) = outer.resolve(table, column)?;
+        let captured = self
+            .from
+            .iter()
+            .any(|e| sql.starts_with(&format!("{}.", quote_ident(&e.alias))));
+        (!captured).then_some((sql, ty))
     }
 }
 
@@ -112,18 +133,19 @@ pub fn translate_view(
 ) -> Result<TranslatedView, Untranslatable> {
     let select: Select =
         parse_select(select_sql).or_else(|e| refuse(format!("the SELECT cannot be read: {e}")))?;
-    translate_select(&select, schema, relations)
+    translate_select(&select, schema, relations, None)
 }
 
-fn translate_select(
+pub(super) fn translate_select<'r>(
     select: &Select,
-    schema: &str,
-    relations: &dyn Fn(&str) -> Option<Relation>,
+    schema: &'r str,
+    relations: &'r dyn Fn(&str) -> Option<Relation>,
+    outer: Option<&'r (dyn Scope + 'r)>,
 ) -> Result<TranslatedView, Untranslatable> {
-    let (first_sql, columns, first_scope) = core(&select.first, schema, relations)?;
+    let (first_sql, columns, first_scope) = core(&select.first, schema, relations, outer)?;
     let mut sql = first_sql;
     for (op, c) in &select.compound {
-        let (s, _, _) = core(c, schema, relations)?;
+        let (s, _, _) = core(c, schema, relations, outer)?;
         let op = match op {
             Compound::Union => "UNION",
             Compound::UnionAll => "UNION ALL",
@@ -151,6 +173,7 @@ fn translate_select(
         relations,
         from: Vec::new(),
         outputs: RefCell::new(outputs),
+        outer,
     };
     let tail = order_and_limit(select, &scope)?;
     if tail.is_empty() {
@@ -177,6 +200,7 @@ fn core<'r>(
     c: &SelectCore,
     schema: &'r str,
     relations: &'r dyn Fn(&str) -> Option<Relation>,
+    outer: Option<&'r (dyn Scope + 'r)>,
 ) -> Result<(String, Vec<RelColumn>, CoreScope<'r>), Untranslatable> {
     let mut from = Vec::new();
     for item in &c.from {
@@ -195,6 +219,7 @@ fn core<'r>(
         relations,
         from,
         outputs: RefCell::new(Vec::new()),
+        outer,
     };
     let ctx = super::ExprContext {
         columns: &no_columns,
@@ -505,6 +530,31 @@ mod tests {
         assert!(!v.select.contains("AS \"\"\"ProductName"), "{}", v.select);
     }
 
+    // See: issue #13 item 7 — a correlated subquery was refused as "unknown column".
+    #[test]
+    fn correlated_subqueries_and_exists_translate() {
+        let sql = t(
+            "SELECT ProductID, (SELECT sum(Quantity) FROM [Order Details] d \
+                     WHERE d.ProductID = Products.ProductID) AS q FROM Products",
+        )
+        .unwrap();
+        assert!(
+            sql.contains("WHERE \"d\".\"ProductID\" = \"Products\".\"ProductID\""),
+            "{sql}"
+        );
+        let sql = t("SELECT ProductName FROM Products p WHERE EXISTS \
+                     (SELECT 1 FROM [Order Details] WHERE ProductID = p.ProductID) \
+                     AND ProductID NOT IN (SELECT ProductID FROM [Order Details] WHERE Quantity > 9)")
+        .unwrap();
+        assert!(sql.contains("EXISTS (SELECT"), "{sql}");
+        assert!(sql.contains("NOT IN (SELECT"), "{sql}");
+        // An unqualified name of the subquery's own table stays its own.
+        assert!(
+            sql.contains("WHERE \"Order Details\".\"ProductID\" = \"p\".\"ProductID\""),
+            "{sql}"
+        );
+    }
+
     #[test]
     fn refuses_what_changes_meaning() {
         let e = t("SELECT ProductName + ' ' + Discontinued FROM Products").unwrap_err();
@@ -514,9 +564,9 @@ mod tests {
         let e = t("SELECT * FROM Products WHERE ProductName < 5").unwrap_err();
         assert!(e.reason.contains("orders a text column"), "{e}");
         let e = t("SELECT * FROM Products p WHERE UnitPrice = \
-                   (SELECT max(UnitPrice) FROM Products q WHERE q.ProductID = p.ProductID)")
+                   (SELECT max(UnitPrice) FROM Products q WHERE q.ProductID = p.NoSuchColumn)")
         .unwrap_err();
-        assert!(e.reason.contains("unknown column `p.ProductID`"), "{e}");
+        assert!(e.reason.contains("unknown column `p.NoSuchColumn`"), "{e}");
         let sub = t("SELECT ProductName FROM Products WHERE UnitPrice > (SELECT avg(UnitPrice) FROM Products)")
             .unwrap();
         assert!(

@@ -173,6 +173,16 @@ fn keyword_operator(c: &mut Cursor, left: Expr) -> Result<Result<Expr, Expr>, Sq
     }
     if op.is_kw("IN") {
         c.pos += skip + 1;
+        if c.keep_qualifiers && c.at_op("(") && c.peek_at(1).is_some_and(|t| t.is_kw("SELECT")) {
+            c.next();
+            let select = select::select_at(c)?;
+            c.expect_op(")")?;
+            return Ok(Ok(Expr::InSelect {
+                expr: left,
+                select: Box::new(select),
+                negated,
+            }));
+        }
         let list = in_list(c)?;
         return Ok(Ok(Expr::In {
             expr: left,
@@ -304,6 +314,12 @@ fn primary(c: &mut Cursor) -> Result<Expr, SqlError> {
     }
     if t.kind == Kind::Word {
         let keyword = |kw: &str| t.is_kw(kw);
+        if keyword("EXISTS") && c.keep_qualifiers && c.peek_at(1).is_some_and(|n| n.is_op("(")) {
+            c.pos += 2;
+            let select = select::select_at(c)?;
+            c.expect_op(")")?;
+            return Ok(Expr::Exists(Box::new(select)));
+        }
         if keyword("RAISE") && c.keep_qualifiers && c.peek_at(1).is_some_and(|n| n.is_op("(")) {
             c.pos += 2;
             return raise(c);
