@@ -5,6 +5,10 @@ use super::{Render, Untranslatable, is_text, known_type, refuse};
 use crate::model::types::PgType;
 use crate::sqlite::sql::expr::Expr;
 
+/// The letters SQLite's `lower()` and `upper()` fold: ASCII only.
+const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const LOWER: &str = "abcdefghijklmnopqrstuvwxyz";
+
 impl Render<'_, '_> {
     /// CAST with SQLite's affinity rules for the type name.
     pub(super) fn cast(&self, expr: &Expr, type_name: &str) -> Result<String, Untranslatable> {
@@ -64,7 +68,10 @@ impl Render<'_, '_> {
         let non_negative_literal =
             |e: &Expr| matches!(e, Expr::Number(d) if d.bytes().all(|b| b.is_ascii_digit()));
         Ok(match (lower.as_str(), n) {
-            ("lower" | "upper" | "length" | "abs", 1) => call(&lower),
+            // SQLite folds ASCII letters only; PostgreSQL's lower()/upper() fold every letter.
+            ("lower", 1) => format!("translate({}, '{UPPER}', '{LOWER}')", rendered[0]),
+            ("upper", 1) => format!("translate({}, '{LOWER}', '{UPPER}')", rendered[0]),
+            ("length" | "abs", 1) => call(&lower),
             ("coalesce", 2..) | ("nullif", 2) | ("replace", 3) => call(&lower),
             ("ifnull", 2) => call("coalesce"),
             ("instr", 2) => call("strpos"),
