@@ -81,6 +81,7 @@ fn request(common: &CommonArgs, load: &LoadArgs) -> MigrateRequest {
         verify: !load.no_verify,
         adopt: Vec::new(),
         cascade: false,
+        lock_wait: std::time::Duration::ZERO,
     }
 }
 
@@ -103,6 +104,11 @@ fn resolve_target(explicit: Option<&str>) -> Result<ConnSettings, RunError> {
 }
 
 fn migrate(a: MigrateArgs) -> anyhow::Result<ExitStatus> {
+    let lock_wait = match &a.lock_wait {
+        Some(text) => pgcarry::parse_duration(text)
+            .map_err(|e| RunError::Usage(format!("--lock-wait: {e}")))?,
+        None => std::time::Duration::ZERO,
+    };
     let target = resolve_target(a.target.to.as_deref())?;
     let progress = Terminal::new(false);
     check_outputs(&a.source.source, &a.load)?;
@@ -125,6 +131,7 @@ fn migrate(a: MigrateArgs) -> anyhow::Result<ExitStatus> {
     let request = MigrateRequest {
         adopt: a.adopt.clone(),
         cascade: a.cascade,
+        lock_wait,
         ..request(&a.common, &a.load)
     };
     let report = pgcarry::migrate(&prepared, &target, &request, &progress)?;

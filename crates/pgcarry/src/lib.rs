@@ -25,6 +25,7 @@
 //!     verify: true,
 //!     adopt: Vec::new(),
 //!     cascade: false,
+//!     lock_wait: std::time::Duration::ZERO,
 //! };
 //! let report = pgcarry::migrate(&prepared, &target, &request, &progress)?;
 //! println!("{}", report.render());
@@ -54,6 +55,7 @@ pub use model::outcome::{ExitStatus, Outcome};
 pub use model::plan::{IfExists, OrphanPolicy, Plan, Repair};
 pub use postgres::cluster::{ClusterError, ClusterOptions, KeptCluster, LocalCluster};
 pub use postgres::conn::{ConnError, ConnSettings};
+pub use postgres::lock::{LockError, RunLock, Session};
 pub use postgres::wait::{Ready, WaitError, parse_duration, wait};
 pub use report::Report;
 pub use report::verify::render as render_verification;

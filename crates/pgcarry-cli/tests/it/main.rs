@@ -7,6 +7,7 @@
 mod support;
 
 mod cli;
+mod concurrency;
 mod config;
 mod corpus;
 mod faults;

@@ -15,6 +15,7 @@ use crate::model::plan::{IfExists, OrphanPolicy, Plan};
 use crate::model::schema::SourceSchema;
 use crate::postgres::cluster::{ClusterError, ClusterOptions, LocalCluster};
 use crate::postgres::conn::{ConnError, ConnSettings};
+use crate::postgres::lock::{LockError, RunLock};
 use crate::report::Report;
 use crate::sqlite::{self, Snapshot, SqliteError, introspect, scan};
 use crate::work::pool;
@@ -38,6 +39,10 @@ pub enum RunError {
     Json(#[from] JsonError),
     #[error(transparent)]
     Backup(#[from] BackupError),
+    /// Another run holds the target schema's lock, or an earlier run's sessions still run
+    /// (exit 1: nothing was written).
+    #[error(transparent)]
+    Lock(#[from] LockError),
     #[error("{0}")]
     Other(String),
 }
@@ -290,6 +295,9 @@ pub struct MigrateRequest {
     pub adopt: Vec<String>,
     /// `--cascade`: `--if-exists drop` also drops objects pgcarry did not create.
     pub cascade: bool,
+    /// `--lock-wait`: how long to wait for another run that holds the target schema's lock
+    /// (zero: fail at once).
+    pub lock_wait: std::time::Duration,
 }
 
 /// The run's settings, every default resolved once: what the executor is told, complete. A
@@ -338,7 +346,9 @@ pub fn check_target(target: &ConnSettings) -> Result<(), RunError> {
     Ok(())
 }
 
-/// Executes a prepared plan against `target`.
+/// Executes a prepared plan against `target`: takes the target schema's
+/// run lock (waiting up to `req.lock_wait` for another run), runs the plan on connections that
+/// each hold their part of the lock, and releases it.
 pub fn migrate(
     prepared: &Prepared,
     target: &ConnSettings,
@@ -349,16 +359,19 @@ pub fn migrate(
     check_adopt(&prepared.plan, &req.adopt)?;
     check_output(&req.rejects, "rejects file")?;
     check_target(target)?;
-    let connect = || target.connect().map_err(|e| e.to_string());
+    let lock = RunLock::acquire(target, &prepared.plan.schema, req.lock_wait, progress)?;
+    let connect = || lock.connect();
     let opts = resolve(prepared, target, req);
-    Ok(crate::carry::execute::migrate(
+    let report = crate::carry::execute::migrate(
         &prepared.plan,
         &prepared.model,
         &prepared.snapshot,
         &connect,
         &opts,
         progress,
-    )?)
+    )?;
+    drop(lock);
+    Ok(report)
 }
 
 /// `pgcarry verify`: checks an existing migration in `target` against the prepared source.
