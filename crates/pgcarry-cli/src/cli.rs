@@ -113,7 +113,8 @@ A URL (steps 1-2) is completed from steps 4-6, not from step 3.";
 
 #[derive(Args, Clone)]
 pub struct CommonArgs {
-    /// PostgreSQL schema to create the tables in.
+    /// PostgreSQL schema to create the tables in; not `pgcarry` (pgcarry's own state), nor
+    /// PostgreSQL's `pg_*` and `information_schema`.
     #[arg(long, default_value = "public", value_name = "NAME")]
     pub schema: String,
     /// Tables read, loaded and indexed at once (default: the number of cores).

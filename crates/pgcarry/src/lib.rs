@@ -49,7 +49,8 @@ pub use carry::plan::print::render as render_plan;
 pub use carry::plan::statements::{Phase, Runs, Statement, phases as plan_statements};
 pub use carry::prepare::{
     MigrateRequest, PrepareOptions, Prepared, RunError, backup, check_backup, check_output,
-    check_source, check_target, generate_sample, migrate, prepare, start_cluster, verify,
+    check_schema, check_source, check_target, generate_sample, migrate, prepare, start_cluster,
+    verify,
 };
 pub use model::outcome::{ExitStatus, Outcome};
 pub use model::plan::{IfExists, OrphanPolicy, Plan, Repair};

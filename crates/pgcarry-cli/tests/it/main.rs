@@ -33,3 +33,4 @@ mod tls;
 mod tls_client_cert;
 mod verify;
 mod wait;
+mod where_it_writes;

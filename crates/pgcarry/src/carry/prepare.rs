@@ -187,12 +187,34 @@ impl Default for PrepareOptions {
     }
 }
 
+/// Checks `--schema` before anything is read or written: the migrated tables never go into
+/// pgcarry's own state schema, nor into one of PostgreSQL's (`pg_*`, `information_schema`).
+pub fn check_schema(schema: &str) -> Result<(), RunError> {
+    let others = "Choose another schema for the tables, e.g. --schema public (the default) or \
+                  --schema legacy";
+    let why = if schema.is_empty() {
+        "a schema needs a name".to_string()
+    } else if schema == crate::postgres::state_sql::SCHEMA {
+        "that schema holds pgcarry's own state (which tables it created, how far each is \
+         loaded), and the migrated tables must never mix with it"
+            .to_string()
+    } else if schema.starts_with("pg_") || schema == "information_schema" {
+        format!("{schema:?} is PostgreSQL's own (pg_* and information_schema are the server's)")
+    } else {
+        return Ok(());
+    };
+    Err(RunError::Usage(format!(
+        "--schema {schema}: {why}; nothing was read or written. {others}"
+    )))
+}
+
 /// Reads the source and decides everything: introspect, scan every table (in parallel), plan.
 pub fn prepare(
     source: &str,
     opts: &PrepareOptions,
     progress: &dyn Progress,
 ) -> Result<Prepared, RunError> {
+    check_schema(&opts.schema)?;
     let (schema, jobs, orphans, repair) =
         (opts.schema.as_str(), opts.jobs, opts.orphans, opts.repair);
     let config = match opts.config.as_deref() {
@@ -346,7 +368,7 @@ pub fn check_target(target: &ConnSettings) -> Result<(), RunError> {
     Ok(())
 }
 
-/// Executes a prepared plan against `target`: takes the target schema's
+/// Executes a prepared plan against `target`: says where it writes, takes the target schema's
 /// run lock (waiting up to `req.lock_wait` for another run), runs the plan on connections that
 /// each hold their part of the lock, and releases it.
 pub fn migrate(
@@ -359,7 +381,10 @@ pub fn migrate(
     check_adopt(&prepared.plan, &req.adopt)?;
     check_output(&req.rejects, "rejects file")?;
     check_target(target)?;
-    let lock = RunLock::acquire(target, &prepared.plan.schema, req.lock_wait, progress)?;
+    let schema = &prepared.plan.schema;
+    // It may come from DATABASE_URL or a .env file: say where, before anything is written.
+    progress.message(&format!("target: {}, schema {schema}", target.location()));
+    let lock = RunLock::acquire(target, schema, req.lock_wait, progress)?;
     let connect = || lock.connect();
     let opts = resolve(prepared, target, req);
     let report = crate::carry::execute::migrate(
