@@ -315,3 +315,20 @@ fn a_new_run_waits_for_the_sessions_a_killed_run_left_behind() {
     assert_eq!(code, Some(0), "{text}");
     assert_eq!(tables_in(&mut db.client(), "public"), 2);
 }
+
+#[test]
+fn a_lock_wait_that_is_not_a_duration_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = shop(dir.path());
+    let db = test_db("lock_wait_usage");
+    let out = migrate_cmd(dir.path(), &src, &db.url)
+        .args(["--lock-wait", "soon"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("--lock-wait: invalid duration \"soon\": use e.g. 60s, 2m, 500ms"),
+        "{stderr}"
+    );
+    assert_eq!(tables_in(&mut db.client(), "public"), 0);
+}
