@@ -36,10 +36,13 @@ pub enum Command {
         DATABASE_URL=postgresql://app@localhost/app pgcarry migrate data/app.db --schema legacy\n  \
         pgcarry migrate data/app.db --to \"$DATABASE_URL\" --if-exists drop --report migration.json\n  \
         pgcarry migrate data/app.db --to \"$DATABASE_URL\" --orphans reject --strip-nul\n  \
-        pgcarry migrate data/ --to \"$DATABASE_URL\" --backup data-before.tar.gz   # a JSON store\n\n\
+        pgcarry migrate data/ --to \"$DATABASE_URL\" --backup data-before.tar.gz   # a JSON store\n  \
+        pgcarry migrate data/app.db --to \"$DATABASE_URL\" --lock-wait 10m   # another run may be going\n\n\
         The target comes from --to, else DATABASE_URL (also from a .env file in the current\n\
         directory), else the libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE,\n\
-        PGSSLMODE. Passwords are never printed.")]
+        PGSSLMODE; it is printed (`target: user@host:port/database, schema NAME`) before\n\
+        anything is written. Passwords are never printed. One run at a time migrates into a\n\
+        database's schema: another one is refused (exit 1), or waits with --lock-wait.")]
     Migrate(MigrateArgs),
     /// The whole migration into a throw-away local PostgreSQL, report printed, cluster removed.
     /// Needs only PostgreSQL's server binaries (initdb, pg_ctl).
@@ -110,7 +113,8 @@ A URL (steps 1-2) is completed from steps 4-6, not from step 3.";
 
 #[derive(Args, Clone)]
 pub struct CommonArgs {
-    /// PostgreSQL schema to create the tables in.
+    /// PostgreSQL schema to create the tables in; not `pgcarry` (pgcarry's own state), nor
+    /// PostgreSQL's `pg_*` and `information_schema`.
     #[arg(long, default_value = "public", value_name = "NAME")]
     pub schema: String,
     /// Tables read, loaded and indexed at once (default: the number of cores).
@@ -243,6 +247,12 @@ pub struct MigrateArgs {
     /// summary and the report.
     #[arg(long)]
     pub cascade: bool,
+    /// When another pgcarry run is migrating into the same database and schema, wait up to
+    /// DURATION (30s, 10m, 1h) for it to finish, saying every few seconds who holds the lock,
+    /// instead of failing at once (exit 1, nothing written). Either way the run then waits for
+    /// the sessions a killed run left behind (at most 10 minutes).
+    #[arg(long, value_name = "DURATION")]
+    pub lock_wait: Option<String>,
     /// Archive exactly what is migrated into FILE.tar.gz before anything is written: a SQLite
     /// file as a consistent copy of the snapshot read (WAL included), a JSON store as the files
     /// read from its tree. Never overwrites a file, never writes through a symbolic link.

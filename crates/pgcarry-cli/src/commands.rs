@@ -21,8 +21,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     }
 }
 
-fn prepare_options(c: &CommonArgs) -> pgcarry::PrepareOptions {
-    pgcarry::PrepareOptions {
+/// The options every command that reads a source shares; `--schema` is checked here, before
+/// anything is read or written.
+fn prepare_options(c: &CommonArgs) -> Result<pgcarry::PrepareOptions, RunError> {
+    pgcarry::check_schema(&c.schema)?;
+    Ok(pgcarry::PrepareOptions {
         schema: c.schema.clone(),
         jobs: jobs(c),
         orphans: c.orphans.policy(),
@@ -30,7 +33,7 @@ fn prepare_options(c: &CommonArgs) -> pgcarry::PrepareOptions {
         repair: c.repair(),
         chunk_rows: c.chunk_rows,
         follow_symlinks: c.follow_symlinks,
-    }
+    })
 }
 
 /// The source's header, then the rejects file and the report, proven writable before the
@@ -57,8 +60,9 @@ fn jobs(c: &CommonArgs) -> usize {
 }
 
 fn plan(a: PlanArgs) -> anyhow::Result<ExitStatus> {
+    let options = prepare_options(&a.common)?;
     let progress = Terminal::new(a.json);
-    let prepared = pgcarry::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
+    let prepared = pgcarry::prepare(&a.source.source, &options, &progress)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&prepared.plan)?);
     } else {
@@ -81,6 +85,7 @@ fn request(common: &CommonArgs, load: &LoadArgs) -> MigrateRequest {
         verify: !load.no_verify,
         adopt: Vec::new(),
         cascade: false,
+        lock_wait: std::time::Duration::ZERO,
     }
 }
 
@@ -103,6 +108,12 @@ fn resolve_target(explicit: Option<&str>) -> Result<ConnSettings, RunError> {
 }
 
 fn migrate(a: MigrateArgs) -> anyhow::Result<ExitStatus> {
+    let options = prepare_options(&a.common)?;
+    let lock_wait = match &a.lock_wait {
+        Some(text) => pgcarry::parse_duration(text)
+            .map_err(|e| RunError::Usage(format!("--lock-wait: {e}")))?,
+        None => std::time::Duration::ZERO,
+    };
     let target = resolve_target(a.target.to.as_deref())?;
     let progress = Terminal::new(false);
     check_outputs(&a.source.source, &a.load)?;
@@ -111,7 +122,7 @@ fn migrate(a: MigrateArgs) -> anyhow::Result<ExitStatus> {
         .as_deref()
         .map(|out| pgcarry::check_backup(&a.source.source, out))
         .transpose()?;
-    let prepared = pgcarry::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
+    let prepared = pgcarry::prepare(&a.source.source, &options, &progress)?;
     if let Some(dest) = &backup {
         // The target too is checked before the first write, the backup's included.
         pgcarry::check_target(&target)?;
@@ -125,6 +136,7 @@ fn migrate(a: MigrateArgs) -> anyhow::Result<ExitStatus> {
     let request = MigrateRequest {
         adopt: a.adopt.clone(),
         cascade: a.cascade,
+        lock_wait,
         ..request(&a.common, &a.load)
     };
     let report = pgcarry::migrate(&prepared, &target, &request, &progress)?;
@@ -132,6 +144,7 @@ fn migrate(a: MigrateArgs) -> anyhow::Result<ExitStatus> {
 }
 
 fn verify(a: VerifyArgs) -> anyhow::Result<ExitStatus> {
+    let options = prepare_options(&a.common)?;
     let target = resolve_target(a.target.to.as_deref())?;
     let progress = Terminal::new(false);
     pgcarry::check_source(&a.source.source)?;
@@ -139,7 +152,7 @@ fn verify(a: VerifyArgs) -> anyhow::Result<ExitStatus> {
         pgcarry::check_output(report, "report")?;
     }
     let jobs = jobs(&a.common);
-    let prepared = pgcarry::prepare(&a.source.source, &prepare_options(&a.common), &progress)?;
+    let prepared = pgcarry::prepare(&a.source.source, &options, &progress)?;
     let report = pgcarry::verify(&prepared, &target, jobs, &progress)?;
     print!("{}", pgcarry::render_verification(&report));
     if let Some(path) = &a.report {
@@ -149,6 +162,7 @@ fn verify(a: VerifyArgs) -> anyhow::Result<ExitStatus> {
 }
 
 fn rehearse(a: RehearseArgs) -> anyhow::Result<ExitStatus> {
+    let options = prepare_options(&a.common)?;
     let progress = Terminal::new(false);
     let workdir = tempfile::tempdir().context("could not create a temporary directory")?;
     let source = match (&a.source, a.sample) {
@@ -164,7 +178,7 @@ fn rehearse(a: RehearseArgs) -> anyhow::Result<ExitStatus> {
         (None, false) => return Err(RunError::Usage("give a SOURCE or --sample".into()).into()),
     };
     check_outputs(&source, &a.load)?;
-    let prepared: Prepared = pgcarry::prepare(&source, &prepare_options(&a.common), &progress)?;
+    let prepared: Prepared = pgcarry::prepare(&source, &options, &progress)?;
     progress.phase("start a throw-away PostgreSQL");
     let cluster = pgcarry::start_cluster()?;
     let handle = cluster.cleanup_handle();

@@ -25,6 +25,7 @@
 //!     verify: true,
 //!     adopt: Vec::new(),
 //!     cascade: false,
+//!     lock_wait: std::time::Duration::ZERO,
 //! };
 //! let report = pgcarry::migrate(&prepared, &target, &request, &progress)?;
 //! println!("{}", report.render());
@@ -48,12 +49,14 @@ pub use carry::plan::print::render as render_plan;
 pub use carry::plan::statements::{Phase, Runs, Statement, phases as plan_statements};
 pub use carry::prepare::{
     MigrateRequest, PrepareOptions, Prepared, RunError, backup, check_backup, check_output,
-    check_source, check_target, generate_sample, migrate, prepare, start_cluster, verify,
+    check_schema, check_source, check_target, generate_sample, migrate, prepare, start_cluster,
+    verify,
 };
 pub use model::outcome::{ExitStatus, Outcome};
 pub use model::plan::{IfExists, OrphanPolicy, Plan, Repair};
 pub use postgres::cluster::{ClusterError, ClusterOptions, KeptCluster, LocalCluster};
 pub use postgres::conn::{ConnError, ConnSettings};
+pub use postgres::lock::{LockError, RunLock, Session};
 pub use postgres::wait::{Ready, WaitError, parse_duration, wait};
 pub use report::Report;
 pub use report::verify::render as render_verification;

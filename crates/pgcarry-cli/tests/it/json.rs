@@ -403,6 +403,12 @@ fn json_rehearse_a_directory() {
         .assert()
         .code(0);
     assert!(stdout(&out).contains("migrated and verified"));
+    // The throw-away server is named too, as migrate names its target.
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("target: postgres@127.0.0.1:") && stderr.contains(", schema public\n"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -7,6 +7,7 @@
 mod support;
 
 mod cli;
+mod concurrency;
 mod config;
 mod corpus;
 mod faults;
@@ -33,3 +34,4 @@ mod tls_client_cert;
 mod triggers;
 mod verify;
 mod wait;
+mod where_it_writes;

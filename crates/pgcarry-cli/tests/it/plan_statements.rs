@@ -2,12 +2,14 @@
 //! `migrate` is compared with the plan's list (`plan --json`, listed as `plan --sql` prints it).
 //!
 //! The rule for what is not in the plan: reads. A logged statement that starts with `SELECT`
-//! and does not call `setval` (catalog look-ups, the resume state read back, row counts and
-//! checksums of the verification), a `COPY … TO STDOUT` (verification reading rows back) and
-//! transaction control (`BEGIN`, `START TRANSACTION`, `COMMIT`, `ROLLBACK`) change nothing and are left out. Every
-//! other statement the server saw must be one of the plan's (a statement with a `{name}`
-//! placeholder matches whatever the run put there), and every statement the plan says runs in
-//! that situation must have been seen.
+//! and calls neither `setval`, an advisory-lock function (`pg_try_advisory_lock`, …) nor
+//! `set_config` (catalog look-ups, who holds the run lock, the resume state read back, row
+//! counts and checksums of the verification), a `COPY … TO STDOUT` (verification reading rows
+//! back) and transaction control (`BEGIN`, `START TRANSACTION`, `COMMIT`, `ROLLBACK`) change
+//! nothing and are left out. Every other statement the server saw must be one of the plan's (a
+//! statement with a `{name}` placeholder matches whatever the run put there), and every
+//! statement the plan says runs in that situation must have been seen: the run lock's
+//! included.
 
 use crate::support::{
     log_statements, logged_statements, migrate_cmd, pgcarry, sample_db, sqlite_fixture, test_db,
@@ -25,7 +27,8 @@ fn normalise(sql: &str) -> String {
 /// True for what the rule above leaves out: reads and transaction control.
 fn is_read(sql: &str) -> bool {
     let upper = sql.to_ascii_uppercase();
-    (upper.starts_with("SELECT") && !upper.contains("SETVAL("))
+    let changes = ["SETVAL(", "_ADVISORY_", "SET_CONFIG("];
+    (upper.starts_with("SELECT") && !changes.iter().any(|c| upper.contains(c)))
         || (upper.starts_with("COPY") && upper.contains(" TO STDOUT"))
         || matches!(
             upper.as_str(),
@@ -155,7 +158,14 @@ fn migrate_runs_exactly_the_statements_of_the_plan() {
     let text = plan_sql_text(dir.path(), &src, &args);
     for (p, runs) in &planned {
         assert!(text.contains(p.as_str()), "plan --sql lacks:\n{p}");
-        if matches!(runs, Runs::Always | Runs::ResumeState | Runs::NextRanges) {
+        if matches!(
+            runs,
+            Runs::Always
+                | Runs::ResumeState
+                | Runs::NextRanges
+                | Runs::LockSession
+                | Runs::EveryConnection
+        ) {
             assert!(
                 writes.contains(p),
                 "the plan says this runs, the server never saw it:\n{p}"

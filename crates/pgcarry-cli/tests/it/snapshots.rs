@@ -253,6 +253,16 @@ fn error_existing_tables_without_if_exists() {
 }
 
 #[test]
+fn error_schema_pgcarry() {
+    let dir = tempfile::tempdir().unwrap();
+    shop(dir.path());
+    let db = test_db("snap_schema_pgcarry");
+    let mut cmd = migrate_cmd(dir.path(), Path::new("shop.db"), &db.url);
+    cmd.args(["--schema", "pgcarry"]);
+    assert_masked("error_schema_pgcarry", dir.path(), &run(&mut cmd, 2));
+}
+
+#[test]
 fn error_bad_config_keys() {
     let dir = tempfile::tempdir().unwrap();
     shop(dir.path());

@@ -15,6 +15,7 @@ use crate::model::plan::{IfExists, OrphanPolicy, Plan};
 use crate::model::schema::SourceSchema;
 use crate::postgres::cluster::{ClusterError, ClusterOptions, LocalCluster};
 use crate::postgres::conn::{ConnError, ConnSettings};
+use crate::postgres::lock::{LockError, RunLock};
 use crate::report::Report;
 use crate::sqlite::{self, Snapshot, SqliteError, introspect, scan};
 use crate::work::pool;
@@ -38,6 +39,10 @@ pub enum RunError {
     Json(#[from] JsonError),
     #[error(transparent)]
     Backup(#[from] BackupError),
+    /// Another run holds the target schema's lock, or an earlier run's sessions still run
+    /// (exit 1: nothing was written).
+    #[error(transparent)]
+    Lock(#[from] LockError),
     #[error("{0}")]
     Other(String),
 }
@@ -182,12 +187,34 @@ impl Default for PrepareOptions {
     }
 }
 
+/// Checks `--schema` before anything is read or written: the migrated tables never go into
+/// pgcarry's own state schema, nor into one of PostgreSQL's (`pg_*`, `information_schema`).
+pub fn check_schema(schema: &str) -> Result<(), RunError> {
+    let others = "Choose another schema for the tables, e.g. --schema public (the default) or \
+                  --schema legacy";
+    let why = if schema.is_empty() {
+        "a schema needs a name".to_string()
+    } else if schema == crate::postgres::state_sql::SCHEMA {
+        "that schema holds pgcarry's own state (which tables it created, how far each is \
+         loaded), and the migrated tables must never mix with it"
+            .to_string()
+    } else if schema.starts_with("pg_") || schema == "information_schema" {
+        format!("{schema:?} is PostgreSQL's own (pg_* and information_schema are the server's)")
+    } else {
+        return Ok(());
+    };
+    Err(RunError::Usage(format!(
+        "--schema {schema}: {why}; nothing was read or written. {others}"
+    )))
+}
+
 /// Reads the source and decides everything: introspect, scan every table (in parallel), plan.
 pub fn prepare(
     source: &str,
     opts: &PrepareOptions,
     progress: &dyn Progress,
 ) -> Result<Prepared, RunError> {
+    check_schema(&opts.schema)?;
     let (schema, jobs, orphans, repair) =
         (opts.schema.as_str(), opts.jobs, opts.orphans, opts.repair);
     let config = match opts.config.as_deref() {
@@ -290,6 +317,9 @@ pub struct MigrateRequest {
     pub adopt: Vec<String>,
     /// `--cascade`: `--if-exists drop` also drops objects pgcarry did not create.
     pub cascade: bool,
+    /// `--lock-wait`: how long to wait for another run that holds the target schema's lock
+    /// (zero: fail at once).
+    pub lock_wait: std::time::Duration,
 }
 
 /// The run's settings, every default resolved once: what the executor is told, complete. A
@@ -339,7 +369,9 @@ pub fn check_target(target: &ConnSettings) -> Result<(), RunError> {
     Ok(())
 }
 
-/// Executes a prepared plan against `target`.
+/// Executes a prepared plan against `target`: says where it writes, takes the target schema's
+/// run lock (waiting up to `req.lock_wait` for another run), runs the plan on connections that
+/// each hold their part of the lock, and releases it.
 pub fn migrate(
     prepared: &Prepared,
     target: &ConnSettings,
@@ -350,16 +382,22 @@ pub fn migrate(
     check_adopt(&prepared.plan, &req.adopt)?;
     check_output(&req.rejects, "rejects file")?;
     check_target(target)?;
-    let connect = || target.connect().map_err(|e| e.to_string());
+    let schema = &prepared.plan.schema;
+    // It may come from DATABASE_URL or a .env file: say where, before anything is written.
+    progress.message(&format!("target: {}, schema {schema}", target.location()));
+    let lock = RunLock::acquire(target, schema, req.lock_wait, progress)?;
+    let connect = || lock.connect();
     let opts = resolve(prepared, target, req);
-    Ok(crate::carry::execute::migrate(
+    let report = crate::carry::execute::migrate(
         &prepared.plan,
         &prepared.model,
         &prepared.snapshot,
         &connect,
         &opts,
         progress,
-    )?)
+    )?;
+    drop(lock);
+    Ok(report)
 }
 
 /// `pgcarry verify`: checks an existing migration in `target` against the prepared source.

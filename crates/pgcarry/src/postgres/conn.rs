@@ -470,6 +470,23 @@ impl ConnSettings {
         out
     }
 
+    /// Where a run writes, for the line a person reads before the first write:
+    /// `user@host:port/dbname` (every host, in order; a Unix socket as its directory), and
+    /// nothing else: never the password.
+    pub fn location(&self) -> String {
+        let hosts: Vec<String> = self
+            .hosts
+            .iter()
+            .zip(&self.ports)
+            .map(|(host, port)| match host {
+                Host::Tcp(name) if name.contains(':') => format!("[{name}]:{port}"),
+                Host::Tcp(name) => format!("{name}:{port}"),
+                Host::Unix(dir) => format!("{}:{port}", dir.display()),
+            })
+            .collect();
+        format!("{}@{}/{}", self.user, hosts.join(","), self.dbname)
+    }
+
     /// What libpq would have warned about while reading the settings (a password file that
     /// others may read): for the caller to show.
     pub fn warnings(&self) -> &[String] {
@@ -993,6 +1010,22 @@ mod tests {
             None,
         );
         assert_eq!(resolve(Some(&s.redacted()), &[], None), s);
+    }
+
+    #[test]
+    fn location_names_user_hosts_and_database_never_the_password() {
+        let s = resolve(
+            Some("postgresql://app:s3cret@db.example:6432,[::1]:5433/shop?sslmode=require"),
+            &[],
+            None,
+        );
+        assert_eq!(s.location(), "app@db.example:6432,[::1]:5433/shop");
+        let s = resolve(
+            Some("host=/run/postgresql user=me password=pw dbname=app"),
+            &[],
+            None,
+        );
+        assert_eq!(s.location(), "me@/run/postgresql:5432/app");
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! statements lives here, so that `plan --sql` can list them; `carry::execute::resume` runs
 //! them. Values are always bind parameters (`$1`…), never spliced in.
 
+/// The schema that holds the state (never a target schema).
+pub const SCHEMA: &str = "pgcarry";
+
 /// Creates the state tables when missing (one batch, run before anything else).
 pub const SETUP: &str = "CREATE SCHEMA IF NOT EXISTS pgcarry;
 CREATE TABLE IF NOT EXISTS pgcarry.loaded_tables (

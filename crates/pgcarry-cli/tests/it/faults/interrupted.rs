@@ -75,8 +75,30 @@ fn a_server_restarted_during_copy_is_waited_for_and_the_run_ends_verified() {
     std::thread::sleep(Duration::from_secs(2));
     let port = format!("-p {}", cluster.port());
     pg_ctl(&cluster, &["start", "-w", "-t", "60", "-o", &port]);
+    // The restart ended the run's lock session: the run takes the lock again as it reconnects,
+    // and holds it until it ends.
+    let mut admin = postgres::Client::connect(&cluster.url(), postgres::NoTls).unwrap();
+    let mut child = child;
+    let mut relocked = false;
+    while !relocked && child.try_wait().unwrap().is_none() {
+        relocked = admin
+            .query_one(
+                "SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                 AND mode = 'ExclusiveLock' \
+                 AND database = (SELECT oid FROM pg_database WHERE datname = 'target')",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    drop(admin);
     let (code, text) = finished(child);
     assert_eq!(code, Some(0), "{text}");
+    assert!(
+        relocked,
+        "the run lock was not taken again after the restart"
+    );
     assert!(
         text.contains("connection lost") && text.contains("cannot reconnect yet"),
         "{text}"

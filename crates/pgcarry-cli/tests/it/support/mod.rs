@@ -4,9 +4,12 @@
 //! SQL. Nothing here is mocked: if PostgreSQL cannot start, every test that needs it fails
 //! with the reason.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use pgcarry::{ClusterOptions, LocalCluster};
 
@@ -151,36 +154,39 @@ pub fn logged_statements(db: &TestDb) -> Vec<String> {
     out
 }
 
+/// What could point the binary at another server than a test means.
+const TARGET_VARS: &[&str] = &[
+    "DATABASE_URL",
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGPASSFILE",
+    "PGDATABASE",
+    "PGSERVICE",
+    "PGSSLMODE",
+    "PGSSLROOTCERT",
+    "PGSSLCERT",
+    "PGSSLKEY",
+    "PGSERVICEFILE",
+    "PGSYSCONFDIR",
+    "PGCONNECT_TIMEOUT",
+    "PGAPPNAME",
+    "PGOPTIONS",
+    "POSTGRES_HOST",
+    "POSTGRES_PORT",
+    "POSTGRES_DB",
+    "POSTGRES_USER",
+    "POSTGRES_PASSWORD",
+    "POSTGRES_SSL_MODE",
+];
+
 /// The real `pgcarry` binary, with the environment that could point it at another server
 /// (`DATABASE_URL`, `PG*`) removed; tests set what they mean to test.
 pub fn pgcarry() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_pgcarry"));
-    for var in [
-        "DATABASE_URL",
-        "PGHOST",
-        "PGHOSTADDR",
-        "PGPORT",
-        "PGUSER",
-        "PGPASSWORD",
-        "PGPASSFILE",
-        "PGDATABASE",
-        "PGSERVICE",
-        "PGSSLMODE",
-        "PGSSLROOTCERT",
-        "PGSSLCERT",
-        "PGSSLKEY",
-        "PGSERVICEFILE",
-        "PGSYSCONFDIR",
-        "PGCONNECT_TIMEOUT",
-        "PGAPPNAME",
-        "PGOPTIONS",
-        "POSTGRES_HOST",
-        "POSTGRES_PORT",
-        "POSTGRES_DB",
-        "POSTGRES_USER",
-        "POSTGRES_PASSWORD",
-        "POSTGRES_SSL_MODE",
-    ] {
+    for var in TARGET_VARS {
         cmd.env_remove(var);
     }
     cmd
@@ -273,7 +279,6 @@ pub fn valid_foreign_keys(client: &mut postgres::Client) -> i64 {
 
 /// The entries of a `.tar.gz` archive, in order: each name (its exact bytes) and content.
 pub fn archive_entries(path: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    use std::io::Read;
     let file =
         std::fs::File::open(path).unwrap_or_else(|err| panic!("open {}: {err}", path.display()));
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
@@ -290,4 +295,87 @@ pub fn archive_entries(path: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             (name, bytes)
         })
         .collect()
+}
+
+/// A `pgcarry` process started with `args` in a directory, its stderr read as it comes (to
+/// act while it runs), the environment that could point it elsewhere removed.
+pub struct Running {
+    pub child: Child,
+    stderr: Arc<Mutex<String>>,
+    reader: std::thread::JoinHandle<()>,
+    started: Instant,
+}
+
+impl Running {
+    pub fn spawn(dir: &Path, args: &[&str]) -> Running {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgcarry"));
+        for var in TARGET_VARS {
+            cmd.env_remove(var);
+        }
+        let mut child = cmd
+            .current_dir(dir)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut pipe = child.stderr.take().unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let text = Arc::clone(&stderr);
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                text.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Running {
+            child,
+            stderr,
+            reader,
+            started: Instant::now(),
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits until stderr holds `needle`; false after `within`.
+    pub fn says(&self, needle: &str, within: Duration) -> bool {
+        wait_until(within, || self.stderr().contains(needle))
+    }
+
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// Exit code, stdout and stderr, and how long it ran.
+    pub fn finish(self) -> (Option<i32>, String, Duration) {
+        let out = self.child.wait_with_output().unwrap();
+        let elapsed = self.started.elapsed();
+        self.reader.join().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            self.stderr.lock().unwrap()
+        );
+        (out.status.code(), text, elapsed)
+    }
+}
+
+/// Calls `done` every 20 ms until it is true; false after `within`.
+pub fn wait_until(within: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < within {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
 }

@@ -119,28 +119,6 @@ fn existing_relations(
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
-/// A run that was killed leaves its sessions running until their current statement ends (a
-/// COPY aborts at once, an index build or a foreign-key check goes on and may still commit).
-/// Resuming alongside them would race for the same objects: wait until no other pgcarry
-/// session is active in this database (at most ten minutes).
-fn wait_for_earlier_sessions(client: &mut Client) {
-    let started = std::time::Instant::now();
-    while started.elapsed() < std::time::Duration::from_secs(600) {
-        let busy: i64 = client
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-                 AND application_name = 'pgcarry' AND pid <> pg_backend_pid() AND state <> 'idle'",
-                &[],
-            )
-            .map(|r| r.get(0))
-            .unwrap_or(0);
-        if busy == 0 {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-}
-
 /// What the preflight found and did.
 #[derive(Debug, Default)]
 pub struct Preflight {
@@ -171,7 +149,9 @@ pub struct Existing<'a> {
 /// did not create is refused unless adopted; those an earlier run of this same plan loaded
 /// are kept (resume); others are refused, emptied or dropped as `if_exists` says (a drop that
 /// would take objects pgcarry did not create with it is refused unless `cascade`). Nothing is
-/// written when it refuses.
+/// written when it refuses. The caller holds the schema's run lock
+/// ([`crate::postgres::lock`]): no other run, and no session left by a killed one, writes
+/// into the schema meanwhile.
 pub fn preflight(
     client: &mut Client,
     plan: &Plan,
@@ -179,7 +159,6 @@ pub fn preflight(
     fingerprint: &str,
 ) -> Result<Preflight, DdlError> {
     let if_exists = told.if_exists;
-    wait_for_earlier_sessions(client);
     resume::ensure(client).map_err(|message| DdlError::Server {
         what: "create the pgcarry state schema".into(),
         message,

@@ -42,8 +42,9 @@ pub fn fingerprint(plan: &Plan) -> String {
 
 /// Creates the state tables when missing.
 pub fn ensure(client: &mut Client) -> Result<(), String> {
-    // Two runs may start at once: the first one's CREATE wins, the other's IF NOT EXISTS
-    // can still race on the catalog; a retry settles it.
+    // Runs into two schemas of one database may start at once (the run lock is per schema):
+    // the first one's CREATE wins, the other's IF NOT EXISTS can still race on the catalog; a
+    // retry settles it.
     match client.batch_execute(state_sql::SETUP) {
         Ok(()) => Ok(()),
         Err(_) => client

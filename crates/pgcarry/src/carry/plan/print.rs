@@ -173,6 +173,10 @@ fn render_statements(o: &mut String, plan: &Plan) {
 fn runs_note(runs: Runs) -> Option<String> {
     Some(match runs {
         Runs::Always => return None,
+        Runs::LockSession => {
+            "on the run's lock session (its own connection, held until the run ends)".into()
+        }
+        Runs::EveryConnection => "on every other connection of the run, as it opens".into(),
         Runs::ResumeState => "pgcarry's own state (schema pgcarry)".into(),
         Runs::Adopted => "each table named with --adopt (truncate, upsert)".into(),
         Runs::NextRanges => "each key range after the first".into(),

@@ -1,17 +1,18 @@
 //! Every statement a `migrate` of the plan sends, in the order it sends them, grouped by
-//! phase: the preflight, what happens to tables that exist already, each table's create and
-//! load, keys and indexes, foreign keys, views, sequences. `plan --sql` prints this list, and
-//! the executor runs exactly these statements (the bookkeeping of the resume state included,
-//! whose text lives in [`crate::postgres::state_sql`]).
+//! phase: the run lock, the preflight, what happens to tables that exist already, each
+//! table's create and load, keys and indexes, foreign keys, views, sequences. `plan --sql`
+//! prints this list, and the executor runs exactly these statements (the run lock's and the
+//! bookkeeping of the resume state included, whose text lives in [`crate::postgres::lock`]
+//! and [`crate::postgres::state_sql`]).
 //!
-//! Not listed: the reads — catalog look-ups (which tables exist, their columns, foreign keys
-//! and sessions), the resume state read back, and the verification's row counts and
-//! checksums — which change nothing. A statement with a placeholder in braces
-//! (`{constraint}`, `{column}`) is completed at run time with a name read from the catalog;
-//! `$1`… are bind parameters.
+//! Not listed: the reads — catalog look-ups (which tables exist, their columns, foreign keys,
+//! who holds the run lock), the resume state read back, a check that the lock session still
+//! answers, and the verification's row counts and checksums — which change nothing. A
+//! statement with a placeholder in braces (`{constraint}`, `{column}`) is completed at run
+//! time with a name read from the catalog; `$1`… are bind parameters.
 
 use crate::model::plan::{IfExists, Plan, Step, TablePlan};
-use crate::postgres::state_sql;
+use crate::postgres::{lock, state_sql};
 
 /// One statement, and when it runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +26,11 @@ pub struct Statement {
 pub enum Runs {
     /// On every run into an empty schema.
     Always,
+    /// On every run, on the run's lock session (a connection of its own, idle until the run
+    /// ends); a statement that takes a lock is sent again while another holds it.
+    LockSession,
+    /// On every other connection of the run, as it opens.
+    EveryConnection,
     /// Bookkeeping in the `pgcarry` schema (what pgcarry created, the resume state), on
     /// every run.
     ResumeState,
@@ -46,7 +52,11 @@ pub struct Phase {
 /// Every statement of `plan`, phase by phase.
 pub fn phases(plan: &Plan) -> Vec<Phase> {
     let ordered: Vec<&TablePlan> = plan.load_order.iter().map(|&i| &plan.tables[i]).collect();
-    let mut out = vec![preflight(plan), existing(&plan.schema, &ordered)];
+    let mut out = vec![
+        run_lock(),
+        preflight(plan),
+        existing(&plan.schema, &ordered),
+    ];
     out.extend(ordered.iter().map(|t| load(t)));
     let steps = |title: &str, pick: &dyn Fn(&TablePlan) -> &[Step]| Phase {
         title: title.to_string(),
@@ -99,6 +109,23 @@ fn when(runs: Runs, sql: &str) -> Statement {
     Statement {
         sql: sql.to_string(),
         runs,
+    }
+}
+
+/// The run lock of the plan's schema (`$1`): taken on a session of its own, held until the run
+/// ends; then the sessions key, taken and released once the sessions of an earlier, killed
+/// run have ended; then that key in shared mode on each of the run's connections.
+fn run_lock() -> Phase {
+    let session = |sql| when(Runs::LockSession, sql);
+    Phase {
+        title: "run lock (one run at a time per database and schema; see --lock-wait)".into(),
+        statements: vec![
+            session(lock::KEEP_IDLE),
+            session(lock::TAKE_RUN),
+            session(lock::TAKE_SESSIONS),
+            session(lock::RELEASE_SESSIONS),
+            when(Runs::EveryConnection, lock::JOIN_SESSIONS),
+        ],
     }
 }
 
