@@ -187,7 +187,12 @@ fn an_application_view_of_the_same_name_is_not_replaced() {
         .batch_execute("CREATE VIEW big_orders AS SELECT 42 AS answer")
         .unwrap();
     let a = migrate_cmd(dir.path(), &src, &db.url).assert().code(2);
-    assert!(stderr(&a).contains("view big_orders"), "{}", stderr(&a));
+    let err = stderr(&a);
+    assert!(
+        err.contains("a view exists in schema \"public\" that pgcarry did not create: big_orders"),
+        "{err}"
+    );
+    assert!(err.contains("--adopt big_orders"), "{err}");
     let answer: i32 = client
         .query_one("SELECT answer FROM big_orders", &[])
         .unwrap()

@@ -76,7 +76,6 @@ LEFT JOIN pg_trigger tg ON d.classid = 'pg_trigger'::regclass AND tg.oid = d.obj
 LEFT JOIN pg_class dc ON d.classid = 'pg_class'::regclass AND dc.oid = d.objid
 LEFT JOIN pg_policy po ON d.classid = 'pg_policy'::regclass AND po.oid = d.objid
 WHERE t.oid = $1 AND d.deptype IN ('n', 'a')
-  AND NOT (d.classid = 'pg_type'::regclass)
 UNION ALL
 SELECT 'grant', t.oid, t.relname, a.grantee::text || ':' || a.privilege_type,
   format('%s on table %s to %s', a.privilege_type, t.oid::regclass,

@@ -26,23 +26,14 @@ pub enum DdlError {
         .tables.join(", ")
     )]
     TablesExist { schema: String, tables: Vec<String> },
-    #[error(
-        "{} exist{} in schema {schema:?} that pgcarry did not create: {}. pgcarry never writes into, \
-         empties or drops a table it did not create, whatever --if-exists says; nothing was \
-         written. Migrate into another --schema, or, if {} meant to receive the data, name {} \
-         with --adopt (e.g. --adopt {}) and choose --if-exists truncate, upsert or drop",
-        if .tables.len() == 1 { "a table" } else { "tables" },
-        if .tables.len() == 1 { "s" } else { "" },
-        .tables.join(", "),
-        if .tables.len() == 1 { "it is" } else { "they are" },
-        if .tables.len() == 1 { "it" } else { "each" },
-        .names.join(" --adopt ")
-    )]
+    #[error("{}", not_ours(schema, tables, names, *views))]
     NotOurs {
         schema: String,
-        /// Each table with its row count.
+        /// Each table with its row count (each view by name).
         tables: Vec<String>,
         names: Vec<String>,
+        /// Views of the plan's names, which pgcarry would replace.
+        views: bool,
     },
     #[error(
         "--if-exists drop would also drop what pgcarry did not create, as these depend on {}: {}. \
@@ -73,6 +64,35 @@ pub enum DdlError {
     PlanChanged { schema: String, tables: Vec<String> },
     #[error("{what}: {message}")]
     Server { what: String, message: String },
+}
+
+/// The refusal of tables (or views) pgcarry did not create, with what to do.
+fn not_ours(schema: &str, found: &[String], names: &[String], views: bool) -> String {
+    let one = found.len() == 1;
+    let (what, meant, action) = if views {
+        (
+            if one { "a view" } else { "views" },
+            "replaced by the source's view",
+            "",
+        )
+    } else {
+        (
+            if one { "a table" } else { "tables" },
+            "to receive the data",
+            " and choose --if-exists truncate, upsert or drop",
+        )
+    };
+    format!(
+        "{what} exist{} in schema {schema:?} that pgcarry did not create: {}. pgcarry never \
+         writes into, replaces, empties or drops what it did not create, whatever --if-exists \
+         says; nothing was written. Migrate into another --schema, or, if {} meant {meant}, \
+         name {} with --adopt (e.g. --adopt {}){action}",
+        if one { "s" } else { "" },
+        found.join(", "),
+        if one { "it is" } else { "they are" },
+        if one { "it" } else { "each" },
+        names.join(" --adopt "),
+    )
 }
 
 /// What to do about a table whose columns do not fit, in the mode that refused it.
@@ -178,8 +198,9 @@ pub fn preflight(
     if !views.is_empty() {
         return Err(DdlError::NotOurs {
             schema: plan.schema.clone(),
-            tables: views.iter().map(|v| format!("view {v}")).collect(),
+            tables: views.clone(),
             names: views,
+            views: true,
         });
     }
     let (ours, theirs): (Vec<_>, Vec<_>) = existing
@@ -196,6 +217,7 @@ pub fn preflight(
             schema: plan.schema.clone(),
             tables: describe_existing(client, plan, &refused),
             names: refused,
+            views: false,
         });
     }
     let state = resume::loaded(client, &plan.schema).map_err(|message| DdlError::Server {

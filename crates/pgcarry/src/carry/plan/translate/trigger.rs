@@ -76,11 +76,7 @@ impl Scope for RowScope<'_> {
     }
 
     fn subquery(&self, select: &Select, one_column: bool) -> Result<String, Untranslatable> {
-        let v = super::view::translate_select(select, self.schema, self.relations, Some(self))?;
-        if one_column && v.columns.len() != 1 {
-            return refuse("a subquery used as a value must return one column");
-        }
-        Ok(v.select)
+        super::view::subquery(select, self.schema, self.relations, self, one_column)
     }
 }
 
@@ -222,24 +218,36 @@ impl Translation<'_> {
         e: &Expr,
         target: Option<&TablePlan>,
     ) -> Result<(String, String), Untranslatable> {
-        let none = |_: &str| None;
-        let ctx = ExprContext { columns: &none };
-        let real = self.scope(target, false);
-        let probe = self.scope(target, true);
-        let a = Render {
-            ctx: &ctx,
-            scope: Some(&real),
-        }
-        .expr(e)?;
-        let b = Render {
-            ctx: &ctx,
-            scope: Some(&probe),
-        }
-        .expr(e)?;
-        Ok((a, b))
+        self.both(e, target, &|r, e| r.expr(e))
     }
 
-    /// A condition (WHEN, WHERE, RAISE's): SQLite takes any value as true when non-zero.
+    /// `e` rendered by `how`, once with `NEW`/`OLD` as the row's columns and once as typed
+    /// NULLs (the probe).
+    fn both(
+        &self,
+        e: &Expr,
+        target: Option<&TablePlan>,
+        how: &dyn Fn(&Render, &Expr) -> Result<String, Untranslatable>,
+    ) -> Result<(String, String), Untranslatable> {
+        let none = |_: &str| None;
+        let ctx = ExprContext { columns: &none };
+        let mut out = [String::new(), String::new()];
+        for (probe, slot) in [false, true].into_iter().zip(&mut out) {
+            let scope = self.scope(target, probe);
+            *slot = how(
+                &Render {
+                    ctx: &ctx,
+                    scope: Some(&scope),
+                },
+                e,
+            )?;
+        }
+        let [real, probe] = out;
+        Ok((real, probe))
+    }
+
+    /// A condition (WHEN, RAISE's), probed as a condition: one that is not a boolean in
+    /// PostgreSQL (SQLite takes any non-zero value as true) fails at creation, not at run time.
     fn condition(
         &mut self,
         e: &Expr,
@@ -263,24 +271,11 @@ impl Translation<'_> {
             let sql = super::now::render_now(&now, Some(ty))?;
             return Ok((sql.clone(), sql));
         }
-        if *ty != PgType::Boolean {
-            return self.render(e, target);
+        if *ty == PgType::Boolean {
+            self.both(e, target, &|r, e| r.boolean_operand(e))
+        } else {
+            self.render(e, target)
         }
-        let none = |_: &str| None;
-        let ctx = ExprContext { columns: &none };
-        let real = self.scope(target, false);
-        let probe = self.scope(target, true);
-        let a = Render {
-            ctx: &ctx,
-            scope: Some(&real),
-        }
-        .boolean_operand(e)?;
-        let b = Render {
-            ctx: &ctx,
-            scope: Some(&probe),
-        }
-        .boolean_operand(e)?;
-        Ok((a, b))
     }
 
     fn statement(&mut self, s: &Statement) -> Result<String, Untranslatable> {
@@ -461,7 +456,8 @@ impl Translation<'_> {
     }
 
     fn raise(&mut self, e: &Expr) -> Result<String, Untranslatable> {
-        let Expr::Raise { kind, message } = e else {
+        // ABORT, FAIL and ROLLBACK all end the statement with the error in PostgreSQL.
+        let Expr::Raise { message, .. } = e else {
             return refuse("a CASE in a trigger's SELECT whose branches do not all RAISE()");
         };
         let guard = quote_literal(&self.guard);
@@ -472,7 +468,6 @@ impl Translation<'_> {
             Some(m) => {
                 let (msg, probe) = self.render(m, None)?;
                 self.probes.push(format!("SELECT ({probe})::text"));
-                let _ = kind;
                 Ok(format!(
                     "        RAISE EXCEPTION USING ERRCODE = 'raise_exception', MESSAGE = {msg};\n"
                 ))

@@ -63,12 +63,7 @@ struct CoreScope<'r> {
 
 impl Scope for CoreScope<'_> {
     fn subquery(&self, select: &Select, one_column: bool) -> Result<String, Untranslatable> {
-        // Names resolve in the subquery's own FROM first, then here (correlated).
-        let v = translate_select(select, self.schema, self.relations, Some(self))?;
-        if one_column && v.columns.len() != 1 {
-            return refuse("a subquery used as a value must return one column");
-        }
-        Ok(v.select)
+        subquery(select, self.schema, self.relations, self, one_column)
     }
 
     fn resolve(&self, table: Option<&str>, column: &str) -> Option<(String, Option<PgType>)> {
@@ -121,6 +116,22 @@ impl CoreScope<'_> {
     }
 }
 
+/// A subquery of a query whose names `outer` resolves: names resolve in the subquery's own
+/// FROM first, then in `outer` (correlated). Used as a value or with IN, it has one column.
+pub(super) fn subquery<'r>(
+    select: &Select,
+    schema: &'r str,
+    relations: &'r dyn Fn(&str) -> Option<Relation>,
+    outer: &'r (dyn Scope + 'r),
+    one_column: bool,
+) -> Result<String, Untranslatable> {
+    let v = translate_select(select, schema, relations, Some(outer))?;
+    if one_column && v.columns.len() != 1 {
+        return refuse("a subquery used as a value or with IN must return one column");
+    }
+    Ok(v.select)
+}
+
 fn no_columns(_: &str) -> Option<(String, PgType)> {
     None
 }
@@ -136,7 +147,7 @@ pub fn translate_view(
     translate_select(&select, schema, relations, None)
 }
 
-pub(super) fn translate_select<'r>(
+fn translate_select<'r>(
     select: &Select,
     schema: &'r str,
     relations: &'r dyn Fn(&str) -> Option<Relation>,
