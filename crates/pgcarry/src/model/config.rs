@@ -158,10 +158,10 @@ impl Config {
             }
             for c in t.columns.iter().filter(|c| skip(&c.name)) {
                 gone.push((t.name.clone(), c.name.clone()));
-                skipped.push(Skipped {
-                    name: format!("{}.{}", t.name, c.name),
-                    reason: format!("column skipped by {}", self.source_name()),
-                });
+                skipped.push(Skipped::new(
+                    format!("{}.{}", t.name, c.name),
+                    format!("column skipped by {}", self.source_name()),
+                ));
             }
             t.columns.retain(|c| !skip(&c.name));
         }
@@ -179,10 +179,10 @@ impl Config {
                         .map(str::to_string)
                 });
                 if let Some(c) = &reads {
-                    skipped.push(Skipped {
-                        name: i.name.clone(),
-                        reason: format!("index on {name} reads the skipped column {c}"),
-                    });
+                    skipped.push(Skipped::new(
+                        i.name.clone(),
+                        format!("index on {name} reads the skipped column {c}"),
+                    ));
                 }
                 reads.is_none()
             });
@@ -192,10 +192,10 @@ impl Config {
                 let Some(c) = child.or(parent) else {
                     return true;
                 };
-                skipped.push(Skipped {
-                    name: fk.describe(&name),
-                    reason: format!("foreign key reads the skipped column {c}"),
-                });
+                skipped.push(Skipped::new(
+                    fk.describe(&name),
+                    format!("foreign key reads the skipped column {c}"),
+                ));
                 false
             });
         }

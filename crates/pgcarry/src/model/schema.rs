@@ -160,4 +160,27 @@ pub struct Trigger {
 pub struct Skipped {
     pub name: String,
     pub reason: String,
+    /// What kind of object it is, when it is the application's behaviour (a view or a
+    /// trigger not migrated): the summary's last line counts those.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<SkippedKind>,
+}
+
+/// The objects whose absence changes what the application does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkippedKind {
+    View,
+    Trigger,
+}
+
+impl Skipped {
+    /// Something left out with why (a table, a column, an index…).
+    pub fn new(name: impl Into<String>, reason: impl Into<String>) -> Skipped {
+        Skipped {
+            name: name.into(),
+            reason: reason.into(),
+            kind: None,
+        }
+    }
 }

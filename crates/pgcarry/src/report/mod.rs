@@ -7,7 +7,7 @@ use crate::model::outcome::{
     StructureProblem, TableReport,
 };
 use crate::model::plan::{Plan, StepKind, Warning};
-use crate::model::schema::Skipped;
+use crate::model::schema::{Skipped, SkippedKind};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
@@ -162,19 +162,8 @@ impl Report {
 
     /// What the verdict leaves for the user to look at: views and triggers not migrated.
     fn attention(&self) -> String {
-        let count = |prefix: &str| {
-            self.skipped
-                .iter()
-                .filter(|s| s.reason.starts_with(prefix) && s.reason.contains("not "))
-                .count()
-        };
-        let views = count("view not translated");
-        let triggers = count("trigger on")
-            - self
-                .skipped
-                .iter()
-                .filter(|s| s.reason.starts_with("trigger on") && s.reason.contains(" replaced:"))
-                .count();
+        let count = |kind| self.skipped.iter().filter(|s| s.kind == Some(kind)).count();
+        let (views, triggers) = (count(SkippedKind::View), count(SkippedKind::Trigger));
         let plural = |n: usize, one: &str| match n {
             1 => format!("1 {one}"),
             n => format!("{n} {one}s"),

@@ -65,10 +65,10 @@ pub fn introspect(conn: &Connection, path: &Path) -> Result<SourceSchema, Sqlite
             "table" => {}
             "view" => continue,
             "shadow" => {
-                schema.skipped.push(Skipped {
+                schema.skipped.push(Skipped::new(
                     name,
-                    reason: "shadow table of a virtual table (e.g. FTS index storage)".into(),
-                });
+                    "shadow table of a virtual table (e.g. FTS index storage)",
+                ));
                 continue;
             }
             "virtual" => {
@@ -83,20 +83,20 @@ pub fn introspect(conn: &Connection, path: &Path) -> Result<SourceSchema, Sqlite
                         content: f.content,
                         sql,
                     }),
-                    _ => schema.skipped.push(Skipped {
+                    _ => schema.skipped.push(Skipped::new(
                         name,
-                        reason: format!(
+                        format!(
                             "virtual table (FTS/R-tree): not migrated as a table; its SQL: {sql}"
                         ),
-                    }),
+                    )),
                 }
                 continue;
             }
             other => {
-                schema.skipped.push(Skipped {
+                schema.skipped.push(Skipped::new(
                     name,
-                    reason: format!("unsupported object type {other}"),
-                });
+                    format!("unsupported object type {other}"),
+                ));
                 continue;
             }
         }

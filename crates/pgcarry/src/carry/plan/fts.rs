@@ -22,10 +22,7 @@ pub fn plan_fts(
             let reason = match add_search(f, tables, schema) {
                 Ok(msg) | Err(msg) => msg,
             };
-            Skipped {
-                name: f.name.clone(),
-                reason: format!("{reason}; its SQL: {}", f.sql),
-            }
+            Skipped::new(f.name.clone(), format!("{reason}; its SQL: {}", f.sql))
         })
         .collect()
 }

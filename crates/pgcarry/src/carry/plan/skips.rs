@@ -43,10 +43,11 @@ pub fn apply(config: &Config, model: &mut SourceSchema) -> Result<(), String> {
         .partition(|t| !config.table(&t.name).is_some_and(|c| c.skip));
     model.tables = kept;
     let columns_skipped = config.skip_columns(model)?;
-    model.skipped.extend(skipped.into_iter().map(|t| Skipped {
-        name: t.name,
-        reason: format!("skipped by {}", config.source_name()),
-    }));
+    model.skipped.extend(
+        skipped
+            .into_iter()
+            .map(|t| Skipped::new(t.name, format!("skipped by {}", config.source_name()))),
+    );
     model.skipped.extend(columns_skipped);
     Ok(())
 }

@@ -5,7 +5,7 @@
 
 use super::translate::trigger::translate_trigger;
 use crate::model::plan::{Step, StepKind, TablePlan, one_line};
-use crate::model::schema::{Skipped, SourceSchema, Trigger};
+use crate::model::schema::{Skipped, SkippedKind, SourceSchema, Trigger};
 use crate::sqlite::sql::trigger_def::{Statement, TriggerDef, parse_trigger};
 
 /// The trigger steps with the (PostgreSQL) table each is on, and the triggers left out (or
@@ -20,10 +20,7 @@ pub fn plan_triggers(
     for t in &schema_model.triggers {
         match plan_one(t, schema_model, tables, schema) {
             Ok(step) => steps.push(step),
-            Err(reason) => skipped.push(Skipped {
-                name: t.name.clone(),
-                reason,
-            }),
+            Err(left_out) => skipped.push(left_out),
         }
     }
     (steps, skipped)
@@ -34,20 +31,25 @@ fn plan_one(
     schema_model: &SourceSchema,
     tables: &[TablePlan],
     schema: &str,
-) -> Result<(String, Step), String> {
-    let not_migrated = |why: &str| {
-        format!(
+) -> Result<(String, Step), Skipped> {
+    let not_migrated = |why: &str| Skipped {
+        name: t.name.clone(),
+        reason: format!(
             "trigger on {} not migrated: {why}; its SQL: {}",
             t.table,
             one_line(&t.sql)
-        )
+        ),
+        kind: Some(SkippedKind::Trigger),
     };
     let def = parse_trigger(&t.sql).map_err(|e| not_migrated(&format!("cannot read it ({e})")))?;
     if let Some(fts) = keeps_fts_in_step(&def, schema_model) {
-        return Err(format!(
-            "trigger on {} replaced: it keeps the FTS table {fts} in step, which PostgreSQL's \
-             generated tsvector column does by itself",
-            t.table
+        return Err(Skipped::new(
+            &t.name,
+            format!(
+                "trigger on {} replaced: it keeps the FTS table {fts} in step, which \
+                 PostgreSQL's generated tsvector column does by itself",
+                t.table
+            ),
         ));
     }
     let relations = |n: &str| super::views::relation(n, tables, &[]);

@@ -4,7 +4,7 @@
 
 use super::translate::view::{RelColumn, Relation, translate_view};
 use crate::model::plan::{Step, StepKind, TablePlan};
-use crate::model::schema::{Skipped, SourceSchema};
+use crate::model::schema::{Skipped, SkippedKind, SourceSchema};
 use crate::model::types::PgType;
 use crate::postgres::ident::{pg_name, qualified};
 use crate::sqlite::sql::{parse_create_view, view_has_column_list};
@@ -67,6 +67,7 @@ pub fn plan_views(
                     "view not translated: {why}; its SQL: {}",
                     crate::model::plan::one_line(sql)
                 ),
+                kind: Some(SkippedKind::View),
             }
         })
         .collect();
