@@ -190,11 +190,14 @@ pub fn preflight(
     })?;
     // A view of the plan's is created with CREATE OR REPLACE: one that is not pgcarry's is
     // refused like a table.
-    let views: Vec<String> = existing_relations(client, plan, true)?
-        .into_iter()
-        .filter(|(v, oid)| !ownership::is_ours(&created, v, *oid) && !told.adopt.contains(v))
-        .map(|(v, _)| v)
-        .collect();
+    let not_ours = |found: &[(String, u32)]| -> Vec<String> {
+        found
+            .iter()
+            .filter(|(t, oid)| !ownership::is_ours(&created, t, *oid) && !told.adopt.contains(t))
+            .map(|(t, _)| t.clone())
+            .collect()
+    };
+    let views = not_ours(&existing_relations(client, plan, true)?);
     if !views.is_empty() {
         return Err(DdlError::NotOurs {
             schema: plan.schema.clone(),
@@ -207,11 +210,7 @@ pub fn preflight(
         .iter()
         .cloned()
         .partition(|(t, oid)| ownership::is_ours(&created, t, *oid));
-    let refused: Vec<String> = theirs
-        .iter()
-        .map(|(t, _)| t.clone())
-        .filter(|t| !told.adopt.contains(t))
-        .collect();
+    let refused = not_ours(&existing);
     if !refused.is_empty() {
         return Err(DdlError::NotOurs {
             schema: plan.schema.clone(),
