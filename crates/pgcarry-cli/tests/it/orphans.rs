@@ -159,3 +159,91 @@ fn orphans_null_detaches_each_orphan_and_counts_it() {
     // Without the same choice, verify sees what was changed.
     assert!(!verify_with(dir.path(), &src, &db.url, "skip-constraint"));
 }
+
+/// Chains of rows whose parent is rejected: each link is an orphan in PostgreSQL too.
+const CASCADE: &str = "PRAGMA foreign_keys = OFF;
+     CREATE TABLE author (id INTEGER PRIMARY KEY, name TEXT);
+     CREATE TABLE book (id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES author(id));
+     CREATE TABLE review (id INTEGER PRIMARY KEY, book_id INTEGER NOT NULL REFERENCES book(id));
+     CREATE TABLE tag (id INTEGER PRIMARY KEY, review_id INTEGER REFERENCES review(id));
+     CREATE TABLE node (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES node(id));
+     INSERT INTO author VALUES (1, 'a');
+     INSERT INTO book VALUES (1, 1), (2, 99);
+     INSERT INTO review VALUES (1, 1), (2, 2), (3, 77);
+     INSERT INTO tag VALUES (1, 1), (2, 2), (3, 3), (4, NULL);
+     INSERT INTO node VALUES (1, NULL), (2, 1), (3, 42), (4, 3), (5, 4), (6, 2);";
+
+#[test]
+fn orphans_reject_cascades_to_the_children_of_a_rejected_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(dir.path(), "cascade.db", CASCADE);
+    let db = test_db("orphans_cascade_reject");
+    let out = migrate_with(dir.path(), &src, &db.url, "reject").code(3);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(stdout.contains("row(s) rejected"), "{stdout}");
+
+    let mut c = db.client();
+    assert_eq!(ids(&mut c, "book"), [1]);
+    // review 2's book is rejected (no author), review 3's book does not exist.
+    assert_eq!(ids(&mut c, "review"), [1]);
+    // tag 2 and 3 hang off rejected reviews, two and one levels down.
+    assert_eq!(ids(&mut c, "tag"), [1, 4]);
+    // node 3 is an orphan; 4 and 5 descend from it.
+    assert_eq!(ids(&mut c, "node"), [1, 2, 6]);
+    // Every foreign key is created, and holds.
+    assert_eq!(foreign_keys(&mut c), 4);
+
+    let rejects = std::fs::read_to_string(dir.path().join("reject.ndjson")).unwrap();
+    let mut seen: Vec<(String, i64, bool)> = rejects
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|r| {
+            let reason = r["reason"].as_str().unwrap();
+            (
+                r["table"].as_str().unwrap().to_string(),
+                r["key"]["id"].as_i64().unwrap(),
+                reason.contains("its parent row is rejected itself"),
+            )
+        })
+        .collect();
+    seen.sort();
+    let want: Vec<(String, i64, bool)> = [
+        ("book", 2, false),
+        ("node", 3, false),
+        ("node", 4, true),
+        ("node", 5, true),
+        ("review", 2, true),
+        ("review", 3, false),
+        ("tag", 2, true),
+        ("tag", 3, true),
+    ]
+    .iter()
+    .map(|(t, k, c)| (t.to_string(), *k, *c))
+    .collect();
+    assert_eq!(seen, want);
+    assert!(verify_with(dir.path(), &src, &db.url, "reject"));
+}
+
+#[test]
+fn orphans_null_detaches_the_children_of_a_row_it_must_reject() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(dir.path(), "cascade.db", CASCADE);
+    let db = test_db("orphans_cascade_null");
+    // Book 2 loses its author and stays; review 3 cannot lose its NOT NULL book and is
+    // rejected, so tag 3 loses its review.
+    migrate_with(dir.path(), &src, &db.url, "null").code(3);
+    let mut c = db.client();
+    assert_eq!(ids(&mut c, "review"), [1, 2]);
+    let tags: Vec<Option<i32>> = c
+        .query("SELECT review_id FROM tag ORDER BY id", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(tags, [Some(1), Some(2), None, None]);
+    assert_eq!(ids(&mut c, "node"), [1, 2, 3, 4, 5, 6]);
+    assert_eq!(foreign_keys(&mut c), 4);
+    let rejects = std::fs::read_to_string(dir.path().join("null.ndjson")).unwrap();
+    assert_eq!(rejects.lines().count(), 1, "{rejects}");
+    assert!(verify_with(dir.path(), &src, &db.url, "null"));
+}

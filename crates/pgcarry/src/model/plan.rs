@@ -66,6 +66,25 @@ pub struct OrphanRule {
     pub parent_columns: Vec<String>,
     /// True: set the referencing columns to NULL; false: reject the row.
     pub null: bool,
+    /// The referencing columns' source names: the condition of a rule nested in another
+    /// (`parent_rejects`) names them on the parent's row.
+    #[serde(default)]
+    pub column_names: Vec<String>,
+    /// The rules that reject rows of the parent table, nested a few levels deep: a parent row
+    /// that is itself rejected is no parent, so its children are orphans too (the cascade).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parent_rejects: Vec<OrphanRule>,
+}
+
+impl OrphanRule {
+    /// How many rules this one nests, itself included: the cascade's conditions grow with it.
+    pub fn size(&self) -> usize {
+        1 + self
+            .parent_rejects
+            .iter()
+            .map(OrphanRule::size)
+            .sum::<usize>()
+    }
 }
 
 /// A foreign key that orphan rows keep from being created.

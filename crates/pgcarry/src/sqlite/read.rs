@@ -45,7 +45,8 @@ pub fn for_each_row<E>(
 /// `SELECT` of every column of `table`, then a flag per orphan rule: 1 when the row's
 /// referencing columns are all non-NULL and no parent row matches (SQLite's own rule for a
 /// foreign key; the comparison takes the parent column's affinity and collation, as
-/// `foreign_key_check` does).
+/// `foreign_key_check` does); 2 when parent rows match but each is rejected itself (the
+/// cascade, see [`OrphanRule::parent_rejects`]); 0 otherwise.
 pub fn select_sql(table: &Table, rules: &[OrphanRule]) -> String {
     let name = quote_sqlite_ident(&table.name);
     let mut cols: Vec<String> = table
@@ -54,52 +55,91 @@ pub fn select_sql(table: &Table, rules: &[OrphanRule]) -> String {
         .map(|c| quote_sqlite_ident(&c.name))
         .collect();
     for rule in rules {
-        let pairs: Vec<(String, String)> = rule
+        let refs: Vec<String> = rule
             .columns
             .iter()
-            .zip(&rule.parent_columns)
-            .map(|(&i, p)| {
-                (
-                    format!("{name}.{}", quote_sqlite_ident(&table.columns[i].name)),
-                    format!("pgcarry_parent.{}", quote_sqlite_ident(p)),
-                )
-            })
+            .map(|&i| format!("{name}.{}", quote_sqlite_ident(&table.columns[i].name)))
             .collect();
-        let present: Vec<String> = pairs
-            .iter()
-            .map(|(c, _)| format!("{c} IS NOT NULL"))
-            .collect();
-        let matched: Vec<String> = pairs.iter().map(|(c, p)| format!("{p} = {c}")).collect();
-        cols.push(format!(
-            "(CASE WHEN {} AND NOT EXISTS (SELECT 1 FROM {} AS pgcarry_parent WHERE {}) \
-             THEN 1 ELSE 0 END)",
-            present.join(" AND "),
-            quote_sqlite_ident(&rule.parent_table),
-            matched.join(" AND ")
-        ));
+        let present = present(&refs);
+        let direct = parent_exists(rule, &refs, 0, false);
+        if rule.parent_rejects.is_empty() {
+            cols.push(format!(
+                "(CASE WHEN {present} AND NOT {direct} THEN 1 ELSE 0 END)"
+            ));
+        } else {
+            let kept = parent_exists(rule, &refs, 0, true);
+            cols.push(format!(
+                "(CASE WHEN {present} AND NOT {direct} THEN 1 \
+                 WHEN {present} AND NOT {kept} THEN 2 ELSE 0 END)"
+            ));
+        }
     }
     format!("SELECT {} FROM {name}", cols.join(", "))
 }
 
+/// Every referencing column is non-NULL.
+fn present(refs: &[String]) -> String {
+    let all: Vec<String> = refs.iter().map(|c| format!("{c} IS NOT NULL")).collect();
+    format!("({})", all.join(" AND "))
+}
+
+/// `EXISTS` a parent row of `rule` matching `refs` (the child row's referencing columns,
+/// qualified); with `kept`, one that the parent's own rejecting rules keep too.
+fn parent_exists(rule: &OrphanRule, refs: &[String], depth: usize, kept: bool) -> String {
+    let alias = format!("pgcarry_parent{depth}");
+    let mut cond: Vec<String> = rule
+        .parent_columns
+        .iter()
+        .zip(refs)
+        .map(|(p, c)| format!("{alias}.{} = {c}", quote_sqlite_ident(p)))
+        .collect();
+    if kept {
+        for inner in &rule.parent_rejects {
+            let inner_refs: Vec<String> = inner
+                .column_names
+                .iter()
+                .map(|c| format!("{alias}.{}", quote_sqlite_ident(c)))
+                .collect();
+            let exists = parent_exists(inner, &inner_refs, depth + 1, true);
+            cond.push(format!("NOT ({} AND NOT {exists})", present(&inner_refs)));
+        }
+    }
+    format!(
+        "EXISTS (SELECT 1 FROM {} AS {alias} WHERE {})",
+        quote_sqlite_ident(&rule.parent_table),
+        cond.join(" AND ")
+    )
+}
+
 /// The first orphan rule `row` breaks, reading the flags that follow its `columns` values.
+/// With the rule, whether its parent rows exist but are all rejected (the cascade).
 pub fn orphan_of<'r>(
     row: &rusqlite::Row<'_>,
     rules: &'r [OrphanRule],
     columns: usize,
-) -> rusqlite::Result<Option<&'r OrphanRule>> {
+) -> rusqlite::Result<Option<(&'r OrphanRule, bool)>> {
     for (k, rule) in rules.iter().enumerate() {
-        if row.get::<_, i64>(columns + k)? != 0 {
-            return Ok(Some(rule));
+        match row.get::<_, i64>(columns + k)? {
+            0 => {}
+            flag => return Ok(Some((rule, flag == 2))),
         }
     }
     Ok(None)
 }
 
-/// Why an orphan row is rejected.
-pub fn orphan_reason(rule: &OrphanRule) -> String {
-    format!(
-        "foreign key {} has no parent row (SQLite never checked it; --orphans {})",
-        rule.foreign_key,
-        if rule.null { "null" } else { "reject" }
-    )
+/// Why an orphan row is rejected; `cascaded`: its parent row exists but is rejected itself.
+pub fn orphan_reason(rule: &OrphanRule, cascaded: bool) -> String {
+    let policy = if rule.null { "null" } else { "reject" };
+    if cascaded {
+        format!(
+            "foreign key {}: its parent row is rejected itself, so it has no parent in \
+             PostgreSQL (--orphans {policy})",
+            rule.foreign_key
+        )
+    } else {
+        format!(
+            "foreign key {} has no parent row (SQLite never checked it; --orphans {policy})",
+            rule.foreign_key
+        )
+    }
 }

@@ -27,10 +27,11 @@ pub fn encode_row<'p>(
     let fields = i16::try_from(tp.columns.len()).unwrap_or(i16::MAX);
     out.extend_from_slice(&fields.to_be_bytes());
     let orphan = read::orphan_of(row, &tp.orphan_rules, tp.columns.len())?;
-    if let Some(rule) = orphan.filter(|r| !r.null) {
+    if let Some((rule, cascaded)) = orphan.filter(|(r, _)| !r.null) {
         out.truncate(start);
-        return Ok(Err((rule.columns[0], read::orphan_reason(rule))));
+        return Ok(Err((rule.columns[0], read::orphan_reason(rule, cascaded))));
     }
+    let orphan = orphan.map(|(rule, _)| rule);
     for (i, c) in tp.columns.iter().enumerate() {
         let detached = orphan.is_some_and(|r| r.columns.contains(&i));
         let v = if detached {

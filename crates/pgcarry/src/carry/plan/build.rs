@@ -182,6 +182,19 @@ fn plan_foreign_keys(
             }
         }
     }
+    let mut rules: Vec<_> = tables
+        .iter_mut()
+        .map(|tp| std::mem::take(&mut tp.orphan_rules))
+        .collect();
+    let said = super::orphans::cascade(&schema.tables, &mut rules, opts.orphans);
+    for (tp, r) in tables.iter_mut().zip(rules) {
+        tp.orphan_rules = r;
+    }
+    warnings.extend(said.into_iter().map(|(table, message)| Warning {
+        table: Some(table),
+        column: None,
+        message,
+    }));
     orphans
 }
 
