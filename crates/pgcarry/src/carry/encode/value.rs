@@ -227,6 +227,15 @@ fn encode_body(ty: &PgType, v: ValueRef<'_>, out: &mut Vec<u8>) -> Result<(), Re
             out.extend_from_slice(number_text(v).unwrap_or_default().as_bytes());
         }
         (PgType::Bytea, ValueRef::Blob(b) | ValueRef::Text(b)) => out.extend_from_slice(b),
+        // A blob in a text or JSON column (a type set in --config): its bytes are the text,
+        // when they are valid UTF-8 (and a valid document).
+        (
+            PgType::Text | PgType::Varchar { .. } | PgType::Json | PgType::Jsonb,
+            ValueRef::Blob(b),
+        ) => {
+            return encode_body(ty, ValueRef::Text(b), out)
+                .map_err(|r| Refusal(format!("blob converted to {ty}: {}", r.0)));
+        }
         (PgType::Date, ValueRef::Text(t)) => match datetime::parse(t) {
             Some(datetime::Parsed::Date(d)) => out.extend_from_slice(&d.to_be_bytes()),
             _ => return refuse("text is not a date (YYYY-MM-DD)"),
@@ -350,7 +359,17 @@ mod tests {
             )
             .is_err()
         );
-        assert!(field(PgType::Text, ValueRef::Blob(b"x")).is_err());
+        // A blob's bytes convert to text or JSON when they are valid (issue 13, item 6).
+        assert_eq!(
+            field(PgType::Text, ValueRef::Blob(b"x")).unwrap()[4..],
+            *b"x"
+        );
+        assert_eq!(
+            field(PgType::Jsonb, ValueRef::Blob(br#"{"a":1}"#)).unwrap()[4..],
+            *b"\x01{\"a\":1}"
+        );
+        assert!(field(PgType::Text, ValueRef::Blob(b"\xff")).is_err());
+        assert!(field(PgType::Jsonb, ValueRef::Blob(b"{")).is_err());
         assert_eq!(
             field(PgType::Text, ValueRef::Real(-0.0)).unwrap()[4..],
             *b"-0.0"

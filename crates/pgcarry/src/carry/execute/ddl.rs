@@ -64,6 +64,8 @@ pub enum DdlError {
     PlanChanged { schema: String, tables: Vec<String> },
     #[error("{what}: {message}")]
     Server { what: String, message: String },
+    #[error(transparent)]
+    Refused(#[from] super::proof::Refused),
 }
 
 /// The refusal of tables (or views) pgcarry did not create, with what to do.
@@ -262,6 +264,12 @@ pub fn preflight(
             .map_err(server(format!("add a column: {sql}")))?;
     }
     let out = clear_existing(&mut tx, plan, foreign, if_exists, out)?;
+    let kept = |t: &TablePlan| {
+        out.already_loaded.contains_key(&t.name)
+            || out.partial.contains(&t.name)
+            || out.truncated.contains(&t.name)
+    };
+    super::proof::prove(&mut tx, plan, &|t| !kept(t))?;
     tx.commit().map_err(server("commit the preflight"))?;
     Ok(out)
 }
