@@ -386,3 +386,49 @@ fn tables_are_analyzed_and_duplicate_indexes_are_not_created() {
     assert!(report["analyze_seconds"].as_f64().is_some(), "{report}");
     assert_eq!(report["structure_problems"], serde_json::json!([]));
 }
+
+// Issue 13: SQLite lets a foreign key reference a column that is not unique, or of another
+// type; PostgreSQL refuses both, which now would stop the run at the DDL proof.
+#[test]
+fn foreign_keys_postgresql_cannot_create_are_left_out_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_fixture(
+        dir.path(),
+        "app.db",
+        "PRAGMA foreign_keys = OFF;
+         CREATE TABLE team (id INTEGER PRIMARY KEY, code TEXT, slug TEXT UNIQUE);
+         CREATE TABLE member (id INTEGER PRIMARY KEY,
+                              team_code TEXT REFERENCES team (code),
+                              team_id TEXT REFERENCES team (id),
+                              team_slug TEXT REFERENCES team (slug));
+         INSERT INTO team VALUES (1, 'a', 's1'), (2, 'a', 's2');
+         INSERT INTO member VALUES (1, 'a', 'x1', 's1');",
+    );
+    let text = plan_text(dir.path(), &src, &[]);
+    assert!(
+        text.contains("foreign key member (team_code) → team (code) not created: PostgreSQL needs a primary key or unique constraint"),
+        "{text}"
+    );
+    assert!(
+        text.contains("foreign key member (team_id) → team (id) not created: team_id is text and team.id is integer"),
+        "{text}"
+    );
+    let db = test_db("fk_left_out");
+    migrate_cmd(dir.path(), &src, &db.url).assert().code(0);
+    let mut c = db.client();
+    let fks: Vec<String> = c
+        .query(
+            "SELECT conname::text FROM pg_constraint WHERE contype = 'f' ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(fks, ["member_team_slug_fkey"]);
+    let members: i64 = c
+        .query_one("SELECT count(*) FROM member", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(members, 1);
+}
