@@ -27,7 +27,16 @@ pub fn encode(ty: &PgType, v: ValueRef<'_>, out: &mut Vec<u8>) -> Result<(), Ref
     }
     let len_at = out.len();
     out.extend_from_slice(&[0, 0, 0, 0]);
-    encode_body(ty, v, out)?;
+    match (ty, v) {
+        // A blob in a text or JSON column (a type set in --config): its bytes are the text,
+        // when they are valid UTF-8 (and a valid document).
+        (
+            PgType::Text | PgType::Varchar { .. } | PgType::Json | PgType::Jsonb,
+            ValueRef::Blob(b),
+        ) => encode_body(ty, ValueRef::Text(b), out)
+            .map_err(|r| Refusal(format!("blob converted to {ty}: {}", r.0)))?,
+        _ => encode_body(ty, v, out)?,
+    }
     let len = i32::try_from(out.len() - len_at - 4)
         .or_else(|_| refuse("value larger than PostgreSQL's 1 GB field limit"))?;
     out[len_at..len_at + 4].copy_from_slice(&len.to_be_bytes());
@@ -227,15 +236,6 @@ fn encode_body(ty: &PgType, v: ValueRef<'_>, out: &mut Vec<u8>) -> Result<(), Re
             out.extend_from_slice(number_text(v).unwrap_or_default().as_bytes());
         }
         (PgType::Bytea, ValueRef::Blob(b) | ValueRef::Text(b)) => out.extend_from_slice(b),
-        // A blob in a text or JSON column (a type set in --config): its bytes are the text,
-        // when they are valid UTF-8 (and a valid document).
-        (
-            PgType::Text | PgType::Varchar { .. } | PgType::Json | PgType::Jsonb,
-            ValueRef::Blob(b),
-        ) => {
-            return encode_body(ty, ValueRef::Text(b), out)
-                .map_err(|r| Refusal(format!("blob converted to {ty}: {}", r.0)));
-        }
         (PgType::Date, ValueRef::Text(t)) => match datetime::parse(t) {
             Some(datetime::Parsed::Date(d)) => out.extend_from_slice(&d.to_be_bytes()),
             _ => return refuse("text is not a date (YYYY-MM-DD)"),

@@ -65,7 +65,19 @@ pub enum DdlError {
     #[error("{what}: {message}")]
     Server { what: String, message: String },
     #[error(transparent)]
-    Refused(#[from] super::proof::Refused),
+    Refused(super::proof::Refused),
+}
+
+impl From<super::proof::ProofError> for DdlError {
+    fn from(e: super::proof::ProofError) -> DdlError {
+        match e {
+            super::proof::ProofError::Refused(r) => DdlError::Refused(r),
+            super::proof::ProofError::Server(message) => DdlError::Server {
+                what: "prove the plan's DDL before the load".into(),
+                message,
+            },
+        }
+    }
 }
 
 /// The refusal of tables (or views) pgcarry did not create, with what to do.

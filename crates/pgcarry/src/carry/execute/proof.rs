@@ -9,7 +9,7 @@
 //! (`--if-exists truncate|upsert`), exist already and are not created again.
 
 use crate::carry::plan::statements::{PROOF_ROLLBACK, PROOF_SAVEPOINT};
-use crate::model::plan::{Plan, TablePlan};
+use crate::model::plan::{Plan, TablePlan, one_line};
 use crate::postgres::error::describe_pg_error;
 use crate::postgres::ident::qualified;
 use postgres::Transaction;
@@ -27,26 +27,32 @@ pub struct Refused {
     pub message: String,
 }
 
+/// Why the proof stopped.
+#[derive(Debug)]
+pub enum ProofError {
+    Refused(Refused),
+    /// Not a refusal: the connection was lost, or the savepoint failed.
+    Server(String),
+}
+
 /// Runs the DDL of the tables `created` says will be created, in a savepoint rolled back
 /// afterwards; the first statement refused is the error.
 pub fn prove(
     tx: &mut Transaction<'_>,
     plan: &Plan,
     created: &dyn Fn(&TablePlan) -> bool,
-) -> Result<(), Refused> {
+) -> Result<(), ProofError> {
     let fresh: Vec<&TablePlan> = plan.tables.iter().filter(|t| created(t)).collect();
     if fresh.is_empty() {
         return Ok(());
     }
-    tx.batch_execute(PROOF_SAVEPOINT)
-        .map_err(|e| refused("", PROOF_SAVEPOINT, &e))?;
-    let proof = tx;
+    tx.batch_execute(PROOF_SAVEPOINT).map_err(server)?;
     for tp in &fresh {
-        run(proof, tp, &tp.create_sql)?;
+        run(tx, tp, &tp.create_sql)?;
     }
     for tp in &fresh {
         for step in &tp.post_load {
-            run(proof, tp, &step.sql)?;
+            run(tx, tp, &step.sql)?;
         }
     }
     // Foreign keys between created tables only: a kept parent may not have its keys yet.
@@ -57,25 +63,28 @@ pub fn prove(
     for tp in &fresh {
         for step in &tp.foreign_keys {
             if parents.iter().any(|p| step.sql.contains(p.as_str())) {
-                run(proof, tp, &step.sql)?;
+                run(tx, tp, &step.sql)?;
             }
         }
     }
-    proof
-        .batch_execute(PROOF_ROLLBACK)
-        .map_err(|e| refused("", PROOF_ROLLBACK, &e))
+    tx.batch_execute(PROOF_ROLLBACK).map_err(server)
 }
 
-fn run(proof: &mut Transaction<'_>, tp: &TablePlan, sql: &str) -> Result<(), Refused> {
-    proof
-        .batch_execute(sql)
-        .map_err(|e| refused(&tp.name, sql, &e))
+/// One statement of the proof: the server's refusal names the table and the statement; a
+/// lost connection is not a refusal.
+fn run(tx: &mut Transaction<'_>, tp: &TablePlan, sql: &str) -> Result<(), ProofError> {
+    tx.batch_execute(sql).map_err(|e| {
+        if e.as_db_error().is_none() {
+            return server(e);
+        }
+        ProofError::Refused(Refused {
+            table: tp.name.clone(),
+            sql: one_line(sql),
+            message: describe_pg_error(&e),
+        })
+    })
 }
 
-fn refused(table: &str, sql: &str, e: &postgres::Error) -> Refused {
-    Refused {
-        table: table.to_string(),
-        sql: crate::model::plan::one_line(sql),
-        message: describe_pg_error(e),
-    }
+fn server(e: postgres::Error) -> ProofError {
+    ProofError::Server(describe_pg_error(&e))
 }
