@@ -6,6 +6,7 @@
 
 mod support;
 
+mod app_files;
 mod cli;
 mod concurrency;
 mod config;

@@ -25,7 +25,7 @@
 //! silently.
 
 use super::schema::{Skipped, SourceSchema};
-use super::types::PgType;
+use super::types::{MAX_NUMERIC_PRECISION, MAX_VARCHAR, PgType};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -239,8 +239,10 @@ pub fn parse_type(text: &str) -> Result<PgType, String> {
             .strip_suffix(')')
             .ok_or_else(|| format!("invalid type {text:?}"))?;
         return match args(inner)?.as_slice() {
-            [n] if *n > 0 => Ok(PgType::Varchar { max_chars: *n }),
-            _ => Err(format!("invalid varchar size in {text:?}")),
+            [n] if (1..=MAX_VARCHAR).contains(n) => Ok(PgType::Varchar { max_chars: *n }),
+            _ => Err(format!(
+                "invalid varchar size in {text:?}: PostgreSQL takes 1 to {MAX_VARCHAR} (text has no limit)"
+            )),
         };
     }
     if let Some(rest) = t
@@ -251,13 +253,16 @@ pub fn parse_type(text: &str) -> Result<PgType, String> {
             .strip_suffix(')')
             .ok_or_else(|| format!("invalid type {text:?}"))?;
         return match args(inner)?.as_slice() {
-            [p] if *p >= 1 => Ok(PgType::Numeric {
+            [p] if (1..=MAX_NUMERIC_PRECISION).contains(p) => Ok(PgType::Numeric {
                 precision_scale: Some((*p, 0)),
             }),
-            [p, s] if *p >= 1 && s <= p => Ok(PgType::Numeric {
+            [p, s] if (1..=MAX_NUMERIC_PRECISION).contains(p) && s <= p => Ok(PgType::Numeric {
                 precision_scale: Some((*p, *s)),
             }),
-            _ => Err(format!("invalid numeric precision in {text:?}")),
+            _ => Err(format!(
+                "invalid numeric precision in {text:?}: PostgreSQL takes 1 to \
+                 {MAX_NUMERIC_PRECISION}, with a scale from 0 to the precision"
+            )),
         };
     }
     Ok(match t.as_str() {
@@ -310,6 +315,8 @@ mod tests {
         assert!(parse_type("real").is_err());
         assert!(parse_type("money").is_err());
         assert!(parse_type("varchar(0)").is_err());
+        assert!(parse_type("varchar(10485761)").is_err());
+        assert!(parse_type("numeric(1001, 2)").is_err());
     }
 
     #[test]

@@ -142,6 +142,9 @@ pub struct TablePlan {
     /// returns the value the next INSERT without a key gets); after the views.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequence: Option<Step>,
+    /// `ANALYZE` of the table once everything else is done (a [`StepKind::Analyze`] step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analyze: Option<Step>,
     /// Orphan rows to reject or to detach while reading (`--orphans reject|null`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub orphan_rules: Vec<OrphanRule>,
@@ -322,6 +325,8 @@ pub enum StepKind {
     Search,
     /// An identity's sequence set past the largest key.
     Sequence,
+    /// `ANALYZE` of a loaded table, so its first queries get plans from real statistics.
+    Analyze,
 }
 
 /// What to do with tables that already exist in the target schema.

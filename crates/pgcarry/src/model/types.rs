@@ -3,6 +3,11 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// The longest `varchar(n)` PostgreSQL accepts (`n` is at least 1).
+pub const MAX_VARCHAR: u32 = 10_485_760;
+/// The largest precision of PostgreSQL's `numeric(p, s)`.
+pub const MAX_NUMERIC_PRECISION: u32 = 1000;
+
 /// A PostgreSQL column type, as pgcarry writes it in DDL and encodes it in binary COPY.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

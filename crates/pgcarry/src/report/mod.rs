@@ -20,6 +20,9 @@ pub struct Report {
     pub target: String,
     pub schema: String,
     pub seconds: f64,
+    /// How long `ANALYZE` of the loaded tables took, after everything else was built.
+    #[serde(default)]
+    pub analyze_seconds: f64,
     pub tables: Vec<TableReport>,
     pub failed_steps: Vec<StepFailure>,
     pub decisions: Vec<DecisionReport>,
@@ -66,6 +69,7 @@ impl Report {
             target,
             schema: plan.schema.clone(),
             seconds: 0.0,
+            analyze_seconds: 0.0,
             tables: Vec::new(),
             failed_steps: Vec::new(),
             decisions,
@@ -381,5 +385,6 @@ pub fn kind_name(k: StepKind) -> &'static str {
         StepKind::Trigger => "trigger",
         StepKind::Search => "full-text search",
         StepKind::Sequence => "sequence",
+        StepKind::Analyze => "analyze",
     }
 }

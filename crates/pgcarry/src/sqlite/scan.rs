@@ -46,6 +46,12 @@ pub struct ColumnStats {
     pub text_nul: u64,
     pub text_invalid_utf8: u64,
     pub blobs_16: u64,
+    /// Blobs whose bytes are text PostgreSQL holds (valid UTF-8, no NUL), and of those the
+    /// ones that are a JSON document: a configured text or jsonb type converts them.
+    #[serde(default)]
+    pub blobs_utf8: u64,
+    #[serde(default)]
+    pub blobs_json: u64,
     /// Texts the column's probe accepted, and the first one it refused.
     pub probe_ok: u64,
     pub probe_failed_example: Option<String>,
@@ -150,6 +156,10 @@ fn observe(stats: &mut ColumnStats, probe: Probe, v: ValueRef<'_>) {
             stats.blobs += 1;
             if b.len() == 16 {
                 stats.blobs_16 += 1;
+            }
+            if convert::check_text(b).is_ok() {
+                stats.blobs_utf8 += 1;
+                stats.blobs_json += u64::from(json::check(b).is_ok());
             }
         }
         ValueRef::Text(t) => {

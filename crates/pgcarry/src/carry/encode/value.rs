@@ -27,7 +27,16 @@ pub fn encode(ty: &PgType, v: ValueRef<'_>, out: &mut Vec<u8>) -> Result<(), Ref
     }
     let len_at = out.len();
     out.extend_from_slice(&[0, 0, 0, 0]);
-    encode_body(ty, v, out)?;
+    match (ty, v) {
+        // A blob in a text or JSON column (a type set in --config): its bytes are the text,
+        // when they are valid UTF-8 (and a valid document).
+        (
+            PgType::Text | PgType::Varchar { .. } | PgType::Json | PgType::Jsonb,
+            ValueRef::Blob(b),
+        ) => encode_body(ty, ValueRef::Text(b), out)
+            .map_err(|r| Refusal(format!("blob converted to {ty}: {}", r.0)))?,
+        _ => encode_body(ty, v, out)?,
+    }
     let len = i32::try_from(out.len() - len_at - 4)
         .or_else(|_| refuse("value larger than PostgreSQL's 1 GB field limit"))?;
     out[len_at..len_at + 4].copy_from_slice(&len.to_be_bytes());
@@ -350,7 +359,17 @@ mod tests {
             )
             .is_err()
         );
-        assert!(field(PgType::Text, ValueRef::Blob(b"x")).is_err());
+        // A blob's bytes convert to text or JSON when they are valid (issue 13, item 6).
+        assert_eq!(
+            field(PgType::Text, ValueRef::Blob(b"x")).unwrap()[4..],
+            *b"x"
+        );
+        assert_eq!(
+            field(PgType::Jsonb, ValueRef::Blob(br#"{"a":1}"#)).unwrap()[4..],
+            *b"\x01{\"a\":1}"
+        );
+        assert!(field(PgType::Text, ValueRef::Blob(b"\xff")).is_err());
+        assert!(field(PgType::Jsonb, ValueRef::Blob(b"{")).is_err());
         assert_eq!(
             field(PgType::Text, ValueRef::Real(-0.0)).unwrap()[4..],
             *b"-0.0"

@@ -157,7 +157,13 @@ proptest! {
         // bytea keeps every byte of text and of blobs.
         prop_assert_eq!(body(&PgType::Bytea, ValueRef::Text(&bytes)), Ok(bytes.clone()));
         prop_assert_eq!(body(&PgType::Bytea, ValueRef::Blob(&bytes)), Ok(bytes.clone()));
-        prop_assert!(body(&PgType::Text, ValueRef::Blob(&bytes)).is_err());
+        // A blob converts to text (a type set in --config) exactly when its bytes are valid text.
+        let blob = body(&PgType::Text, ValueRef::Blob(&bytes));
+        if valid {
+            prop_assert_eq!(blob, Ok(bytes.clone()));
+        } else {
+            prop_assert!(blob.is_err());
+        }
     }
 
     #[test]

@@ -64,6 +64,20 @@ pub enum DdlError {
     PlanChanged { schema: String, tables: Vec<String> },
     #[error("{what}: {message}")]
     Server { what: String, message: String },
+    #[error(transparent)]
+    Refused(super::proof::Refused),
+}
+
+impl From<super::proof::ProofError> for DdlError {
+    fn from(e: super::proof::ProofError) -> DdlError {
+        match e {
+            super::proof::ProofError::Refused(r) => DdlError::Refused(r),
+            super::proof::ProofError::Server(message) => DdlError::Server {
+                what: "prove the plan's DDL before the load".into(),
+                message,
+            },
+        }
+    }
 }
 
 /// The refusal of tables (or views) pgcarry did not create, with what to do.
@@ -262,6 +276,12 @@ pub fn preflight(
             .map_err(server(format!("add a column: {sql}")))?;
     }
     let out = clear_existing(&mut tx, plan, foreign, if_exists, out)?;
+    let kept = |t: &TablePlan| {
+        out.already_loaded.contains_key(&t.name)
+            || out.partial.contains(&t.name)
+            || out.truncated.contains(&t.name)
+    };
+    super::proof::prove(&mut tx, plan, &|t| !kept(t))?;
     tx.commit().map_err(server("commit the preflight"))?;
     Ok(out)
 }

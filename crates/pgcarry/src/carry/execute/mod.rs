@@ -23,6 +23,7 @@ pub mod ddl;
 pub mod load;
 pub mod owned;
 pub mod ownership;
+mod proof;
 pub mod resume;
 mod steps;
 mod tables;
@@ -183,14 +184,16 @@ pub fn migrate(
     admin = reconnect(connect, "target", progress).map_err(MigrateError::Connect)?;
     progress.phase("constraints");
     run.constraints(&loaded_ok)?;
-    report.failed_steps = run.failures.into_inner().unwrap_or_default();
-    report
-        .failed_steps
-        .extend(views::create_views(&mut admin, plan));
-    report
-        .failed_steps
-        .extend(views::create_triggers(&mut admin, plan, &loaded_ok));
+    let mut failed = Vec::new();
+    failed.extend(views::create_views(&mut admin, plan));
+    failed.extend(views::create_triggers(&mut admin, plan, &loaded_ok));
     set_sequences(&mut admin, plan, &loaded_ok, &mut report);
+    progress.phase("analyze");
+    report.analyze_seconds = run.analyze(&loaded_ok)?;
+    let sequences = std::mem::take(&mut report.failed_steps);
+    report.failed_steps = run.failures.into_inner().unwrap_or_default();
+    report.failed_steps.extend(failed);
+    report.failed_steps.extend(sequences);
     progress.phase("verify");
     if !opts.verify {
         count_rows(&mut admin, plan, &loaded_ok, &mut tables);

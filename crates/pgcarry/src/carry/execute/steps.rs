@@ -118,6 +118,38 @@ pub(super) fn set_sequences(
     }
 }
 
+/// Runs the plan's `ANALYZE` of every loaded table on `jobs` connections, so the
+/// application's first queries get plans from real statistics; returns how long it took.
+/// A refused `ANALYZE` is a failed step.
+impl Run<'_> {
+    pub(super) fn analyze(&self, loaded_ok: &[bool]) -> Result<f64, MigrateError> {
+        let started = std::time::Instant::now();
+        let todo: Vec<usize> = self
+            .plan
+            .load_order
+            .iter()
+            .copied()
+            .filter(|&i| loaded_ok[i] && self.plan.tables[i].analyze.is_some())
+            .collect();
+        parallel(todo.len(), self.opts.jobs, self.connect, &|k, client| {
+            let tp = &self.plan.tables[todo[k]];
+            let Some(step) = &tp.analyze else { return };
+            if let Err(e) = client.batch_execute(&step.sql)
+                && let Ok(mut f) = self.failures.lock()
+            {
+                f.push(StepFailure {
+                    table: tp.name.clone(),
+                    kind: step.kind,
+                    name: step.name.clone(),
+                    sql: step.sql.clone(),
+                    error: crate::postgres::error::describe_pg_error(&e),
+                });
+            }
+        })?;
+        Ok(started.elapsed().as_secs_f64())
+    }
+}
+
 /// Without verification, row counts are the only check (with it, the checksums count the
 /// rows of both sides already, and counting again would read every table twice).
 pub(super) fn count_rows(

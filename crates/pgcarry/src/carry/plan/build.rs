@@ -6,13 +6,11 @@
 //! Refusals the plan can know are made here, before anything is written: a table wider than
 //! PostgreSQL allows, and orphan rows under `--orphans fail`.
 
-use super::constraints::fk_step;
+use super::constraints::{Parent, fk_step, unique_sets};
 use super::names::NameSet;
 use crate::model::config::Config;
 use crate::model::json::JsonSummary;
-use crate::model::plan::{
-    Chunks, ColumnPlan, OrphanPolicy, OrphanReport, Plan, Repair, TablePlan, Warning,
-};
+use crate::model::plan::{Chunks, OrphanPolicy, OrphanReport, Plan, Repair, TablePlan, Warning};
 use crate::model::schema::{ForeignKey, SourceSchema, Table};
 use crate::postgres::ident::quote_ident;
 use crate::sqlite::scan::TableStats;
@@ -148,9 +146,15 @@ fn plan_foreign_keys(
     names: &mut NameSet,
     warnings: &mut Vec<Warning>,
 ) -> Vec<OrphanReport> {
-    let targets: Vec<(String, String, Vec<ColumnPlan>)> = tables
+    let targets: Vec<Parent> = tables
         .iter()
-        .map(|t| (t.source_name.clone(), t.name.clone(), t.columns.clone()))
+        .zip(&schema.tables)
+        .map(|(tp, t)| Parent {
+            source_name: tp.source_name.clone(),
+            name: tp.name.clone(),
+            columns: tp.columns.clone(),
+            unique: unique_sets(t),
+        })
         .collect();
     let mut orphans = Vec::new();
     for (tp, t) in tables.iter_mut().zip(&schema.tables) {

@@ -49,12 +49,29 @@ fn column_plan(
 ) -> ColumnPlan {
     let col_cfg = cx.cfg.and_then(|t| t.column(&c.name));
     let configured = col_cfg.is_some_and(|c| c.pg_type.is_some());
-    let col_name = pg_name(col_cfg.and_then(|c| c.name.as_deref()).unwrap_or(&c.name));
+    let configured_name = col_cfg.and_then(|c| c.name.as_deref());
+    let col_name = match configured_name {
+        Some(n) => pg_name(n),
+        None if is_system_column(&c.name) => {
+            let renamed = free_name(cx.t, &c.name);
+            warn(
+                Some(&c.name),
+                format!(
+                    "PostgreSQL reserves the name {} for a system column: created as {renamed:?}, \
+                     and its keys, indexes, foreign keys, views and triggers use that name \
+                     (choose another with name = \"…\" under [tables.{}.columns.{}] in --config)",
+                    c.name, cx.t.name, c.name
+                ),
+            );
+            renamed
+        }
+        None => pg_name(&c.name),
+    };
     let mut decision = decide(&c.declared_type, cs);
     if let Some(ty) = col_cfg.and_then(|c| c.pg_type.as_deref()) {
         configure(cx, c, &col_name, ty, &mut decision, names, warn);
     }
-    if col_name != c.name && col_cfg.and_then(|c| c.name.as_ref()).is_none() {
+    if col_name != c.name && configured_name.is_none() && !is_system_column(&c.name) {
         warn(
             Some(&c.name),
             format!("column name longer than 63 bytes: created as {col_name:?}"),
@@ -93,6 +110,26 @@ fn column_plan(
         generated: None,
         scan_checked,
     }
+}
+
+/// Names PostgreSQL gives every table's system columns: a user column cannot have them.
+const SYSTEM_COLUMNS: [&str; 6] = ["tableoid", "xmin", "cmin", "xmax", "cmax", "ctid"];
+
+/// True for a name PostgreSQL refuses for a column (`xmin`; `XMIN` is another name once quoted).
+pub(super) fn is_system_column(name: &str) -> bool {
+    SYSTEM_COLUMNS.contains(&name)
+}
+
+/// `xmin_` for `xmin`, or `xmin_2`, `xmin_3`… when the table has a column of that name.
+fn free_name(t: &Table, name: &str) -> String {
+    let taken = |n: &str| t.columns.iter().any(|c| c.name.eq_ignore_ascii_case(n));
+    let mut candidate = format!("{name}_");
+    let mut n = 1;
+    while taken(&candidate) {
+        n += 1;
+        candidate = format!("{name}_{n}");
+    }
+    candidate
 }
 
 /// The type `--config` names for the column replaces the scan's, which the reason keeps.

@@ -46,6 +46,26 @@ pub(super) fn fold_case(quoted: &str, non_ascii: bool) -> String {
     }
 }
 
+/// What an index covers, to tell one that duplicates another (or the primary key) exactly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Shape {
+    pub unique: bool,
+    /// The indexed terms as the DDL writes them (`"a", lower("b") DESC`).
+    pub terms: String,
+    /// ` WHERE …`, or empty.
+    pub where_sql: String,
+}
+
+impl Shape {
+    /// True when an index of this shape adds nothing to `other`: the same terms and
+    /// condition, and not unique where `other` is not.
+    pub fn duplicates(&self, other: &Shape) -> bool {
+        self.terms == other.terms
+            && self.where_sql == other.where_sql
+            && (other.unique || !self.unique)
+    }
+}
+
 pub(super) fn index_step(
     idx: &crate::model::schema::Index,
     table: &str,
@@ -53,7 +73,7 @@ pub(super) fn index_step(
     ctx: &ExprContext<'_>,
     non_ascii: &dyn Fn(&str) -> bool,
     names: &mut NameSet,
-) -> Result<Step, String> {
+) -> Result<(Step, Shape), String> {
     let mut terms = Vec::new();
     let mut plain = Vec::new();
     let mut key_names = Vec::new();
@@ -109,9 +129,14 @@ pub(super) fn index_step(
         ),
         None => String::new(),
     };
+    let shape = Shape {
+        unique: idx.unique,
+        terms: terms.join(", "),
+        where_sql: where_sql.clone(),
+    };
     if idx.from_constraint && idx.unique && plain.len() == terms.len() {
         let cname = names.claim(&format!("{table}_{}_key", plain.join("_")));
-        return Ok(Step {
+        let step = Step {
             kind: StepKind::Unique,
             name: cname.clone(),
             sql: format!(
@@ -119,14 +144,15 @@ pub(super) fn index_step(
                 quote_ident(&cname),
                 terms.join(", ")
             ),
-        });
+        };
+        return Ok((step, shape));
     }
     let iname = if idx.from_constraint {
         names.claim(&format!("{table}_{}_key", key_names.join("_")))
     } else {
         names.claim(&idx.name)
     };
-    Ok(Step {
+    let step = Step {
         kind: if idx.unique {
             StepKind::Unique
         } else {
@@ -139,17 +165,70 @@ pub(super) fn index_step(
             quote_ident(&iname),
             terms.join(", ")
         ),
-    })
+    };
+    Ok((step, shape))
+}
+
+/// A table as a foreign key referencing it sees it: source and target names, its planned
+/// columns, and the column sets (source names) PostgreSQL will hold unique.
+pub(super) struct Parent {
+    pub source_name: String,
+    pub name: String,
+    pub columns: Vec<ColumnPlan>,
+    pub unique: Vec<Vec<String>>,
+}
+
+/// The column sets of `t` PostgreSQL will hold unique, which a foreign key may reference: its
+/// primary key, and each unique index over plain columns without a condition or a collation.
+pub(super) fn unique_sets(t: &Table) -> Vec<Vec<String>> {
+    let mut sets = vec![t.primary_key.clone()];
+    sets.extend(
+        t.indexes
+            .iter()
+            .filter(|i| i.unique && i.partial_where.is_none())
+            .filter_map(|i| {
+                i.columns
+                    .iter()
+                    .map(|c| {
+                        let binary = c
+                            .collation
+                            .as_deref()
+                            .is_none_or(|n| n.eq_ignore_ascii_case("BINARY"));
+                        c.column.clone().filter(|_| binary)
+                    })
+                    .collect::<Option<Vec<String>>>()
+            }),
+    );
+    sets.retain(|s| !s.is_empty());
+    sets
+}
+
+/// Types whose values PostgreSQL compares in a foreign key: integers with integers, text
+/// with varchar, and otherwise the same type.
+fn comparable(a: &PgType, b: &PgType) -> bool {
+    let family = |t: &PgType| match t {
+        PgType::SmallInt | PgType::Integer | PgType::BigInt => "integer".to_string(),
+        PgType::Text | PgType::Varchar { .. } => "text".to_string(),
+        PgType::Numeric { .. } => "numeric".to_string(),
+        other => other.sql(),
+    };
+    family(a) == family(b)
 }
 
 pub(super) fn fk_step(
     tp: &TablePlan,
     fk: &ForeignKey,
-    targets: &[(String, String, Vec<ColumnPlan>)],
+    targets: &[Parent],
     schema: &str,
     names: &mut NameSet,
 ) -> Result<Step, String> {
-    let Some((_, parent, parent_cols)) = targets.iter().find(|(s, _, _)| s == &fk.ref_table) else {
+    let Some(Parent {
+        name: parent,
+        columns: parent_cols,
+        unique,
+        ..
+    }) = targets.iter().find(|p| p.source_name == fk.ref_table)
+    else {
         return Err(format!(
             "foreign key ({}) references table {}, which is not in the database: not created",
             fk.columns.join(", "),
@@ -179,6 +258,41 @@ pub(super) fn fk_step(
             fk.columns.join(", "),
             fk.ref_table
         ));
+    }
+    let same_set = |set: &Vec<String>| {
+        set.len() == fk.ref_columns.len()
+            && fk
+                .ref_columns
+                .iter()
+                .all(|c| set.iter().any(|s| s.eq_ignore_ascii_case(c)))
+    };
+    let describe = || fk.describe(&tp.source_name);
+    if !unique.iter().any(same_set) {
+        return Err(format!(
+            "foreign key {} not created: PostgreSQL needs a primary key or unique constraint on \
+             exactly the referenced columns, and {} has none (SQLite allowed it); the rows are \
+             loaded without it",
+            describe(),
+            fk.ref_table
+        ));
+    }
+    let ty = |cols: &[ColumnPlan], name: &str| {
+        cols.iter()
+            .find(|c| c.name == name)
+            .map(|c| c.pg_type.clone())
+    };
+    for (c, p) in child.iter().zip(&parent_keys) {
+        if let (Some(a), Some(b)) = (ty(&tp.columns, c), ty(parent_cols, p))
+            && !comparable(&a, &b)
+        {
+            return Err(format!(
+                "foreign key {} not created: {c} is {a} and {}.{p} is {b} in PostgreSQL (the \
+                 values decided the types), which it cannot compare; the rows are loaded \
+                 without it (a type in --config can make them match)",
+                describe(),
+                fk.ref_table
+            ));
+        }
     }
     let cname = names.claim(&format!("{}_{}_fkey", tp.name, child.join("_")));
     let q = |v: &[String]| {

@@ -6,7 +6,7 @@
 //! a text column) is left to the rejects file, and the decision says so.
 
 use crate::formats::epoch;
-use crate::model::types::{PgType, ReadAs};
+use crate::model::types::{MAX_NUMERIC_PRECISION, MAX_VARCHAR, PgType, ReadAs};
 use crate::sqlite::scan::{ColumnStats, Probe};
 
 /// What the declared type says the application meant.
@@ -37,6 +37,19 @@ pub struct Decision {
     pub rejects: Option<String>,
     /// How values are read: numbers as dates when the column says so.
     pub read_as: ReadAs,
+}
+
+/// `varchar(n)`, when PostgreSQL accepts that `n`.
+fn varchar_size_ok(n: u32) -> bool {
+    (1..=MAX_VARCHAR).contains(&n)
+}
+
+/// Why a declared size cannot be PostgreSQL's, for reasons.
+fn varchar_size_refused(n: u32) -> String {
+    format!(
+        "PostgreSQL's varchar(n) takes n from 1 to {MAX_VARCHAR}, not {n}, so text (which holds \
+         every value) instead"
+    )
 }
 
 fn size_args(upper: &str) -> Vec<u32> {
@@ -101,7 +114,8 @@ pub fn hint(declared: &str) -> Hint {
             [p, s] if *p >= 1 && s <= p => Some((*p, *s)),
             _ => None,
         };
-        return Hint::Numeric(ps);
+        // PostgreSQL refuses a larger precision: unconstrained numeric holds every value.
+        return Hint::Numeric(ps.filter(|(p, _)| *p <= MAX_NUMERIC_PRECISION));
     }
     Hint::Untyped
 }
@@ -192,6 +206,17 @@ pub fn decide(declared: &str, s: &ColumnStats) -> Decision {
         format!("declared {declared}")
     };
     let mut decision = decide_inner(&h, &declared_txt, s);
+    if matches!(h, Hint::Numeric(None))
+        && let Some(p) = size_args(&declared.to_ascii_uppercase()).first()
+        && *p > MAX_NUMERIC_PRECISION
+        && matches!(decision.pg_type, PgType::Numeric { .. })
+    {
+        decision.reason = format!(
+            "{}; PostgreSQL's numeric precision is at most {MAX_NUMERIC_PRECISION}, not {p}, so \
+             unconstrained numeric (exact for every value)",
+            decision.reason
+        );
+    }
     if decision.pg_type == PgType::Bytea && s.ints + s.reals > 0 {
         decision.rejects = Some(format!(
             "{} numeric value(s) mixed with blobs: no type holds both exactly, so their rows go to \
@@ -246,17 +271,24 @@ impl Col<'_> {
 fn decide_inner(h: &Hint, declared: &str, s: &ColumnStats) -> Decision {
     let non_null = s.non_null();
     if non_null == 0 {
+        let refused = match h {
+            Hint::Text(Some(n), _) if !varchar_size_ok(*n) => {
+                format!(": {}", varchar_size_refused(*n))
+            }
+            _ => String::new(),
+        };
         return d(
             empty_type(h),
-            format!("{declared}; the column holds no values"),
+            format!("{declared}; the column holds no values{refused}"),
         );
     }
     if s.blobs > 0 && !matches!(h, Hint::Blob | Hint::Uuid) {
         return d(
             PgType::Bytea,
             format!(
-                "{declared}, but it holds blobs ({}): bytea holds their bytes",
-                classes(s)
+                "{declared}, but it holds blobs ({}): bytea holds their bytes{}",
+                classes(s),
+                blob_text_note(s)
             ),
         );
     }
@@ -415,6 +447,10 @@ fn text(c: &Col<'_>, n: &Option<u32>, fixed: &bool) -> Decision {
                 classes(s)
             ),
         ),
+        Some(n) if !varchar_size_ok(*n) => d(
+            PgType::Text,
+            format!("{declared}: {}", varchar_size_refused(*n)),
+        ),
         Some(n) if len <= u64::from(*n) => {
             let why = if *fixed {
                 format!(
@@ -447,7 +483,36 @@ fn blob(c: &Col<'_>) -> Decision {
             ),
         )
     } else {
-        d(PgType::Bytea, declared.to_string())
+        d(PgType::Bytea, format!("{declared}{}", blob_text_note(s)))
+    }
+}
+
+/// What the scan saw of blobs that hold text (an application storing JSON documents as
+/// BLOBs): a text or jsonb type in `--config` converts their bytes.
+fn blob_text_note(s: &ColumnStats) -> String {
+    let (blobs, utf8, json) = (s.blobs, s.blobs_utf8, s.blobs_json);
+    let every = if s.texts + s.ints + s.reals == 0 {
+        "every value"
+    } else {
+        "every blob"
+    };
+    if blobs == 0 || utf8 == 0 {
+        String::new()
+    } else if json == blobs {
+        format!(
+            "; {every} is valid UTF-8 / JSON: type = \"jsonb\" (or \"text\") in --config \
+             converts the bytes"
+        )
+    } else if utf8 == blobs {
+        format!(
+            "; {every} is valid UTF-8 ({json} of {blobs} JSON): type = \"text\" in --config \
+             converts the bytes"
+        )
+    } else {
+        format!(
+            "; {utf8} of {blobs} blobs are valid UTF-8 ({json} JSON): a text or jsonb type in \
+             --config converts those and sends the rows of the others to the rejects file"
+        )
     }
 }
 
@@ -687,8 +752,8 @@ fn empty_type(h: &Hint) -> PgType {
         Hint::Numeric(ps) => PgType::Numeric {
             precision_scale: *ps,
         },
-        Hint::Text(Some(n), _) => PgType::Varchar { max_chars: *n },
-        Hint::Text(None, _) | Hint::Untyped => PgType::Text,
+        Hint::Text(Some(n), _) if varchar_size_ok(*n) => PgType::Varchar { max_chars: *n },
+        Hint::Text(_, _) | Hint::Untyped => PgType::Text,
         Hint::Blob => PgType::Bytea,
         Hint::Date => PgType::Date,
         Hint::DateTime => PgType::Timestamp,
@@ -738,6 +803,32 @@ mod tests {
         assert_eq!(hint("NUMERIC TEXT"), Hint::Numeric(None));
         assert_eq!(hint("JSON TEXT"), Hint::Json);
         assert_eq!(hint("LONG TEXT"), Hint::Text(None, false));
+    }
+
+    // Issue 13, item 3: CHAR(0) became varchar(0), which PostgreSQL refuses mid-run.
+    #[test]
+    fn sizes_postgresql_refuses_become_text_or_unconstrained_numeric() {
+        for declared in ["CHAR(0)", "VARCHAR(20000000)"] {
+            let d = decide(declared, &texts(3, 3));
+            assert_eq!(d.pg_type, PgType::Text, "{declared}");
+            assert!(d.reason.contains("from 1 to 10485760"), "{}", d.reason);
+            let empty = decide(declared, &ColumnStats::default());
+            assert_eq!(empty.pg_type, PgType::Text, "{declared}");
+        }
+        assert_eq!(
+            decide("VARCHAR(10485760)", &texts(3, 3)).pg_type,
+            PgType::Varchar {
+                max_chars: MAX_VARCHAR
+            }
+        );
+        let d = decide("NUMERIC(2000,2)", &ints(1, 2));
+        assert_eq!(
+            d.pg_type,
+            PgType::Numeric {
+                precision_scale: None
+            }
+        );
+        assert!(d.reason.contains("at most 1000"), "{}", d.reason);
     }
 
     #[test]

@@ -95,6 +95,7 @@ fn render_table(o: &mut String, t: &TablePlan, schema: &str) {
             StepKind::Trigger => "trigger",
             StepKind::Search => "search",
             StepKind::Sequence => "sequence",
+            StepKind::Analyze => "analyze",
         };
         let _ = writeln!(o, "  {kind:<12} {}{}", s.name, key_detail(s, schema));
     }

@@ -12,6 +12,13 @@
 //! time with a name read from the catalog; `$1`… are bind parameters.
 
 use crate::model::plan::{IfExists, Plan, Step, TablePlan};
+
+/// The proof of the DDL, in the preflight's transaction: every table the run creates, with its
+/// keys, indexes, checks, defaults and foreign keys, is created after this savepoint, then
+/// rolled back ([`PROOF_ROLLBACK`]) before any row is written.
+pub const PROOF_SAVEPOINT: &str = "SAVEPOINT pgcarry_proof";
+/// Rolls the proof back: nothing it created remains.
+pub const PROOF_ROLLBACK: &str = "ROLLBACK TO SAVEPOINT pgcarry_proof";
 use crate::postgres::{lock, state_sql};
 
 /// One statement, and when it runs.
@@ -94,6 +101,14 @@ pub fn phases(plan: &Plan) -> Vec<Phase> {
             .map(|s| always(&s.sql))
             .collect(),
     });
+    out.push(Phase {
+        title: "statistics, so the application's first queries get real plans".into(),
+        statements: ordered
+            .iter()
+            .filter_map(|t| t.analyze.as_ref())
+            .map(|s| always(&s.sql))
+            .collect(),
+    });
     out.retain(|p| !p.statements.is_empty());
     out
 }
@@ -136,6 +151,9 @@ fn preflight(plan: &Plan) -> Phase {
             when(Runs::ResumeState, state_sql::SETUP),
             always(&plan.create_schema),
             when(Runs::ResumeState, state_sql::FORGET),
+            // Then the tables' DDL below, proven on empty tables and rolled back.
+            always(PROOF_SAVEPOINT),
+            always(PROOF_ROLLBACK),
         ],
     }
 }

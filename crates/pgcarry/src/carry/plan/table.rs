@@ -5,9 +5,9 @@
 //! sees every table.
 
 use super::columns::{TableContext, Warn, apply_generated, column_plans};
-use super::constraints::{index_step, nocase_fold};
+use super::constraints::{Shape, index_step, nocase_fold};
 use super::names::NameSet;
-use super::translate::{ExprContext, translate_default, translate_expr};
+use super::translate::{ExprContext, is_null_default, translate_default, translate_expr};
 use crate::model::config::Config;
 use crate::model::plan::{ColumnPlan, Step, StepKind, TablePlan, Warning, one_line};
 use crate::model::schema::Table;
@@ -69,6 +69,11 @@ pub(super) fn table_plan(
     let sequence = identity
         .as_ref()
         .map(|id| super::sequence::reset_step(schema, &name, id));
+    let analyze = Step {
+        kind: StepKind::Analyze,
+        name: name.clone(),
+        sql: format!("ANALYZE {qname}"),
+    };
     TablePlan {
         source_name: t.name.clone(),
         rows: s.rows,
@@ -82,6 +87,7 @@ pub(super) fn table_plan(
         triggers: Vec::new(),
         identity,
         sequence,
+        analyze: Some(analyze),
         orphan_rules: Vec::new(),
         chunks: None,
     }
@@ -201,14 +207,49 @@ fn index_steps(
             .position(|c| c.name.eq_ignore_ascii_case(src))
             .is_some_and(|i| s.columns[i].text_non_ascii > 0)
     };
+    // The primary key's own index, then each index created: an index that duplicates one of
+    // them exactly would only slow writes down (a sample database has a unique index on each
+    // primary-key column).
+    let mut kept: Vec<(Shape, String)> = primary_key_shape(cx, ctx).into_iter().collect();
     let mut steps = Vec::new();
     for idx in &t.indexes {
         match index_step(idx, cx.name, qname, ctx, &non_ascii, names) {
-            Ok(step) => steps.push(step),
+            Ok((step, shape)) => {
+                if let Some((_, same)) = kept.iter().find(|(k, _)| shape.duplicates(k)) {
+                    warn(
+                        None,
+                        format!(
+                            "index {} not created: it duplicates {same} (the same columns{}), \
+                             which PostgreSQL keeps already",
+                            idx.name,
+                            if shape.unique { ", unique" } else { "" }
+                        ),
+                    );
+                    continue;
+                }
+                kept.push((shape, step.name.clone()));
+                steps.push(step);
+            }
             Err(msg) => warn(None, format!("index {} not created: {msg}", idx.name)),
         }
     }
     steps
+}
+
+/// The primary key's index, as an index of the table would be written.
+fn primary_key_shape(cx: &TableContext<'_>, ctx: &ExprContext<'_>) -> Option<(Shape, String)> {
+    let cols: Option<Vec<String>> =
+        cx.t.primary_key
+            .iter()
+            .map(|c| (ctx.columns)(c).map(|(n, _)| quote_ident(&n)))
+            .collect();
+    let cols = cols.filter(|c| !c.is_empty())?;
+    let shape = Shape {
+        unique: true,
+        terms: cols.join(", "),
+        where_sql: String::new(),
+    };
+    Some((shape, "the primary key".to_string()))
 }
 
 fn check_steps(
@@ -246,7 +287,7 @@ fn default_steps(t: &Table, columns: &[ColumnPlan], qname: &str, warn: &mut Warn
     let mut steps = Vec::new();
     for (c, col) in t.columns.iter().zip(columns) {
         let Some(default) = &c.default else { continue };
-        if col.identity {
+        if col.identity || is_null_default(default) {
             continue;
         }
         match translate_default(default, &col.pg_type) {

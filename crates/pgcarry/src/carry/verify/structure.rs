@@ -170,7 +170,7 @@ fn check_steps(catalog: &Catalog, tp: &TablePlan) -> Vec<StructureProblem> {
             // The tsvector column, or its GIN index.
             StepKind::Search => !columns.contains_key(name) && !indexes.contains_key(name),
             // Views are checked with the views, sequences with the sequences.
-            StepKind::View | StepKind::Sequence => false,
+            StepKind::View | StepKind::Sequence | StepKind::Analyze => false,
             StepKind::Trigger => !catalog.triggers.contains(name),
         };
         let what = crate::report::kind_name(step.kind);

@@ -44,6 +44,12 @@ pub fn translate_default(
     }
 }
 
+/// True for `DEFAULT NULL` (`(NULL)`, any case): no default at all. PostgreSQL stores nothing
+/// for it, so the plan sets none and verification expects none.
+pub fn is_null_default(sqlite_default: &str) -> bool {
+    parse(sqlite_default.trim()).is_ok_and(|e| matches!(e, Expr::Null))
+}
+
 fn generic(expr: &Expr) -> Result<String, Untranslatable> {
     let no_columns = |_: &str| None;
     let ctx = ExprContext {

@@ -194,3 +194,14 @@ fn null_blobs_and_expressions() {
     assert!(refused("(other_column + 1)", PgType::BigInt).contains("unknown column"));
     assert!(refused("(random())", PgType::BigInt).contains("random"));
 }
+
+// Issue 13, item 5: PostgreSQL stores nothing for DEFAULT NULL; verification called it missing.
+#[test]
+fn a_null_default_is_no_default() {
+    for d in ["NULL", "null", "(NULL)", " ( null ) "] {
+        assert!(is_null_default(d), "{d}");
+    }
+    for d in ["'NULL'", "0", "(NULL IS NULL)", "CURRENT_TIMESTAMP"] {
+        assert!(!is_null_default(d), "{d}");
+    }
+}

@@ -13,7 +13,7 @@ mod now;
 pub mod trigger;
 pub mod view;
 
-pub use default::translate_default;
+pub use default::{is_null_default, translate_default};
 
 use crate::model::types::PgType;
 use crate::postgres::ident::{quote_ident, quote_literal};
