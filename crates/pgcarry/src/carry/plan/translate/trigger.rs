@@ -1,7 +1,7 @@
 //! A SQLite trigger as a PL/pgSQL trigger function and a `CREATE TRIGGER` with the same
 //! meaning: row-level BEFORE/AFTER INSERT/UPDATE [OF cols]/DELETE, `WHEN`, `NEW`/`OLD`, a
-//! program of INSERT … VALUES, UPDATE, DELETE and `SELECT RAISE(…)` statements. Anything else
-//! is refused with the true reason.
+//! program of INSERT … VALUES or SELECT (and INSERT OR IGNORE … VALUES), UPDATE, DELETE and
+//! `SELECT RAISE(…)` statements. Anything else is refused with the true reason.
 //!
 //! SQLite does not fire a trigger from its own program (`recursive_triggers` is off by
 //! default), PostgreSQL would: each function keeps a transaction-local flag while it runs and
@@ -286,8 +286,11 @@ impl Translation<'_> {
                 columns,
                 rows,
             } => {
-                no_conflict_clause(conflict.as_deref())?;
-                self.insert(name, columns, rows)
+                let ignore = conflict.as_deref() == Some("IGNORE");
+                if !ignore {
+                    no_conflict_clause(conflict.as_deref())?;
+                }
+                self.insert(name, columns, rows, ignore)
             }
             Statement::Update {
                 conflict,
@@ -340,21 +343,29 @@ impl Translation<'_> {
         }
     }
 
+    /// `INSERT [OR IGNORE] INTO name (columns) …`. `OR IGNORE` skips each row that breaks a
+    /// UNIQUE, NOT NULL or CHECK constraint (not a foreign key), as SQLite does: each row is
+    /// its own statement in a block that catches exactly those errors.
     fn insert(
         &mut self,
         name: &str,
         columns: &[String],
         rows: &InsertRows,
+        ignore: bool,
     ) -> Result<String, Untranslatable> {
         let target = table(self.tables, name)?;
         let q = qualified(self.schema, &target.name);
         let rows = match rows {
             InsertRows::Default => {
                 self.probes.push(format!("INSERT INTO {q} DEFAULT VALUES"));
-                return Ok(format!("    INSERT INTO {q} DEFAULT VALUES;\n"));
+                let sql = format!("INSERT INTO {q} DEFAULT VALUES;");
+                return Ok(if ignore { ignoring(&sql) } else { format!("    {sql}\n") });
             }
-            InsertRows::Select(_) => {
-                return refuse("INSERT … SELECT in a trigger is not translated");
+            InsertRows::Select(select) => {
+                if ignore {
+                    return refuse("INSERT OR IGNORE … SELECT in a trigger is not translated");
+                }
+                return self.insert_select(target, name, columns, select);
             }
             InsertRows::Values(rows) => rows,
         };
@@ -399,10 +410,54 @@ impl Translation<'_> {
             "INSERT INTO {q} ({cols}) VALUES {}",
             probes.join(", ")
         ));
+        if ignore {
+            return Ok(values
+                .iter()
+                .map(|v| ignoring(&format!("INSERT INTO {q} ({cols}) VALUES {v};")))
+                .collect());
+        }
         Ok(format!(
             "    INSERT INTO {q} ({cols}) VALUES {};\n",
             values.join(", ")
         ))
+    }
+
+    /// `INSERT INTO name (columns) SELECT …`: the SELECT translated as a view's, with the
+    /// trigger's `NEW`/`OLD` as its outer names. PostgreSQL's assignment of each result column
+    /// to its column is probed: a type it would refuse refuses the trigger at creation.
+    fn insert_select(
+        &mut self,
+        target: &TablePlan,
+        name: &str,
+        columns: &[String],
+        select: &Select,
+    ) -> Result<String, Untranslatable> {
+        let q = qualified(self.schema, &target.name);
+        let cols: Vec<String> = if columns.is_empty() {
+            target
+                .columns
+                .iter()
+                .filter(|c| c.generated.is_none())
+                .map(|c| quote_ident(&c.name))
+                .collect()
+        } else {
+            columns
+                .iter()
+                .map(|c| match find_column(target, c) {
+                    Some(c) => Ok(quote_ident(&c.name)),
+                    None => refuse(format!("unknown column `{name}.{c}`")),
+                })
+                .collect::<Result<_, _>>()?
+        };
+        let cols = cols.join(", ");
+        let mut out = [String::new(), String::new()];
+        for (probe, slot) in [false, true].into_iter().zip(&mut out) {
+            let scope = self.scope(None, probe);
+            *slot = super::view::subquery(select, self.schema, self.relations, &scope, false)?;
+        }
+        let [real, probe] = out;
+        self.probes.push(format!("INSERT INTO {q} ({cols}) {probe}"));
+        Ok(format!("    INSERT INTO {q} ({cols}) {real};\n"))
     }
 
     /// `SELECT RAISE(…) [WHERE c]` or `SELECT CASE WHEN c THEN RAISE(…) … END`: an IF.
@@ -474,6 +529,15 @@ impl Translation<'_> {
             }
         }
     }
+}
+
+/// `statement` in a block that skips it when it breaks a UNIQUE, NOT NULL or CHECK constraint
+/// (SQLite's `OR IGNORE`).
+fn ignoring(statement: &str) -> String {
+    format!(
+        "    BEGIN\n        {statement}\n    EXCEPTION WHEN unique_violation OR not_null_violation \
+         OR check_violation THEN NULL;\n    END;\n"
+    )
 }
 
 /// `OR REPLACE` and `OR IGNORE` change what a conflict does in ways PostgreSQL's `ON CONFLICT`
