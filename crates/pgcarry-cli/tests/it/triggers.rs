@@ -9,6 +9,8 @@ const LIBRARY: &str = "
         title TEXT NOT NULL, price REAL NOT NULL, edits INTEGER NOT NULL DEFAULT 0);
     CREATE TABLE audit (id INTEGER PRIMARY KEY, book_id INTEGER, action TEXT NOT NULL,
         old_price REAL, new_price REAL);
+    CREATE TABLE tags (name TEXT PRIMARY KEY, note TEXT NOT NULL);
+    INSERT INTO tags VALUES ('ann', 'seed');
     INSERT INTO authors VALUES (1, 'ann', 2), (2, 'bob', 1);
     INSERT INTO books VALUES (1, 1, 'a', 5.0, 0), (2, 1, 'b', 7.5, 0), (3, 2, 'c', 3.25, 0);
     INSERT INTO audit VALUES (1, 1, 'import', NULL, 5.0);
@@ -43,6 +45,17 @@ const LIBRARY: &str = "
         DELETE FROM audit WHERE book_id = OLD.id
             AND NOT EXISTS (SELECT 1 FROM books b WHERE b.id = audit.book_id);
     END;
+    -- INSERT … SELECT reading the trigger's row.
+    CREATE TRIGGER books_retitled AFTER UPDATE OF title ON books BEGIN
+        INSERT INTO audit (book_id, action, new_price)
+            SELECT b.id, 'sibling', b.price FROM books b
+            WHERE b.author_id = NEW.author_id AND b.id <> NEW.id ORDER BY b.id;
+    END;
+    -- INSERT OR IGNORE: a duplicate key and a NULL in a NOT NULL column are skipped, row by row.
+    CREATE TRIGGER authors_renamed AFTER UPDATE OF name ON authors BEGIN
+        INSERT OR IGNORE INTO tags (name, note)
+            VALUES ('ann', 'dup'), (NEW.name, 'renamed'), ('x', NULL);
+    END;
     -- Not translated: OR REPLACE (never fired by the steps below).
     CREATE TRIGGER books_moved AFTER UPDATE OF author_id ON books BEGIN
         INSERT OR REPLACE INTO audit (id, book_id, action) VALUES (NEW.id, NEW.id, 'moved');
@@ -57,6 +70,7 @@ const STEPS: &[&str] = &[
     "UPDATE books SET price = 12.0 WHERE id = 4",
     "INSERT INTO books (author_id, title, price) VALUES (2, 'bad', -1)",
     "UPDATE books SET title = '' WHERE id = 1",
+    "UPDATE authors SET name = 'ann2' WHERE id = 1",
     "DELETE FROM authors WHERE id = 2",
 ];
 
@@ -66,6 +80,7 @@ const QUERIES: &[&str] = &[
     "SELECT id, name, books FROM authors ORDER BY id",
     "SELECT id, author_id, title, price, edits FROM books ORDER BY id",
     "SELECT id, book_id, action, old_price, new_price FROM audit ORDER BY id",
+    "SELECT name, note FROM tags ORDER BY name",
 ];
 
 fn sqlite_state(conn: &rusqlite::Connection) -> Vec<Rows> {

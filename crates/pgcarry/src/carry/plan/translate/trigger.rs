@@ -359,7 +359,11 @@ impl Translation<'_> {
             InsertRows::Default => {
                 self.probes.push(format!("INSERT INTO {q} DEFAULT VALUES"));
                 let sql = format!("INSERT INTO {q} DEFAULT VALUES;");
-                return Ok(if ignore { ignoring(&sql) } else { format!("    {sql}\n") });
+                return Ok(if ignore {
+                    ignoring(&sql)
+                } else {
+                    format!("    {sql}\n")
+                });
             }
             InsertRows::Select(select) => {
                 if ignore {
@@ -456,7 +460,8 @@ impl Translation<'_> {
             *slot = super::view::subquery(select, self.schema, self.relations, &scope, false)?;
         }
         let [real, probe] = out;
-        self.probes.push(format!("INSERT INTO {q} ({cols}) {probe}"));
+        self.probes
+            .push(format!("INSERT INTO {q} ({cols}) {probe}"));
         Ok(format!("    INSERT INTO {q} ({cols}) {real};\n"))
     }
 
