@@ -27,6 +27,21 @@ fn migrate_with(dir: &Path, src: &Path, url: &str, policy: &str) -> assert_cmd::
         .assert()
 }
 
+/// `migrate_with` that rejected rows (exit 3): its standard output.
+fn migrate_rejecting(dir: &Path, src: &Path, url: &str, policy: &str) -> String {
+    let out = migrate_with(dir, src, url, policy).code(3);
+    String::from_utf8_lossy(&out.get_output().stdout).into_owned()
+}
+
+/// The records of the rejects file `migrate_with` wrote for `policy`.
+fn rejects(dir: &Path, policy: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join(format!("{policy}.ndjson")))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 /// `pgcarry verify` with `--orphans policy`: exit 3 either way here (rows were rejected);
 /// returns whether it found the rest identical.
 fn verify_with(dir: &Path, src: &Path, url: &str, policy: &str) -> bool {
@@ -68,8 +83,7 @@ fn orphans_reject_sends_each_orphan_to_the_rejects_file_and_keeps_every_foreign_
     let dir = tempfile::tempdir().unwrap();
     let src = sqlite_fixture(dir.path(), "orphans.db", ORPHANS);
     let db = test_db("orphans_reject");
-    let out = migrate_with(dir.path(), &src, &db.url, "reject").code(3);
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let stdout = migrate_rejecting(dir.path(), &src, &db.url, "reject");
     assert!(stdout.contains("row(s) rejected"), "{stdout}");
 
     let mut c = db.client();
@@ -79,11 +93,7 @@ fn orphans_reject_sends_each_orphan_to_the_rejects_file_and_keeps_every_foreign_
     assert_eq!(ids(&mut c, "print"), [1, 3]);
     assert_eq!(foreign_keys(&mut c), 4);
 
-    let rejects: Vec<serde_json::Value> = std::fs::read_to_string(dir.path().join("reject.ndjson"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rejects = rejects(dir.path(), "reject");
     let mut seen: Vec<(String, i64, String)> = rejects
         .iter()
         .map(|r| {
@@ -125,8 +135,7 @@ fn orphans_null_detaches_each_orphan_and_counts_it() {
     let src = sqlite_fixture(dir.path(), "orphans.db", ORPHANS);
     let db = test_db("orphans_null");
     // review.book_id is NOT NULL: that orphan cannot be detached and is rejected (exit 3).
-    let out = migrate_with(dir.path(), &src, &db.url, "null").code(3);
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let stdout = migrate_rejecting(dir.path(), &src, &db.url, "null");
     assert!(
         stdout.contains("changed by --orphans null:")
             && stdout.contains("book.author_id 1 value")
@@ -178,8 +187,7 @@ fn orphans_reject_cascades_to_the_children_of_a_rejected_row() {
     let dir = tempfile::tempdir().unwrap();
     let src = sqlite_fixture(dir.path(), "cascade.db", CASCADE);
     let db = test_db("orphans_cascade_reject");
-    let out = migrate_with(dir.path(), &src, &db.url, "reject").code(3);
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let stdout = migrate_rejecting(dir.path(), &src, &db.url, "reject");
     assert!(stdout.contains("row(s) rejected"), "{stdout}");
 
     let mut c = db.client();
@@ -193,10 +201,8 @@ fn orphans_reject_cascades_to_the_children_of_a_rejected_row() {
     // Every foreign key is created, and holds.
     assert_eq!(foreign_keys(&mut c), 4);
 
-    let rejects = std::fs::read_to_string(dir.path().join("reject.ndjson")).unwrap();
-    let mut seen: Vec<(String, i64, bool)> = rejects
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+    let mut seen: Vec<(String, i64, bool)> = rejects(dir.path(), "reject")
+        .iter()
         .map(|r| {
             let reason = r["reason"].as_str().unwrap();
             (

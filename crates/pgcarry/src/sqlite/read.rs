@@ -67,10 +67,11 @@ pub fn select_sql(table: &Table, rules: &[OrphanRule]) -> String {
                 "(CASE WHEN {present} AND NOT {direct} THEN 1 ELSE 0 END)"
             ));
         } else {
+            // A kept parent is a parent: one lookup for the row that has one, the common case.
             let kept = parent_exists(rule, &refs, 0, true);
             cols.push(format!(
-                "(CASE WHEN {present} AND NOT {direct} THEN 1 \
-                 WHEN {present} AND NOT {kept} THEN 2 ELSE 0 END)"
+                "(CASE WHEN {present} AND NOT {kept} THEN (CASE WHEN {direct} THEN 2 ELSE 1 END) \
+                 ELSE 0 END)"
             ));
         }
     }

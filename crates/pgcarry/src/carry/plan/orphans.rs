@@ -119,6 +119,10 @@ pub fn cascade(
                 else {
                     continue;
                 };
+                let nested: usize = parent.iter().map(OrphanRule::size).sum();
+                if nested + 1 > CASCADE_SIZE {
+                    continue;
+                }
                 let described = fk.describe(&t.name);
                 let at = match own.iter().position(|r| r.foreign_key == described) {
                     Some(at) => at,
@@ -130,10 +134,6 @@ pub fn cascade(
                         own.len() - 1
                     }
                 };
-                let nested: usize = parent.iter().map(OrphanRule::size).sum();
-                if nested + 1 > CASCADE_SIZE {
-                    continue;
-                }
                 let rule = &mut own[at];
                 if rule.parent_rejects.is_empty() {
                     let what = if rule.null {
@@ -149,7 +149,8 @@ pub fn cascade(
                         ),
                     ));
                 }
-                if rule.parent_rejects.len() != parent.len() || rule.size() != 1 + nested {
+                // Deeper each round, until the parents' rules stop growing.
+                if rule.size() != 1 + nested {
                     rule.parent_rejects = parent.clone();
                     changed = true;
                 }

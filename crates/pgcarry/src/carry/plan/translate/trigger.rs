@@ -13,7 +13,7 @@
 //! refuse at run time fails at creation instead, and the trigger is reported, not left broken.
 
 use super::{ExprContext, Render, Scope, Untranslatable, refuse};
-use crate::model::plan::TablePlan;
+use crate::model::plan::{ColumnPlan, TablePlan};
 use crate::model::types::PgType;
 use crate::postgres::ident::{pg_name, qualified, quote_ident, quote_literal};
 use crate::sqlite::sql::expr::{Expr, ResultColumn, Select};
@@ -43,7 +43,7 @@ struct RowScope<'a> {
     has_old: bool,
 }
 
-fn find_column<'t>(t: &'t TablePlan, name: &str) -> Option<&'t crate::model::plan::ColumnPlan> {
+fn find_column<'t>(t: &'t TablePlan, name: &str) -> Option<&'t ColumnPlan> {
     t.columns
         .iter()
         .find(|c| c.source_name.eq_ignore_ascii_case(name))
@@ -355,6 +355,7 @@ impl Translation<'_> {
     ) -> Result<String, Untranslatable> {
         let target = table(self.tables, name)?;
         let q = qualified(self.schema, &target.name);
+        let cols = insert_columns(target, name, columns)?;
         let rows = match rows {
             InsertRows::Default => {
                 self.probes.push(format!("INSERT INTO {q} DEFAULT VALUES"));
@@ -369,24 +370,9 @@ impl Translation<'_> {
                 if ignore {
                     return refuse("INSERT OR IGNORE … SELECT in a trigger is not translated");
                 }
-                return self.insert_select(target, name, columns, select);
+                return self.insert_select(&q, &cols, select);
             }
             InsertRows::Values(rows) => rows,
-        };
-        let cols: Vec<&crate::model::plan::ColumnPlan> = if columns.is_empty() {
-            target
-                .columns
-                .iter()
-                .filter(|c| c.generated.is_none())
-                .collect()
-        } else {
-            columns
-                .iter()
-                .map(|c| match find_column(target, c) {
-                    Some(c) => Ok(c),
-                    None => refuse(format!("unknown column `{name}.{c}`")),
-                })
-                .collect::<Result<_, _>>()?
         };
         let mut values = Vec::new();
         let mut probes = Vec::new();
@@ -426,33 +412,16 @@ impl Translation<'_> {
         ))
     }
 
-    /// `INSERT INTO name (columns) SELECT …`: the SELECT translated as a view's, with the
-    /// trigger's `NEW`/`OLD` as its outer names. PostgreSQL's assignment of each result column
-    /// to its column is probed: a type it would refuse refuses the trigger at creation.
+    /// `INSERT INTO q (cols) SELECT …`: the SELECT translated as a view's, with the trigger's
+    /// `NEW`/`OLD` as its outer names. PostgreSQL's assignment of each result column to its
+    /// column is probed: a type it would refuse refuses the trigger at creation.
     fn insert_select(
         &mut self,
-        target: &TablePlan,
-        name: &str,
-        columns: &[String],
+        q: &str,
+        cols: &[&ColumnPlan],
         select: &Select,
     ) -> Result<String, Untranslatable> {
-        let q = qualified(self.schema, &target.name);
-        let cols: Vec<String> = if columns.is_empty() {
-            target
-                .columns
-                .iter()
-                .filter(|c| c.generated.is_none())
-                .map(|c| quote_ident(&c.name))
-                .collect()
-        } else {
-            columns
-                .iter()
-                .map(|c| match find_column(target, c) {
-                    Some(c) => Ok(quote_ident(&c.name)),
-                    None => refuse(format!("unknown column `{name}.{c}`")),
-                })
-                .collect::<Result<_, _>>()?
-        };
+        let cols: Vec<String> = cols.iter().map(|c| quote_ident(&c.name)).collect();
         let cols = cols.join(", ");
         let mut out = [String::new(), String::new()];
         for (probe, slot) in [false, true].into_iter().zip(&mut out) {
@@ -534,6 +503,29 @@ impl Translation<'_> {
             }
         }
     }
+}
+
+/// The columns an INSERT into `target` names (`name` in SQLite), or all but the generated
+/// ones when it names none.
+fn insert_columns<'t>(
+    target: &'t TablePlan,
+    name: &str,
+    columns: &[String],
+) -> Result<Vec<&'t ColumnPlan>, Untranslatable> {
+    if columns.is_empty() {
+        return Ok(target
+            .columns
+            .iter()
+            .filter(|c| c.generated.is_none())
+            .collect());
+    }
+    columns
+        .iter()
+        .map(|c| match find_column(target, c) {
+            Some(c) => Ok(c),
+            None => refuse(format!("unknown column `{name}.{c}`")),
+        })
+        .collect()
 }
 
 /// `statement` in a block that skips it when it breaks a UNIQUE, NOT NULL or CHECK constraint
