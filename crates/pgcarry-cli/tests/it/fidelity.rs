@@ -460,7 +460,7 @@ fn fts5_becomes_a_tsvector_column_with_a_gin_index() {
     let plan = plan_text(dir.path(), &src);
     assert!(plan.contains("contentless FTS5 table"), "{plan}");
     assert!(
-        plan.contains("docs_fts: FTS5 table keeping its own copy"),
+        plan.contains("docs_fts: FTS5 table keeping its own text: migrated as a table"),
         "{plan}"
     );
     let db = test_db("fts");
@@ -472,8 +472,8 @@ fn fts5_becomes_a_tsvector_column_with_a_gin_index() {
     );
     assert_eq!(
         tables,
-        [Some("posts".to_string())],
-        "no FTS or shadow tables"
+        [Some("docs_fts".to_string()), Some("posts".to_string())],
+        "no shadow tables, and only the FTS table that keeps its own text"
     );
     assert_eq!(
         column_types(&mut c, "posts").last().unwrap(),

@@ -34,5 +34,6 @@ mod tls;
 mod tls_client_cert;
 mod triggers;
 mod verify;
+mod virtual_tables;
 mod wait;
 mod where_it_writes;

@@ -13,15 +13,19 @@ pub struct SourceSchema {
     pub triggers: Vec<Trigger>,
     /// Objects deliberately not migrated (internal tables, FTS shadow tables), with the reason.
     pub skipped: Vec<Skipped>,
-    /// FTS5 tables: not copied; their content table gets a tsvector column and a GIN index.
+    /// FTS3/4/5 tables: the table holding their text (the external content table, or the FTS
+    /// table itself, read as a table) gets a tsvector column and a GIN index.
     #[serde(default)]
     pub fts: Vec<Fts>,
 }
 
-/// An FTS5 virtual table.
+/// An FTS3, FTS4 or FTS5 virtual table.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Fts {
     pub name: String,
+    /// `fts3`, `fts4` or `fts5`.
+    #[serde(default)]
+    pub module: String,
     /// The indexed columns.
     pub columns: Vec<String>,
     /// The external content table; `Some("")` when contentless, `None` when the FTS table
@@ -166,12 +170,15 @@ pub struct Skipped {
     pub kind: Option<SkippedKind>,
 }
 
-/// The objects whose absence changes what the application does.
+/// The objects whose absence changes what the application does, or loses data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkippedKind {
     View,
     Trigger,
+    /// A virtual table whose rows pgcarry cannot read (its module is not available, or not one
+    /// pgcarry knows): the run exits 3 unless the config skips it.
+    VirtualTable,
 }
 
 impl Skipped {

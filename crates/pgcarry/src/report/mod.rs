@@ -100,10 +100,27 @@ impl Report {
             || !self.structure_problems.is_empty()
             || !self.orphans.is_empty()
             || !self.files_not_loaded.is_empty()
+            || self.has_unread()
         {
             Outcome::Differences
         } else {
             Outcome::Success
+        }
+    }
+
+    /// Whether a virtual table's rows could not be read (its module is not available).
+    pub fn has_unread(&self) -> bool {
+        self.skipped
+            .iter()
+            .any(|s| s.kind == Some(SkippedKind::VirtualTable))
+    }
+
+    /// One line per virtual table whose rows could not be read, with the reason.
+    pub(crate) fn render_unread(&self, o: &mut String) {
+        for s in &self.skipped {
+            if s.kind == Some(SkippedKind::VirtualTable) {
+                let _ = writeln!(o, "\nnot read: {}: {}", s.name, s.reason);
+            }
         }
     }
 
@@ -141,6 +158,7 @@ impl Report {
             }
         }
         self.render_warnings(&mut o);
+        self.render_unread(&mut o);
         if !self.skipped.is_empty() {
             let _ = writeln!(
                 o,
@@ -164,19 +182,28 @@ impl Report {
         o
     }
 
-    /// What the verdict leaves for the user to look at: views and triggers not migrated.
+    /// What the verdict leaves for the user to look at: virtual tables, views and triggers not
+    /// migrated.
     fn attention(&self) -> String {
         let count = |kind| self.skipped.iter().filter(|s| s.kind == Some(kind)).count();
-        let (views, triggers) = (count(SkippedKind::View), count(SkippedKind::Trigger));
+        let (views, triggers, unread) = (
+            count(SkippedKind::View),
+            count(SkippedKind::Trigger),
+            count(SkippedKind::VirtualTable),
+        );
         let plural = |n: usize, one: &str| match n {
             1 => format!("1 {one}"),
             n => format!("{n} {one}s"),
         };
-        let parts: Vec<String> = [(views, "view"), (triggers, "trigger")]
-            .into_iter()
-            .filter(|(n, _)| *n > 0)
-            .map(|(n, one)| plural(n, one))
-            .collect();
+        let parts: Vec<String> = [
+            (unread, "virtual table"),
+            (views, "view"),
+            (triggers, "trigger"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, one)| plural(n, one))
+        .collect();
         if parts.is_empty() {
             return String::new();
         }

@@ -88,6 +88,7 @@ pub fn render(report: &Report) -> String {
         );
     }
     report.render_files_not_loaded(&mut o);
+    report.render_unread(&mut o);
     let verdict = match report.outcome() {
         crate::model::outcome::Outcome::Success => "identical to the source",
         crate::model::outcome::Outcome::Differences
@@ -97,6 +98,14 @@ pub fn render(report: &Report) -> String {
                 && !report.files_not_loaded.is_empty() =>
         {
             "identical to the source files that could be loaded (exit 3)"
+        }
+        crate::model::outcome::Outcome::Differences
+            if report.tables.iter().all(|t| t.verified == Some(true))
+                && report.structure_problems.is_empty()
+                && rejected == 0
+                && report.has_unread() =>
+        {
+            "identical to the source, except the virtual tables that could not be read (exit 3)"
         }
         crate::model::outcome::Outcome::Differences
             if report.tables.iter().all(|t| t.verified == Some(true))

@@ -4,7 +4,7 @@
 //! `foreign_key_list`) which SQLite itself maintains; what the pragmas do not expose (CHECK
 //! constraints, COLLATE, generated expressions, index expressions, partial-index WHERE) comes
 //! from parsing the stored SQL. Internal tables (`sqlite_%`) and the shadow tables of virtual
-//! tables are never migrated; virtual tables are reported.
+//! tables are never migrated; virtual tables are read through their module (`virtual_table`).
 
 use super::{SqliteError, quote_sqlite_ident, sql};
 use crate::model::schema::*;
@@ -57,7 +57,9 @@ pub fn introspect(conn: &Connection, path: &Path) -> Result<SourceSchema, Sqlite
     schema.views.sort_by(|a, b| a.name.cmp(&b.name));
     schema.triggers.sort_by(|a, b| a.name.cmp(&b.name));
 
-    for (name, kind) in objects {
+    let mut unread = Vec::new();
+    for (name, kind) in &objects {
+        let (name, kind) = (name.clone(), kind.clone());
         if name.starts_with("sqlite_") {
             continue;
         }
@@ -65,9 +67,13 @@ pub fn introspect(conn: &Connection, path: &Path) -> Result<SourceSchema, Sqlite
             "table" => {}
             "view" => continue,
             "shadow" => {
+                let owner = shadow_owner(&name, &objects);
                 schema.skipped.push(Skipped::new(
                     name,
-                    "shadow table of a virtual table (e.g. FTS index storage)",
+                    format!(
+                        "shadow table of the virtual table {owner}: its storage, not copied on \
+                         its own"
+                    ),
                 ));
                 continue;
             }
@@ -76,19 +82,10 @@ pub fn introspect(conn: &Connection, path: &Path) -> Result<SourceSchema, Sqlite
                     .get(&("table".to_string(), name.clone()))
                     .cloned()
                     .unwrap_or_default();
-                match sql::fts::parse_fts5(&sql) {
-                    Ok(Some(f)) => schema.fts.push(Fts {
-                        name,
-                        columns: f.columns,
-                        content: f.content,
-                        sql,
-                    }),
-                    _ => schema.skipped.push(Skipped::new(
-                        name,
-                        format!(
-                            "virtual table (FTS/R-tree): not migrated as a table; its SQL: {sql}"
-                        ),
-                    )),
+                if let Some(module) = super::virtual_table::add(conn, &name, &sql, &mut schema)
+                    .map_err(q(&format!("introspect virtual table {name}")))?
+                {
+                    unread.push((name, module));
                 }
                 continue;
             }
@@ -108,8 +105,25 @@ pub fn introspect(conn: &Connection, path: &Path) -> Result<SourceSchema, Sqlite
             .map_err(q(&format!("introspect table {name}")))?;
         schema.tables.push(table);
     }
+    super::virtual_table::leave_out_unmarked_shadows(&mut schema, &unread);
     resolve_foreign_keys(&mut schema);
     Ok(schema)
+}
+
+/// The virtual table a shadow table belongs to: the longest virtual table name it starts with,
+/// followed by `_` (SQLite names shadow tables so).
+fn shadow_owner(shadow: &str, objects: &[(String, String)]) -> String {
+    objects
+        .iter()
+        .filter(|(name, kind)| {
+            kind == "virtual"
+                && shadow.len() > name.len()
+                && shadow.starts_with(name.as_str())
+                && shadow[name.len()..].starts_with('_')
+        })
+        .map(|(name, _)| name.clone())
+        .max_by_key(String::len)
+        .unwrap_or_else(|| "(unknown)".to_string())
 }
 
 /// Rows of `table` whose foreign key points at no parent row, per foreign key id: SQLite

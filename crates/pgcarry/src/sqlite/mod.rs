@@ -6,6 +6,7 @@ pub mod read;
 pub mod scan;
 pub mod snapshot;
 pub mod sql;
+mod virtual_table;
 
 use std::path::{Path, PathBuf};
 

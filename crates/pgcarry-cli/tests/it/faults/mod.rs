@@ -15,15 +15,7 @@ use crate::support::TestDb;
 use pgcarry::LocalCluster;
 use std::process::Command;
 
-/// Everything the command printed, stdout then stderr.
-fn output(out: &assert_cmd::assert::Assert) -> String {
-    let o = out.get_output();
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use crate::support::output;
 
 /// Asserts that nothing was written: no table outside the system schemas, no `pgcarry` schema.
 fn assert_untouched(client: &mut postgres::Client) {

@@ -207,6 +207,16 @@ fn connect(url: &str) -> postgres::Client {
         .unwrap_or_else(|err| panic!("connect to {url}: {err}"))
 }
 
+/// Everything the command printed, stdout then stderr.
+pub fn output(out: &assert_cmd::assert::Assert) -> String {
+    let o = out.get_output();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
 /// `pgcarry migrate SRC --to URL`, run in `dir` (where the default rejects file goes).
 pub fn migrate_cmd(dir: &Path, src: &Path, url: &str) -> assert_cmd::Command {
     let mut cmd = pgcarry();

@@ -76,7 +76,9 @@ pub fn build(
         return Err(PlanError::Orphans(orphans));
     }
     let mut skipped = schema.skipped.clone();
-    skipped.extend(super::fts::plan_fts(schema, &mut tables, &opts.schema));
+    let (fts_skipped, fts_notes) = super::fts::plan_fts(schema, &mut tables, &opts.schema);
+    skipped.extend(fts_skipped);
+    warnings.extend(fts_notes);
     let (views, not_translated) = super::views::plan_views(schema, &tables, &opts.schema);
     skipped.extend(not_translated);
     let (triggers, not_translated) = super::triggers::plan_triggers(schema, &tables, &opts.schema);

@@ -4,7 +4,7 @@
 //! them, and the plan lists each as not migrated.
 
 use crate::model::config::Config;
-use crate::model::schema::{Skipped, SourceSchema};
+use crate::model::schema::{Skipped, SkippedKind, SourceSchema};
 
 /// `[collections]` describe a JSON store: refused for the SQLite database `source`.
 pub fn refuse_collections(config: &Config, source: &str) -> Result<(), String> {
@@ -20,6 +20,7 @@ pub fn refuse_collections(config: &Config, source: &str) -> Result<(), String> {
 /// Applies the config's skips to `model`; the error says which setting conflicts with the
 /// source (a usage error: nothing was read or written).
 pub fn apply(config: &Config, model: &mut SourceSchema) -> Result<(), String> {
+    let unreadable = |s: &Skipped| s.kind == Some(SkippedKind::VirtualTable);
     let names: Vec<(String, Vec<String>)> = model
         .tables
         .iter()
@@ -29,6 +30,13 @@ pub fn apply(config: &Config, model: &mut SourceSchema) -> Result<(), String> {
                 t.columns.iter().map(|c| c.name.clone()).collect(),
             )
         })
+        .chain(
+            model
+                .skipped
+                .iter()
+                .filter(|s| unreadable(s))
+                .map(|s| (s.name.clone(), Vec::new())),
+        )
         .collect();
     let unknown = config.unknown_names(&names);
     if !unknown.is_empty() {
@@ -49,5 +57,13 @@ pub fn apply(config: &Config, model: &mut SourceSchema) -> Result<(), String> {
             .map(|t| Skipped::new(t.name, format!("skipped by {}", config.source_name()))),
     );
     model.skipped.extend(columns_skipped);
+    for s in model.skipped.iter_mut().filter(|s| unreadable(s)) {
+        if config.table(&s.name).is_some_and(|c| c.skip) {
+            *s = Skipped::new(
+                s.name.clone(),
+                format!("virtual table skipped by {}", config.source_name()),
+            );
+        }
+    }
     Ok(())
 }

@@ -63,7 +63,9 @@ fn plan_one(
     Ok((translated.table, step))
 }
 
-/// The FTS table a trigger only writes to, when every statement of it writes to an FTS table.
+/// The FTS table a trigger only writes to, when every statement of it writes to an FTS table
+/// over another table's text (one keeping its own text is migrated as a table: writes to it are
+/// translated).
 fn keeps_fts_in_step<'m>(def: &TriggerDef, schema_model: &'m SourceSchema) -> Option<&'m str> {
     let mut found = None;
     for s in &def.body {
@@ -76,7 +78,7 @@ fn keeps_fts_in_step<'m>(def: &TriggerDef, schema_model: &'m SourceSchema) -> Op
         let fts = schema_model
             .fts
             .iter()
-            .find(|f| f.name.eq_ignore_ascii_case(target))?;
+            .find(|f| f.name.eq_ignore_ascii_case(target) && f.content.is_some())?;
         found = Some(fts.name.as_str());
     }
     found
