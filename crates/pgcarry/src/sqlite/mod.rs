@@ -110,6 +110,20 @@ pub enum SqliteError {
     #[error("{path}: could not pin a consistent WAL snapshot (SQLite code {code})")]
     Snapshot { path: PathBuf, code: i32 },
     #[error(
+        "{path} is in WAL mode, and SQLite can only read it by creating or writing its WAL \
+         index {path}-shm (and its WAL {path}-wal when missing) next to it, but this user cannot \
+         write to {dir} (SQLite code {code}). Copy the database together with its -wal file \
+         (if any) into a directory you can write and migrate the copy; or have its owner take it \
+         out of WAL mode, which first copies the WAL's committed rows into the file (`sqlite3 \
+         {path} 'PRAGMA journal_mode=DELETE'`, with the application stopped); or run pgcarry as \
+         a user who can write to {dir}"
+    )]
+    WalDirectoryReadOnly {
+        path: PathBuf,
+        dir: PathBuf,
+        code: i32,
+    },
+    #[error(
         "{path} changed while pgcarry was opening it (the application committed a write): run \
          the same command again, or stop the application first"
     )]
@@ -192,9 +206,58 @@ impl SqliteError {
         SqliteError::query(path, what, source)
     }
 
+    /// A WAL snapshot SQLite could not open or take (`code`). SQLite failing to create the WAL
+    /// index (`-shm`) or the WAL next to a database in a directory this user cannot write is
+    /// the user's to fix (exit 2); any other failure is not.
+    pub(crate) fn snapshot(path: &Path, code: i32) -> Self {
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        if cannot_create_wal_files(code) && !is_writable(dir) {
+            return SqliteError::WalDirectoryReadOnly {
+                path: path.to_path_buf(),
+                // Named in full: "cannot write to ." says little.
+                dir: std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
+                code,
+            };
+        }
+        SqliteError::Snapshot {
+            path: path.to_path_buf(),
+            code,
+        }
+    }
+
     /// True when the user must change the input (exit 2), not retry (exit 1).
     pub fn is_usage(&self) -> bool {
-        matches!(self, SqliteError::Unreadable { .. })
+        matches!(
+            self,
+            SqliteError::Unreadable { .. } | SqliteError::WalDirectoryReadOnly { .. }
+        )
+    }
+}
+
+/// SQLite's codes for a `-shm` or `-wal` file it could not open (`SQLITE_CANTOPEN` and its
+/// extended codes) or could not create in a read-only directory.
+fn cannot_create_wal_files(code: i32) -> bool {
+    code & 0xff == rusqlite::ffi::SQLITE_CANTOPEN
+        || code == rusqlite::ffi::SQLITE_READONLY_DIRECTORY
+}
+
+/// True when the user running pgcarry (its effective ids) may create files in `dir`.
+fn is_writable(dir: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(dir) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: a valid NUL-terminated path; faccessat only reads it.
+    unsafe {
+        libc::faccessat(
+            libc::AT_FDCWD,
+            dir.as_ptr(),
+            libc::W_OK | libc::X_OK,
+            libc::AT_EACCESS,
+        ) == 0
     }
 }
 
@@ -234,6 +297,27 @@ mod tests {
         let text = "just some notes, not a database\n".repeat(16);
         assert!(!looks_encrypted(&text.as_bytes()[..512], 4096));
         assert!(!looks_encrypted(&[0u8; 512], 4096));
+    }
+
+    #[test]
+    fn only_a_wal_file_sqlite_cannot_create_in_a_read_only_directory_is_a_usage_error() {
+        use rusqlite::ffi;
+        // SQLITE_CANTOPEN (a -shm it cannot create) and SQLITE_READONLY_DIRECTORY (a -wal).
+        assert!(cannot_create_wal_files(ffi::SQLITE_CANTOPEN));
+        assert!(cannot_create_wal_files(ffi::SQLITE_READONLY_DIRECTORY));
+        for other in [
+            ffi::SQLITE_ERROR,
+            ffi::SQLITE_BUSY_SNAPSHOT,
+            ffi::SQLITE_IOERR_SHORT_READ,
+            ffi::SQLITE_READONLY,
+        ] {
+            assert!(!cannot_create_wal_files(other), "{other}");
+        }
+        // In a directory this user can write, the cause is elsewhere: not a usage error.
+        let dir = tempfile::tempdir().unwrap();
+        let err = SqliteError::snapshot(&dir.path().join("w.db"), ffi::SQLITE_CANTOPEN);
+        assert!(matches!(err, SqliteError::Snapshot { .. }), "{err}");
+        assert!(!err.is_usage());
     }
 
     #[test]

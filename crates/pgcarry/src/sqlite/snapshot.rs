@@ -12,6 +12,10 @@
 //! pin then reads the database file alone, and its read lock keeps every later commit in the
 //! WAL (no checkpoint can copy past it). A reader that still finds the WAL empty therefore
 //! sees the pinned state; one that finds a commit asks the user to run the command again.
+//!
+//! A WAL database is read only through its WAL index (`-shm`), which SQLite creates next to it
+//! when missing: in a directory the user cannot write, the snapshot fails, and the error says
+//! what to do ([`SqliteError::WalDirectoryReadOnly`]).
 
 use rusqlite::{Connection, OpenFlags, ffi};
 use std::path::{Path, PathBuf};
@@ -89,12 +93,7 @@ impl Snapshot {
             match take_snapshot(&pin) {
                 Ok(Some(snap)) => Wal::Snapshot(snap),
                 Ok(None) => Wal::Empty,
-                Err(code) => {
-                    return Err(SqliteError::Snapshot {
-                        path: path.to_path_buf(),
-                        code,
-                    });
-                }
+                Err(code) => return Err(SqliteError::snapshot(path, code)),
             }
         } else {
             Wal::Off
@@ -138,12 +137,7 @@ impl Snapshot {
                         path: self.path.clone(),
                     });
                 }
-                Err(code) => {
-                    return Err(SqliteError::Snapshot {
-                        path: self.path.clone(),
-                        code,
-                    });
-                }
+                Err(code) => return Err(SqliteError::snapshot(&self.path, code)),
             }
         }
         if let Wal::Snapshot(snap) = &self.wal {
@@ -158,10 +152,7 @@ impl Snapshot {
             // can reset the WAL underneath it).
             let rc = unsafe { ffi::sqlite3_snapshot_open(conn.handle(), c"main".as_ptr(), snap.0) };
             if rc != ffi::SQLITE_OK {
-                return Err(SqliteError::Snapshot {
-                    path: self.path.clone(),
-                    code: rc,
-                });
+                return Err(SqliteError::snapshot(&self.path, rc));
             }
         }
         Ok(conn)

@@ -2,9 +2,9 @@
 //! what to do, and leaves the target untouched where nothing could be done; faults that can
 //! pass (a restart, a lost connection) end verified after a retry or a plain re-run.
 //!
-//! `source` covers the SQLite file (locked, unreadable, encrypted), `server` the target
-//! (wrong password, disk full), `interrupted` a run cut off by the server (restart mid-load,
-//! connection lost while verifying). Tests that restart or break a server use a private
+//! `source` covers the SQLite file (locked, unreadable, WAL in a read-only directory,
+//! encrypted), `server` the target (wrong password, disk full), `interrupted` a run cut off by
+//! the server (restart mid-load, connection lost while verifying). Tests that restart or break a server use a private
 //! [`LocalCluster`], never the shared one.
 
 mod interrupted;

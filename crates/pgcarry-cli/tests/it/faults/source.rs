@@ -1,9 +1,11 @@
-//! Bad SQLite sources: a database locked by a writer, a file without read permission, an
-//! encrypted file. Each fails before anything is written to the target.
+//! Bad SQLite sources: a database locked by a writer, a file without read permission, a WAL
+//! database in a directory the user cannot write, an encrypted file. Each fails before
+//! anything is written to the target.
 
 use super::{assert_db_untouched, is_root, output};
 use crate::support::{count_rows, migrate_cmd, sqlite_fixture, test_db};
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 const ITEMS: &str = "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
@@ -83,24 +85,66 @@ fn a_file_without_read_permission_is_a_usage_error_naming_the_path() {
     let src = sqlite_fixture(dir.path(), "app.db", ITEMS);
     std::fs::set_permissions(&src, std::fs::Permissions::from_mode(0o000)).unwrap();
     let db = test_db("sqlite_unreadable");
-    let mut cmd = if is_root() {
-        let mut c = assert_cmd::Command::new("runuser");
-        c.args(["-u", "postgres", "--", env!("CARGO_BIN_EXE_pgcarry")]);
-        c
-    } else {
-        assert_cmd::Command::new(env!("CARGO_BIN_EXE_pgcarry"))
-    };
-    cmd.env_remove("DATABASE_URL")
-        .current_dir(dir.path())
-        .arg("migrate")
-        .arg(&src)
-        .args(["--to", &db.url]);
+    let mut cmd = unprivileged_pgcarry(dir.path());
+    cmd.arg("migrate").arg(&src).args(["--to", &db.url]);
     let text = output(&cmd.assert().code(2));
     assert!(
         text.contains(&format!("cannot read {}: permission denied", src.display())),
         "{text}"
     );
     assert_db_untouched(&db);
+}
+
+// A WAL database copied with its -wal but without its -shm into a directory the user cannot
+// write failed with "could not pin a consistent WAL snapshot (SQLite code 14)" and no hint.
+#[test]
+fn a_wal_database_in_a_directory_the_user_cannot_write_is_a_usage_error_that_says_what_to_do() {
+    // The application, still running: its committed rows are in app.db-wal only.
+    let app_dir = tempfile::tempdir().unwrap();
+    let app = rusqlite::Connection::open(app_dir.path().join("app.db")).unwrap();
+    app.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; {ITEMS}"
+    ))
+    .unwrap();
+    // Copied, database and WAL, into a directory the user running pgcarry cannot write (the
+    // `postgres` user when we are root, as root writes anywhere).
+    let (read_only, writable) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for (dir, mode) in [(&read_only, 0o555), (&writable, 0o777)] {
+        for name in ["app.db", "app.db-wal"] {
+            std::fs::copy(app_dir.path().join(name), dir.path().join(name)).unwrap();
+        }
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    drop(app);
+    let src = read_only.path().join("app.db");
+    let db = test_db("sqlite_wal_read_only_dir");
+    let mut migrate = unprivileged_pgcarry(writable.path());
+    migrate.arg("migrate").arg(&src).args(["--to", &db.url]);
+    let mut plan = unprivileged_pgcarry(writable.path());
+    plan.arg("plan").arg(&src);
+    for mut cmd in [migrate, plan] {
+        let text = output(&cmd.assert().code(2));
+        let shm = format!("{}-shm", src.display());
+        let dir = read_only.path().display().to_string();
+        assert!(
+            text.contains("is in WAL mode")
+                && text.contains(&shm)
+                && text.contains(&format!("this user cannot write to {dir}"))
+                && text.contains("Copy the database together with its -wal file")
+                && text.contains("'PRAGMA journal_mode=DELETE'")
+                && text.contains(&format!("run pgcarry as a user who can write to {dir}")),
+            "{text}"
+        );
+    }
+    assert_db_untouched(&db);
+    // The first way out: the copy in a directory the user can write, its WAL's rows included.
+    let copy = writable.path().join("app.db");
+    let mut migrate = unprivileged_pgcarry(writable.path());
+    migrate.arg("migrate").arg(&copy).args(["--to", &db.url]);
+    migrate.assert().success();
+    assert_eq!(count_rows(&mut db.client(), "items"), 2);
+    // Back to a mode the test's user can remove.
+    std::fs::set_permissions(read_only.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 #[test]
@@ -134,4 +178,18 @@ fn an_encrypted_database_is_a_usage_error_that_says_it_may_be_encrypted() {
         );
     }
     assert_db_untouched(&db);
+}
+
+/// `pgcarry` run in `dir` by a user without root's rights (root reads and writes any file):
+/// the `postgres` user when we are root, and nothing read from `DATABASE_URL`.
+fn unprivileged_pgcarry(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = if is_root() {
+        let mut c = assert_cmd::Command::new("runuser");
+        c.args(["-u", "postgres", "--", env!("CARGO_BIN_EXE_pgcarry")]);
+        c
+    } else {
+        assert_cmd::Command::new(env!("CARGO_BIN_EXE_pgcarry"))
+    };
+    cmd.env_remove("DATABASE_URL").current_dir(dir);
+    cmd
 }
