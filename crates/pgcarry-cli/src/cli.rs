@@ -26,7 +26,8 @@ pub enum Command {
     /// Show what a migration would do: tables, every type decision and why, keys, indexes,
     /// warnings and rows that would be rejected. Writes nothing.
     #[command(
-        after_help = "Examples:\n  pgcarry plan data/app.db\n  pgcarry plan data/app.db --sql"
+        after_help = "Examples:\n  pgcarry plan data/app.db\n  pgcarry plan data/app.db --sql\n  \
+                      pgcarry plan --from \"$DATABASE_URL\" --to-sqlite dev.db   # an export's plan"
     )]
     Plan(PlanArgs),
     /// Migrate a source into PostgreSQL: create tables, load with binary COPY, build keys,
@@ -60,6 +61,19 @@ pub enum Command {
         Exit codes: 0 identical; 3 something differs (the tables, keys and columns are listed);\n\
         1 the check itself failed; 2 usage error.")]
     Verify(VerifyArgs),
+    /// The way back: a PostgreSQL schema into a new SQLite file, from one snapshot, every table
+    /// compared with PostgreSQL before the file is put in place.
+    #[command(after_help = "Examples:\n  \
+        pgcarry export --from \"$DATABASE_URL\" rollback.db\n  \
+        pgcarry export --from postgresql://app@localhost/app --schema app --tables users,orders dev.db\n  \
+        pgcarry export --from \"$DATABASE_URL\" dev.db --force --report export.json\n  \
+        pgcarry plan --from \"$DATABASE_URL\" --to-sqlite dev.db   # the plan alone\n\n\
+        The file is built as OUT.partial and renamed to OUT only once every table's rows and\n\
+        content checksum match PostgreSQL's snapshot and SQLite's integrity_check and\n\
+        foreign_key_check pass. An existing OUT is replaced only with --force.\n\n\
+        Exit codes: 0 exported and verified; 3 the file differs (it stays as OUT.partial);\n\
+        1 the export failed; 2 usage error (nothing written).")]
+    Export(ExportArgs),
     /// Block until the server accepts a real query, with exponential backoff and jitter; for
     /// container entrypoints and deploy scripts. Exits non-zero with the last error at the
     /// timeout.
@@ -213,9 +227,50 @@ pub struct VerifyArgs {
 }
 
 #[derive(Args)]
+pub struct ExportArgs {
+    /// The PostgreSQL to read: a URL or key=value string, else DATABASE_URL (also from ./.env),
+    /// else the libpq variables, as for `migrate --to`.
+    #[arg(long, value_name = "URL")]
+    pub from: Option<String>,
+    /// The SQLite file to write (must not exist, unless --force).
+    #[arg(value_name = "OUT.db")]
+    pub out: PathBuf,
+    /// The PostgreSQL schema to export.
+    #[arg(long, default_value = "public", value_name = "NAME")]
+    pub schema: String,
+    /// Only these tables (comma-separated); foreign keys to tables left out are reported.
+    #[arg(long, value_delimiter = ',', value_name = "T1,T2")]
+    pub tables: Vec<String>,
+    /// Replace OUT if it exists (only once the new file is verified).
+    #[arg(long)]
+    pub force: bool,
+    /// Refuse columns of types SQLite has no equivalent for (their values would be text).
+    #[arg(long)]
+    pub strict: bool,
+    /// Also write the result as JSON (the plan, per table rows and checksums of both sides).
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+}
+
+#[derive(Args)]
 pub struct PlanArgs {
-    #[command(flatten)]
-    pub source: SourceArgs,
+    /// A SQLite file or JSON store to plan a migration of (not with --from).
+    #[arg(required_unless_present = "from")]
+    pub source: Option<String>,
+    /// Plan an export instead: the PostgreSQL to read (with --to-sqlite).
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "to_sqlite",
+        conflicts_with = "source"
+    )]
+    pub from: Option<String>,
+    /// The SQLite file the export would write.
+    #[arg(long, value_name = "OUT.db", requires = "from")]
+    pub to_sqlite: Option<PathBuf>,
+    /// With --from: only these tables (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "T1,T2", requires = "from")]
+    pub tables: Vec<String>,
     #[command(flatten)]
     pub common: CommonArgs,
     /// Also print every SQL statement the migration would run.

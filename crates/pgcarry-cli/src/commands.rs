@@ -1,8 +1,8 @@
 //! Each command: turn flags into library options, call the library, print the result.
 
 use crate::cli::{
-    Cli, Command, CommonArgs, IfExistsArg, LoadArgs, MigrateArgs, PlanArgs, RehearseArgs,
-    SampleArgs, VerifyArgs, WaitArgs,
+    Cli, Command, CommonArgs, ExportArgs, IfExistsArg, LoadArgs, MigrateArgs, PlanArgs,
+    RehearseArgs, SampleArgs, VerifyArgs, WaitArgs,
 };
 use crate::progress::Terminal;
 use anyhow::Context;
@@ -17,6 +17,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Rehearse(a) => rehearse(a),
         Command::Sample(a) => sample(a),
         Command::Verify(a) => verify(a),
+        Command::Export(a) => export(a),
         Command::Wait(a) => wait(a),
     }
 }
@@ -60,9 +61,27 @@ fn jobs(c: &CommonArgs) -> usize {
 }
 
 fn plan(a: PlanArgs) -> anyhow::Result<ExitStatus> {
+    if let (Some(from), Some(out)) = (&a.from, &a.to_sqlite) {
+        let source = resolve_target(Some(from))?;
+        let request = pgcarry::ExportRequest {
+            schema: a.common.schema.clone(),
+            tables: a.tables.clone(),
+            out: out.clone(),
+            force: true,
+            strict: false,
+        };
+        let plan = pgcarry::plan_export(&source, &request).map_err(RunError::from)?;
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&plan)?);
+        } else {
+            print!("{}", pgcarry::render_export_plan(&plan));
+        }
+        return Ok(ExitStatus::Success);
+    }
     let options = prepare_options(&a.common)?;
     let progress = Terminal::new(a.json);
-    let prepared = pgcarry::prepare(&a.source.source, &options, &progress)?;
+    let source = a.source.as_deref().unwrap_or_default();
+    let prepared = pgcarry::prepare(source, &options, &progress)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&prepared.plan)?);
     } else {
@@ -248,4 +267,26 @@ fn wait(a: WaitArgs) -> anyhow::Result<ExitStatus> {
         );
     }
     Ok(ExitStatus::Success)
+}
+
+fn export(a: ExportArgs) -> anyhow::Result<ExitStatus> {
+    let source = resolve_target(a.from.as_deref())?;
+    if let Some(report) = &a.report {
+        pgcarry::check_output(report, "report")?;
+    }
+    let request = pgcarry::ExportRequest {
+        schema: a.schema,
+        tables: a.tables,
+        out: a.out,
+        force: a.force,
+        strict: a.strict,
+    };
+    eprintln!("source: {}, schema {}", source.location(), request.schema);
+    let progress = Terminal::new(false);
+    let report = pgcarry::export(&source, &request, &progress).map_err(RunError::from)?;
+    print!("{}", report.render());
+    if let Some(path) = &a.report {
+        write_json(path, serde_json::to_string_pretty(&report))?;
+    }
+    Ok(report.outcome().into())
 }

@@ -8,6 +8,7 @@
 //! - The engines: `sqlite` (a file, one snapshot, introspection, scan), `json` (a store of
 //!   documents, staged into SQLite), `postgres` (connections, binary COPY, a throw-away cluster).
 //! - `carry`: the route SQLite/JSON → PostgreSQL (prepare, plan, encode, execute, verify).
+//! - `export`: the route back, PostgreSQL → a new SQLite file (plan, decode, write, prove).
 //! - `report` and `checksum`: what a run found, and how content is compared.
 //!
 //! Modules are private; what the command line and the tests need is re-exported here.
@@ -35,6 +36,7 @@
 
 mod carry;
 mod checksum;
+mod export;
 mod formats;
 mod json;
 mod model;
@@ -52,6 +54,8 @@ pub use carry::prepare::{
     check_schema, check_source, check_target, generate_sample, migrate, prepare, start_cluster,
     verify,
 };
+pub use export::plan::{ExportPlan, render as render_export_plan};
+pub use export::{ExportReport, ExportRequest, export, plan_export};
 pub use model::outcome::{ExitStatus, Outcome};
 pub use model::plan::{IfExists, OrphanPolicy, Plan, Repair};
 pub use postgres::cluster::{ClusterError, ClusterOptions, KeptCluster, LocalCluster};

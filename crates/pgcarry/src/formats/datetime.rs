@@ -185,7 +185,6 @@ pub fn parse_time(text: &[u8]) -> Option<i64> {
 }
 
 /// Formats microseconds since 2000-01-01 as `YYYY-MM-DD HH:MM:SS[.ffffff]`.
-#[cfg(test)]
 pub fn format_micros(micros: i64) -> String {
     let days = micros.div_euclid(MICROS_PER_DAY);
     let rem = micros.rem_euclid(MICROS_PER_DAY);
@@ -206,7 +205,6 @@ pub fn format_micros(micros: i64) -> String {
 }
 
 /// Formats days since 2000-01-01 as `YYYY-MM-DD`.
-#[cfg(test)]
 pub fn format_days(days: i32) -> String {
     let (y, m, d) = civil_from_days(i64::from(days) + PG_EPOCH_DAYS_FROM_UNIX);
     format!("{y:04}-{m:02}-{d:02}")

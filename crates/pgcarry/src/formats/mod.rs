@@ -5,6 +5,7 @@
 
 pub mod copy;
 pub mod datetime;
+pub mod decode;
 pub mod epoch;
 pub mod json;
 pub mod numeric;

@@ -156,6 +156,61 @@ impl Decimal {
     }
 }
 
+/// PostgreSQL's binary `numeric` as the text it prints (`NaN`, `Infinity`, `-1.50`): every
+/// digit up to the display scale, nothing through a float.
+pub fn decode_text(b: &[u8]) -> Result<String, &'static str> {
+    let word = |i: usize| {
+        b.get(2 * i..2 * i + 2)
+            .map(|w| [w[0], w[1]])
+            .ok_or("truncated numeric")
+    };
+    let ndigits = usize::try_from(i16::from_be_bytes(word(0)?)).map_err(|_| "negative ndigits")?;
+    let weight = i64::from(i16::from_be_bytes(word(1)?));
+    let sign = u16::from_be_bytes(word(2)?);
+    let dscale = usize::from(u16::from_be_bytes(word(3)?));
+    if b.len() != 8 + 2 * ndigits {
+        return Err("numeric length does not match its digits");
+    }
+    match sign {
+        0xC000 => return Ok("NaN".into()),
+        0xD000 => return Ok("Infinity".into()),
+        0xF000 => return Ok("-Infinity".into()),
+        0x0000 | 0x4000 => {}
+        _ => return Err("numeric sign"),
+    }
+    let digits: Vec<i64> = (0..ndigits)
+        .map(|i| word(4 + i).map(|w| i64::from(i16::from_be_bytes(w))))
+        .collect::<Result<_, _>>()?;
+    if digits.iter().any(|d| !(0..10_000).contains(d)) {
+        return Err("numeric digit out of range");
+    }
+    // Digit k stands for 10000^(weight - k).
+    let digit_at = |k: i64| usize::try_from(k).ok().and_then(|k| digits.get(k)).copied();
+    let mut int = String::new();
+    for k in 0..=weight {
+        let d = digit_at(k).unwrap_or(0);
+        int += &if int.is_empty() {
+            d.to_string()
+        } else {
+            format!("{d:04}")
+        };
+    }
+    if int.is_empty() {
+        int.push('0');
+    }
+    let mut frac = String::new();
+    for k in 0..i64::try_from(dscale.div_ceil(4)).unwrap_or(0) {
+        frac += &format!("{:04}", digit_at(weight + 1 + k).unwrap_or(0));
+    }
+    frac.truncate(dscale);
+    let sign = if sign == 0x4000 { "-" } else { "" };
+    Ok(if dscale == 0 {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    })
+}
+
 impl Numeric {
     /// A double's exact numeric: its shortest round-trip decimal, or NaN/±Infinity.
     pub fn from_f64(v: f64) -> Numeric {

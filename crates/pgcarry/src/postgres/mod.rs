@@ -12,6 +12,7 @@ pub mod copy_in;
 pub mod copy_out;
 pub mod error;
 pub mod ident;
+pub mod introspect;
 pub mod lock;
 mod service;
 mod sslmode;

@@ -1,0 +1,278 @@
+//! PostgreSQL CHECK constraints in SQLite: the common shapes ORMs write (`status = ANY
+//! (ARRAY['a', 'b'])` for an enum, comparisons, `IS NOT NULL`, `length(…)`, LIKE), casts dropped,
+//! when every word of the result means the same in SQLite; anything else is reported. The
+//! export loads with CHECKs off and lets `integrity_check` confirm them over every row, so a
+//! translation that disagreed with PostgreSQL on the data would be found, not hidden.
+
+use crate::sqlite::quote_sqlite_ident as q;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Word(String),
+    Quoted(String),
+    Str(String),
+    Num(String),
+    Op(String),
+}
+
+fn tokens(sql: &str) -> Option<Vec<Tok>> {
+    let b: Vec<char> = sql.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '\'' || c == '"' {
+            let mut s = String::new();
+            i += 1;
+            loop {
+                let ch = *b.get(i)?;
+                if ch == c {
+                    if b.get(i + 1) == Some(&c) {
+                        s.push(c);
+                        i += 2;
+                        continue;
+                    }
+                    i += 1;
+                    break;
+                }
+                s.push(ch);
+                i += 1;
+            }
+            out.push(if c == '\'' {
+                Tok::Str(s)
+            } else {
+                Tok::Quoted(s)
+            });
+        } else if c.is_ascii_digit() {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_digit() || b[i] == '.') {
+                i += 1;
+            }
+            out.push(Tok::Num(b[start..i].iter().collect()));
+        } else if c.is_alphabetic() || c == '_' {
+            let start = i;
+            while i < b.len() && (b[i].is_alphanumeric() || b[i] == '_') {
+                i += 1;
+            }
+            out.push(Tok::Word(b[start..i].iter().collect()));
+        } else {
+            let rest: String = b[i..b.len().min(i + 3)].iter().collect();
+            let op = ["!~~", "::", "<=", ">=", "<>", "!=", "||", "~~"]
+                .iter()
+                .find(|o| rest.starts_with(*o))
+                .map_or_else(|| c.to_string(), |o| o.to_string());
+            if op == "~~*" || rest.starts_with("~~*") {
+                return None;
+            }
+            i += op.chars().count();
+            out.push(Tok::Op(op));
+        }
+    }
+    Some(out)
+}
+
+fn is_word(t: Option<&Tok>, w: &str) -> bool {
+    matches!(t, Some(Tok::Word(x)) if x.eq_ignore_ascii_case(w))
+}
+
+fn is_op(t: Option<&Tok>, o: &str) -> bool {
+    matches!(t, Some(Tok::Op(x)) if x == o)
+}
+
+/// Drops every `::type` (multi-word names, sizes and `[]` included).
+fn drop_casts(toks: Vec<Tok>) -> Vec<Tok> {
+    let mut out = Vec::new();
+    let mut it = toks.into_iter().peekable();
+    while let Some(t) = it.next() {
+        if t != Tok::Op("::".into()) {
+            out.push(t);
+            continue;
+        }
+        it.next(); // the type's first word
+        while let Some(Tok::Word(w)) = it.peek() {
+            let w = w.to_ascii_lowercase();
+            if ["varying", "precision", "without", "with", "time", "zone"].contains(&w.as_str()) {
+                it.next();
+            } else {
+                break;
+            }
+        }
+        if it.peek() == Some(&Tok::Op("(".into())) {
+            for t in it.by_ref() {
+                if t == Tok::Op(")".into()) {
+                    break;
+                }
+            }
+        }
+        if it.peek() == Some(&Tok::Op("[".into())) {
+            it.next();
+            it.next();
+        }
+    }
+    out
+}
+
+/// The SQLite form of a PostgreSQL CHECK (`CHECK (…)` as `pg_get_constraintdef` prints it)
+/// over `columns`, when every part of it means the same there.
+pub fn translate(definition: &str, columns: &[String]) -> Option<String> {
+    let body = definition.trim().strip_prefix("CHECK")?.trim();
+    let toks = drop_casts(tokens(body)?);
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        let t = &toks[i];
+        // `= ANY (ARRAY[…])` → `IN (…)`; `<> ALL (ARRAY[…])` → `NOT IN (…)`.
+        let list = (is_op(Some(t), "=") && is_word(toks.get(i + 1), "ANY"))
+            || (is_op(Some(t), "<>") && is_word(toks.get(i + 1), "ALL"));
+        if list {
+            let (items, next) = array_items(&toks, i + 2)?;
+            out.push(if is_op(Some(t), "=") { "IN" } else { "NOT IN" }.into());
+            out.push(format!("({})", items.join(", ")));
+            i = next;
+            continue;
+        }
+        out.push(match t {
+            Tok::Str(s) => crate::sqlite::quote_sqlite_literal(s),
+            Tok::Num(n) => n.clone(),
+            Tok::Quoted(n) if columns.contains(n) => q(n),
+            Tok::Word(w) if columns.contains(w) => q(w),
+            Tok::Word(w) => word(w, is_op(toks.get(i + 1), "("))?,
+            Tok::Op(o) => match o.as_str() {
+                "~~" => "LIKE".into(),
+                "!~~" => "NOT LIKE".into(),
+                "=" | "<>" | "!=" | "<" | ">" | "<=" | ">=" | "+" | "-" | "*" | "/" | "%"
+                | "||" | "(" | ")" | "," => o.clone(),
+                _ => return None,
+            },
+            Tok::Quoted(_) => return None,
+        });
+        i += 1;
+    }
+    Some(out.join(" "))
+}
+
+/// A keyword or function that means the same in SQLite.
+fn word(w: &str, call: bool) -> Option<String> {
+    let l = w.to_ascii_lowercase();
+    let keyword = [
+        "and", "or", "not", "is", "null", "in", "like", "between", "true", "false",
+    ];
+    let function = ["lower", "upper", "length", "abs", "coalesce", "trim"];
+    if keyword.contains(&l.as_str()) {
+        return Some(match l.as_str() {
+            "true" => "1".into(),
+            "false" => "0".into(),
+            _ => l.to_ascii_uppercase(),
+        });
+    }
+    if call {
+        if function.contains(&l.as_str()) {
+            return Some(l);
+        }
+        if l == "char_length" || l == "character_length" {
+            return Some("length".into());
+        }
+    }
+    None
+}
+
+/// The literal items of `( ARRAY[ … ] )` starting at `at`, and the index after it.
+fn array_items(toks: &[Tok], at: usize) -> Option<(Vec<String>, usize)> {
+    let mut i = at;
+    let mut opened = 0;
+    while is_op(toks.get(i), "(") {
+        opened += 1;
+        i += 1;
+    }
+    if !is_word(toks.get(i), "ARRAY") || !is_op(toks.get(i + 1), "[") {
+        return None;
+    }
+    i += 2;
+    let mut items = Vec::new();
+    loop {
+        match toks.get(i)? {
+            Tok::Str(s) => items.push(crate::sqlite::quote_sqlite_literal(s)),
+            Tok::Num(n) => items.push(n.clone()),
+            Tok::Op(o) if o == "-" => {
+                let Tok::Num(n) = toks.get(i + 1)? else {
+                    return None;
+                };
+                items.push(format!("-{n}"));
+                i += 1;
+            }
+            _ => return None,
+        }
+        i += 1;
+        match toks.get(i)? {
+            Tok::Op(o) if o == "," => i += 1,
+            Tok::Op(o) if o == "]" => {
+                i += 1;
+                break;
+            }
+            _ => return None,
+        }
+    }
+    for _ in 0..opened {
+        if !is_op(toks.get(i), ")") {
+            return None;
+        }
+        i += 1;
+    }
+    Some((items, i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cols() -> Vec<String> {
+        ["status", "price", "name", "Qty"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn enum_checks_comparisons_and_functions() {
+        assert_eq!(
+            translate(
+                "CHECK (((status)::text = ANY ((ARRAY['PENDING'::character varying, \
+                 'it''s'::character varying])::text[])))",
+                &cols()
+            )
+            .as_deref(),
+            Some("( ( ( \"status\" ) IN ('PENDING', 'it''s') ) )")
+        );
+        assert_eq!(
+            translate("CHECK ((price >= (0)::numeric))", &cols()).as_deref(),
+            Some("( ( \"price\" >= ( 0 ) ) )")
+        );
+        assert_eq!(
+            translate(
+                "CHECK ((char_length((name)::text) <= 64) AND (\"Qty\" <> ALL (ARRAY[-1, 0])))",
+                &cols()
+            )
+            .as_deref(),
+            Some("( ( length ( ( \"name\" ) ) <= 64 ) AND ( \"Qty\" NOT IN (-1, 0) ) )")
+        );
+        assert_eq!(
+            translate("CHECK ((name ~~ 'a%'::text))", &cols()).as_deref(),
+            Some("( ( \"name\" LIKE 'a%' ) )")
+        );
+    }
+
+    #[test]
+    fn what_sqlite_would_read_differently_is_refused() {
+        for def in [
+            "CHECK ((name ~* '^a'::text))",
+            "CHECK ((name ~~* 'a%'::text))",
+            "CHECK ((created_at > now()))",
+            "CHECK ((other_column > 0))",
+            "CHECK ((price > ANY (ARRAY[1, 2])))",
+        ] {
+            assert_eq!(translate(def, &cols()), None, "{def}");
+        }
+    }
+}

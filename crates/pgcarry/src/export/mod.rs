@@ -1,0 +1,514 @@
+//! The route back: PostgreSQL → a new SQLite file, from one snapshot, proven before it is put
+//! in place.
+//!
+//! One `REPEATABLE READ READ ONLY` transaction holds the snapshot for everything: the catalog,
+//! the scan of numeric columns, every table's `COPY … TO STDOUT (FORMAT binary)`. Each tuple
+//! is hashed as it arrives (the same hash `verify` uses) and decoded into SQLite values
+//! (`formats::decode`). The file is written as `OUT.partial` without a journal, indexes after
+//! the rows; then every table is read back, re-encoded into PostgreSQL's binary form for its
+//! column types and hashed: the sums must match. With `integrity_check` and
+//! `foreign_key_check` passing, the file is synced and renamed to OUT; otherwise OUT is not
+//! touched and the partial file stays for inspection.
+
+mod check;
+pub mod plan;
+mod write;
+
+use crate::checksum::{Checksum, FieldKind, TupleHasher};
+use crate::formats::copy::fields;
+use crate::formats::decode;
+use crate::model::outcome::Outcome;
+use crate::postgres::conn::ConnSettings;
+use crate::postgres::error::describe_pg_error;
+use crate::postgres::{copy_out, introspect};
+use crate::work::progress::Progress;
+use plan::{ExportPlan, ExportTable, NotExported};
+use postgres::Client;
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// What to export, and where.
+#[derive(Debug, Clone)]
+pub struct ExportRequest {
+    pub schema: String,
+    /// Only these tables (all of the schema when empty).
+    pub tables: Vec<String>,
+    pub out: PathBuf,
+    /// Replace an existing OUT (only once the new file is proven).
+    pub force: bool,
+    /// Refuse any column whose values would be written as text of a type SQLite lacks.
+    pub strict: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The request cannot be carried out as given (exit 2): nothing was written.
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl ExportError {
+    fn pg(what: &str, e: &postgres::Error) -> ExportError {
+        ExportError::Failed(format!("{what}: {}", describe_pg_error(e)))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportReport {
+    pub source: String,
+    pub out: String,
+    pub schema: String,
+    pub seconds: f64,
+    pub tables: Vec<TableReport>,
+    /// `PRAGMA integrity_check`'s answer.
+    pub integrity: String,
+    /// `PRAGMA foreign_key_check`'s rows, described.
+    pub foreign_key_problems: Vec<String>,
+    /// Where the file is: OUT when proven, else the partial file left for inspection.
+    pub written: String,
+    pub plan: ExportPlan,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableReport {
+    pub name: String,
+    pub rows: u64,
+    pub sqlite_rows: u64,
+    pub postgres_checksum: String,
+    pub sqlite_checksum: String,
+    pub verified: bool,
+    pub seconds: f64,
+    pub error: Option<String>,
+}
+
+impl ExportReport {
+    pub fn outcome(&self) -> Outcome {
+        if self.tables.iter().any(|t| t.error.is_some()) {
+            Outcome::Failed
+        } else if self.tables.iter().any(|t| !t.verified)
+            || self.integrity != "ok"
+            || !self.foreign_key_problems.is_empty()
+        {
+            Outcome::Differences
+        } else {
+            Outcome::Success
+        }
+    }
+
+    /// The summary a person reads.
+    pub fn render(&self) -> String {
+        let mut o = String::new();
+        let w = self
+            .tables
+            .iter()
+            .map(|t| t.name.chars().count())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        let _ = writeln!(
+            o,
+            "{:w$}  {:>10}  {:>10}  {:32}  {:>7}  verified",
+            "table", "postgres", "sqlite", "checksum", "seconds"
+        );
+        for t in &self.tables {
+            let _ = writeln!(
+                o,
+                "{:w$}  {:>10}  {:>10}  {:32}  {:>7.2}  {}",
+                t.name,
+                t.rows,
+                t.sqlite_rows,
+                t.postgres_checksum,
+                t.seconds,
+                if t.verified { "yes" } else { "NO" }
+            );
+        }
+        for t in &self.tables {
+            if let Some(e) = &t.error {
+                let _ = writeln!(o, "\nerror: table {}: {e}", t.name);
+            } else if !t.verified {
+                let _ = writeln!(
+                    o,
+                    "\ndifference: table {}: PostgreSQL has {} row(s) with checksum {}, the \
+                     SQLite file {} with checksum {}",
+                    t.name, t.rows, t.postgres_checksum, t.sqlite_rows, t.sqlite_checksum
+                );
+            }
+        }
+        if self.integrity != "ok" {
+            let _ = writeln!(o, "\nintegrity_check: {}", self.integrity);
+        }
+        for p in &self.foreign_key_problems {
+            let _ = writeln!(o, "\nforeign_key_check: {p}");
+        }
+        if !self.plan.not_exported.is_empty() {
+            let _ = writeln!(
+                o,
+                "\nnot exported ({}; see `pgcarry plan --from … --to-sqlite …` or the report):",
+                self.plan.not_exported.len()
+            );
+            for n in &self.plan.not_exported {
+                let on = n
+                    .table
+                    .as_deref()
+                    .map(|t| format!("{t}."))
+                    .unwrap_or_default();
+                let _ = writeln!(o, "  - {on}{}", n.name);
+            }
+        }
+        let verdict = match self.outcome() {
+            Outcome::Success => format!("{}: exported and verified", self.written),
+            Outcome::Differences => format!(
+                "{}: DIFFERS from PostgreSQL (exit 3); {} was not written",
+                self.written, self.out
+            ),
+            Outcome::Failed => format!("FAILED (exit 1); {} was not written", self.out),
+        };
+        let _ = writeln!(o, "\n{verdict}");
+        o
+    }
+}
+
+/// Opens the snapshot: one read-only repeatable-read transaction, times in UTC, intervals in
+/// ISO 8601 (for the columns read as text).
+fn snapshot(source: &ConnSettings) -> Result<Client, ExportError> {
+    let mut client = source
+        .connect()
+        .map_err(|e| ExportError::Failed(e.to_string()))?;
+    client
+        .batch_execute(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL timezone = 'UTC'; \
+             SET LOCAL intervalstyle = 'iso_8601'; SET LOCAL extra_float_digits = 3",
+        )
+        .map_err(|e| ExportError::pg("start the snapshot", &e))?;
+    Ok(client)
+}
+
+/// Builds the export's plan in the open snapshot.
+fn build_plan(
+    client: &mut Client,
+    source: &ConnSettings,
+    req: &ExportRequest,
+) -> Result<ExportPlan, ExportError> {
+    let tables = introspect::tables(client, &req.schema, &req.tables)
+        .map_err(|e| ExportError::pg("read the tables", &e))?;
+    let missing: Vec<&String> = req
+        .tables
+        .iter()
+        .filter(|n| !tables.iter().any(|t| &t.name == *n))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ExportError::Usage(format!(
+            "schema {:?} has no table named {}",
+            req.schema,
+            missing
+                .iter()
+                .map(|m| format!("{m:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    check_names(&tables)?;
+    let exported: Vec<String> = tables.iter().map(|t| t.name.clone()).collect();
+    let mut not_exported: Vec<NotExported> = introspect::views(client, &req.schema)
+        .map_err(|e| ExportError::pg("read the views", &e))?
+        .into_iter()
+        .map(|(name, def)| NotExported {
+            table: None,
+            name,
+            reason: format!("view not translated to SQLite: {}", def.trim()),
+        })
+        .collect();
+    let mut planned = Vec::new();
+    for t in &tables {
+        let integral = integral_numerics(client, &req.schema, t)?;
+        let next_id = match t.primary_key.as_slice() {
+            [k] => match t.columns.iter().find(|c| &c.name == k) {
+                Some(c) if matches!(c.type_name.as_str(), "int2" | "int4" | "int8") => {
+                    match &c.sequence {
+                        Some(s) => Some(
+                            introspect::next_value(client, s)
+                                .map_err(|e| ExportError::pg("read a sequence", &e))?,
+                        ),
+                        None => None,
+                    }
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        planned.push(plan::table(
+            &req.schema,
+            t,
+            &integral,
+            next_id,
+            &exported,
+            &mut not_exported,
+        ));
+    }
+    Ok(ExportPlan {
+        source: source.redacted(),
+        schema: req.schema.clone(),
+        tables: planned,
+        not_exported,
+    })
+}
+
+/// SQLite compares names ignoring ASCII case and keeps `sqlite_` for itself.
+fn check_names(tables: &[introspect::PgTable]) -> Result<(), ExportError> {
+    let mut problems = Vec::new();
+    for (i, t) in tables.iter().enumerate() {
+        if t.name.to_ascii_lowercase().starts_with("sqlite_") {
+            problems.push(format!(
+                "table {:?}: SQLite reserves names starting with sqlite_",
+                t.name
+            ));
+        }
+        if let Some(other) = tables[..i]
+            .iter()
+            .find(|o| o.name.eq_ignore_ascii_case(&t.name))
+        {
+            problems.push(format!(
+                "tables {:?} and {:?}: one name to SQLite, which ignores case",
+                other.name, t.name
+            ));
+        }
+        for (j, c) in t.columns.iter().enumerate() {
+            if t.columns[..j]
+                .iter()
+                .any(|o| o.name.eq_ignore_ascii_case(&c.name))
+            {
+                problems.push(format!(
+                    "table {:?}: columns differing only in case ({:?}), one name to SQLite",
+                    t.name, c.name
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ExportError::Usage(format!(
+            "these cannot be SQLite names: {}; export the others with --tables",
+            problems.join("; ")
+        )))
+    }
+}
+
+/// For each numeric column: whether every value is an integer in 64 bits with scale 0.
+fn integral_numerics(
+    client: &mut Client,
+    schema: &str,
+    t: &introspect::PgTable,
+) -> Result<plan::IntegralNumerics, ExportError> {
+    let numeric: Vec<usize> = t
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.type_name == "numeric")
+        .map(|(i, _)| i)
+        .collect();
+    if numeric.is_empty() {
+        return Ok(Vec::new());
+    }
+    let tests: Vec<String> = numeric
+        .iter()
+        .map(|&i| {
+            let c = crate::postgres::ident::quote_ident(&t.columns[i].name);
+            format!(
+                "coalesce(bool_and(coalesce({c} IS NULL OR (scale({c}) = 0 AND \
+                 {c} BETWEEN -9223372036854775808 AND 9223372036854775807), false)), true)"
+            )
+        })
+        .collect();
+    let sql = format!(
+        "SELECT {} FROM {}",
+        tests.join(", "),
+        crate::postgres::ident::qualified(schema, &t.name)
+    );
+    let row = client
+        .query_one(&sql, &[])
+        .map_err(|e| ExportError::pg(&format!("scan the numeric columns of {}", t.name), &e))?;
+    Ok(numeric
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| (i, row.get::<_, bool>(k)))
+        .collect())
+}
+
+/// The export's plan, read from one snapshot; writes nothing.
+pub fn plan_export(source: &ConnSettings, req: &ExportRequest) -> Result<ExportPlan, ExportError> {
+    let mut client = snapshot(source)?;
+    build_plan(&mut client, source, req)
+}
+
+/// `OUT.partial`: where the file is built.
+fn partial_path(out: &Path) -> PathBuf {
+    let mut name = out.as_os_str().to_os_string();
+    name.push(".partial");
+    PathBuf::from(name)
+}
+
+/// Checks the destination before anything is read: OUT absent (or `--force`), its directory
+/// there.
+pub fn check_out(req: &ExportRequest) -> Result<(), ExportError> {
+    if req.out.exists() && !req.force {
+        return Err(ExportError::Usage(format!(
+            "{} exists; pgcarry never overwrites a file without --force (the new file replaces \
+             it only once it is proven)",
+            req.out.display()
+        )));
+    }
+    let dir = match req.out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(ExportError::Usage(format!(
+            "the directory of {} does not exist",
+            req.out.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Exports, proves and puts the file in place.
+pub fn export(
+    source: &ConnSettings,
+    req: &ExportRequest,
+    progress: &dyn Progress,
+) -> Result<ExportReport, ExportError> {
+    let started = Instant::now();
+    check_out(req)?;
+    let mut client = snapshot(source)?;
+    progress.phase("export: plan");
+    let plan = build_plan(&mut client, source, req)?;
+    let lossy: Vec<String> = plan
+        .tables
+        .iter()
+        .flat_map(|t| {
+            t.columns
+                .iter()
+                .filter(|c| c.lossy)
+                .map(move |c| format!("{}.{} ({})", t.name, c.name, c.pg_type))
+        })
+        .collect();
+    if req.strict && !lossy.is_empty() {
+        return Err(ExportError::Usage(format!(
+            "--strict: these columns have no SQLite equivalent and would be written as text: {}",
+            lossy.join(", ")
+        )));
+    }
+    let partial = partial_path(&req.out);
+    let mut file = write::Partial::create(&partial)?;
+    file.create_tables(&plan)?;
+    let mut tables = Vec::new();
+    for t in &plan.tables {
+        progress.phase(&format!("export: {}", t.name));
+        let t0 = Instant::now();
+        let (rows, sum, error) = match copy_table(&mut client, &mut file, t) {
+            Ok((rows, sum)) => (rows, sum, None),
+            Err(e) => (0, Checksum::default(), Some(e)),
+        };
+        tables.push(TableReport {
+            name: t.name.clone(),
+            rows,
+            sqlite_rows: 0,
+            postgres_checksum: sum.hex(),
+            sqlite_checksum: String::new(),
+            verified: false,
+            seconds: t0.elapsed().as_secs_f64(),
+            error,
+        });
+    }
+    drop(client);
+    progress.phase("export: indexes");
+    file.finish_structure(&plan)?;
+    progress.phase("export: verify");
+    for (t, r) in plan.tables.iter().zip(tables.iter_mut()) {
+        if r.error.is_some() {
+            continue;
+        }
+        match file.checksum(t) {
+            Ok(sum) => {
+                r.sqlite_rows = sum.rows;
+                r.sqlite_checksum = sum.hex();
+                r.verified = sum.rows == r.rows && r.sqlite_checksum == r.postgres_checksum;
+            }
+            Err(e) => r.error = Some(e),
+        }
+    }
+    let (integrity, foreign_key_problems) = file.checks()?;
+    let mut report = ExportReport {
+        source: plan.source.clone(),
+        out: req.out.display().to_string(),
+        schema: req.schema.clone(),
+        seconds: 0.0,
+        tables,
+        integrity,
+        foreign_key_problems,
+        written: partial.display().to_string(),
+        plan,
+    };
+    file.close()?;
+    if report.outcome() == Outcome::Success {
+        write::put_in_place(&partial, &req.out)?;
+        report.written = req.out.display().to_string();
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Reads one table from the snapshot into the file; returns its rows and checksum as
+/// PostgreSQL sent them.
+fn copy_table(
+    client: &mut Client,
+    file: &mut write::Partial,
+    t: &ExportTable,
+) -> Result<(u64, Checksum), String> {
+    let mut hasher = TupleHasher::new(
+        t.columns
+            .iter()
+            .map(|c| FieldKind::of(&c.compare))
+            .collect(),
+    );
+    let mut sum = Checksum::default();
+    let mut insert = file.inserter(t)?;
+    let mut values = Vec::with_capacity(t.columns.len());
+    let mut failure: Option<String> = None;
+    copy_out::for_each_tuple(client, &t.copy_sql, |tuple| {
+        if failure.is_some() {
+            return;
+        }
+        match hasher.hash(tuple) {
+            Ok(h) => sum.add(h),
+            Err(e) => {
+                failure = Some(e.to_string());
+                return;
+            }
+        }
+        values.clear();
+        let decoded = fields(tuple).map_err(|e| e.to_string()).and_then(|f| {
+            for (field, c) in f.zip(&t.columns) {
+                values.push(match field.map_err(|e| e.to_string())? {
+                    None => rusqlite::types::Value::Null,
+                    Some(b) => decode::decode(c.wire, b)
+                        .map_err(|e| format!("column {}, row {}: {e}", c.name, sum.rows))?,
+                });
+            }
+            Ok(())
+        });
+        if let Err(e) = decoded.and_then(|()| insert.insert(&values)) {
+            failure = Some(e);
+        }
+    })
+    .map_err(|e| format!("read {}: {e}", t.name))?;
+    insert.commit()?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok((sum.rows, sum)),
+    }
+}

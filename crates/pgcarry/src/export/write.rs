@@ -1,0 +1,217 @@
+//! The SQLite side of `export`: the partial file, built without a journal (nothing in it
+//! counts until it is proven and renamed), its rows read back and hashed as PostgreSQL's, and
+//! the final rename.
+
+use super::ExportError;
+use super::plan::{ExportPlan, ExportTable};
+use crate::carry::encode::value::encode;
+use crate::checksum::{Checksum, FieldKind, TupleHasher};
+use crate::sqlite::quote_sqlite_ident as q;
+use rusqlite::Connection;
+use rusqlite::types::Value;
+use std::path::Path;
+
+fn failed(what: &str, path: &Path, e: impl std::fmt::Display) -> ExportError {
+    ExportError::Failed(format!("{what} ({}): {e}", path.display()))
+}
+
+/// The file being built, at `OUT.partial`.
+pub struct Partial {
+    conn: Connection,
+    path: std::path::PathBuf,
+}
+
+impl Partial {
+    /// A new, empty file (a partial file an interrupted export left is replaced).
+    pub fn create(path: &Path) -> Result<Partial, ExportError> {
+        if path.exists() {
+            std::fs::remove_file(path)
+                .map_err(|e| failed("remove an earlier partial file", path, e))?;
+        }
+        let conn = Connection::open(path).map_err(|e| failed("create the file", path, e))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA foreign_keys = OFF; \
+             PRAGMA ignore_check_constraints = ON;",
+        )
+        .map_err(|e| failed("set up the file", path, e))?;
+        Ok(Partial {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn batch(&self, what: &str, sql: &str) -> Result<(), ExportError> {
+        self.conn
+            .execute_batch(sql)
+            .map_err(|e| failed(what, &self.path, format!("{e}\n  {sql}")))
+    }
+
+    pub fn create_tables(&mut self, plan: &ExportPlan) -> Result<(), ExportError> {
+        self.batch("begin", "BEGIN")?;
+        for t in &plan.tables {
+            self.batch(&format!("create table {}", t.name), &t.create_sql)?;
+        }
+        self.batch("commit", "COMMIT")
+    }
+
+    /// A prepared INSERT for `t`'s rows, in one transaction.
+    pub fn inserter(&mut self, t: &ExportTable) -> Result<Inserter<'_>, String> {
+        let cols: Vec<String> = t.columns.iter().map(|c| q(&c.name)).collect();
+        let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            q(&t.name),
+            cols.join(", "),
+            marks.join(", ")
+        );
+        self.conn
+            .execute_batch("BEGIN")
+            .map_err(|e| e.to_string())?;
+        let stmt = self.conn.prepare(&sql).map_err(|e| e.to_string())?;
+        Ok(Inserter {
+            stmt,
+            conn: &self.conn,
+            table: t.name.clone(),
+        })
+    }
+
+    /// Indexes, then the positions of AUTOINCREMENT keys.
+    pub fn finish_structure(&mut self, plan: &ExportPlan) -> Result<(), ExportError> {
+        self.batch("begin", "BEGIN")?;
+        for t in &plan.tables {
+            for ix in &t.index_sql {
+                self.batch(&format!("create an index on {}", t.name), ix)?;
+            }
+            if let Some(position) = t.sequence_position {
+                let set = |sql: &str| {
+                    self.conn
+                        .execute(sql, rusqlite::params![t.name, position])
+                        .map_err(|e| failed("set sqlite_sequence", &self.path, e))
+                };
+                if set("UPDATE sqlite_sequence SET seq = ?2 WHERE name = ?1")? == 0 {
+                    set("INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)")?;
+                }
+            }
+        }
+        self.batch("commit", "COMMIT")
+    }
+
+    /// The checksum of `t` as the file holds it: every value encoded as the PostgreSQL type it
+    /// is compared in, the tuple hashed as PostgreSQL's COPY tuples are.
+    pub fn checksum(&self, t: &ExportTable) -> Result<Checksum, String> {
+        let cols: Vec<String> = t.columns.iter().map(|c| q(&c.name)).collect();
+        let sql = format!(
+            "SELECT {} FROM {}",
+            if cols.is_empty() {
+                "NULL".to_string()
+            } else {
+                cols.join(", ")
+            },
+            q(&t.name)
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| e.to_string())?;
+        let mut rows = stmt.query([]).map_err(|e| e.to_string())?;
+        let mut hasher = TupleHasher::new(
+            t.columns
+                .iter()
+                .map(|c| FieldKind::of(&c.compare))
+                .collect(),
+        );
+        let mut sum = Checksum::default();
+        let mut tuple = Vec::new();
+        let count = i16::try_from(t.columns.len()).unwrap_or(i16::MAX);
+        while let Some(row) = rows.next().map_err(|e| e.to_string())? {
+            tuple.clear();
+            tuple.extend_from_slice(&count.to_be_bytes());
+            for (i, c) in t.columns.iter().enumerate() {
+                let v = row.get_ref(i).map_err(|e| e.to_string())?;
+                let at = tuple.len();
+                if encode(&c.compare, v, &mut tuple).is_err() {
+                    // A value the type cannot hold: a field no PostgreSQL tuple has, so the
+                    // checksums differ.
+                    tuple.truncate(at);
+                    tuple.extend_from_slice(&(-2i32).to_be_bytes());
+                }
+            }
+            sum.add(hasher.hash(&tuple).unwrap_or(u128::MAX));
+        }
+        Ok(sum)
+    }
+
+    /// `integrity_check`'s answer (CHECK constraints included: the load ran without them) and
+    /// `foreign_key_check`'s findings.
+    pub fn checks(&self) -> Result<(String, Vec<String>), ExportError> {
+        self.batch("check constraints", "PRAGMA ignore_check_constraints = OFF")?;
+        let integrity: Vec<String> = self
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .map_err(|e| failed("integrity_check", &self.path, e))?;
+        let fk: Vec<String> = self
+            .conn
+            .prepare("SELECT \"table\", rowid, parent, fkid FROM pragma_foreign_key_check")
+            .and_then(|mut s| {
+                s.query_map([], |r| {
+                    Ok(format!(
+                        "{} rowid {} references a missing row of {} (foreign key {})",
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<i64>>(1)?
+                            .map_or("-".to_string(), |v| v.to_string()),
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?
+                    ))
+                })?
+                .collect()
+            })
+            .map_err(|e| failed("foreign_key_check", &self.path, e))?;
+        Ok((integrity.join("; "), fk))
+    }
+
+    /// A rollback journal for the application from now on; closed and synced to disk.
+    pub fn close(self) -> Result<(), ExportError> {
+        self.batch("set the journal mode", "PRAGMA journal_mode = DELETE")?;
+        let path = self.path.clone();
+        self.conn
+            .close()
+            .map_err(|(_, e)| failed("close the file", &path, e))?;
+        std::fs::File::open(&path)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| failed("sync the file", &path, e))
+    }
+}
+
+/// Inserts one table's rows.
+pub struct Inserter<'c> {
+    stmt: rusqlite::Statement<'c>,
+    conn: &'c Connection,
+    table: String,
+}
+
+impl Inserter<'_> {
+    pub fn insert(&mut self, values: &[Value]) -> Result<(), String> {
+        self.stmt
+            .execute(rusqlite::params_from_iter(values.iter()))
+            .map(|_| ())
+            .map_err(|e| format!("write a row into {}: {e}", self.table))
+    }
+
+    pub fn commit(self) -> Result<(), String> {
+        drop(self.stmt);
+        self.conn
+            .execute_batch("COMMIT")
+            .map_err(|e| format!("commit {}: {e}", self.table))
+    }
+}
+
+/// Renames the proven file to `out` (replacing it), then syncs the directory so the rename
+/// survives a crash.
+pub fn put_in_place(partial: &Path, out: &Path) -> Result<(), ExportError> {
+    std::fs::rename(partial, out).map_err(|e| failed("rename into place", out, e))?;
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::File::open(&dir)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| failed("sync the directory", &dir, e))
+}
