@@ -1,7 +1,7 @@
 //! SQLite files real applications wrote (issue 13): the plan never produces what PostgreSQL
 //! refuses, and what it cannot know is proven before the first row is written.
 
-use crate::support::{migrate_cmd, pgcarry, sqlite_fixture, test_db};
+use crate::support::{migrate_cmd, pgcarry, sqlite_fixture, test_db, verify_cmd};
 use std::path::Path;
 
 fn plan_text(dir: &Path, src: &Path, args: &[&str]) -> String {
@@ -104,11 +104,7 @@ fn system_column_names_are_renamed_in_keys_indexes_foreign_keys_and_views() {
         .unwrap()
         .get(0);
     assert_eq!(recent, 2);
-    pgcarry()
-        .current_dir(dir.path())
-        .args(["verify", src.to_str().unwrap(), "--to", &db.url])
-        .assert()
-        .code(0);
+    verify_cmd(dir.path(), &src, &db.url).assert().code(0);
 
     // A name chosen in --config is the one used.
     std::fs::write(
@@ -205,11 +201,7 @@ fn default_null_is_no_default() {
     );
     let db = test_db("default_null");
     migrate_cmd(dir.path(), &src, &db.url).assert().code(0);
-    pgcarry()
-        .current_dir(dir.path())
-        .args(["verify", src.to_str().unwrap(), "--to", &db.url])
-        .assert()
-        .code(0);
+    verify_cmd(dir.path(), &src, &db.url).assert().code(0);
     let mut c = db.client();
     let defaults: Vec<(String, bool)> = c
         .query(
@@ -275,16 +267,8 @@ fn json_blobs_convert_to_jsonb_when_configured() {
             (None, None)
         ]
     );
-    pgcarry()
-        .current_dir(dir.path())
-        .args([
-            "verify",
-            src.to_str().unwrap(),
-            "--to",
-            &db.url,
-            "--config",
-            "pgcarry.toml",
-        ])
+    verify_cmd(dir.path(), &src, &db.url)
+        .args(["--config", "pgcarry.toml"])
         .assert()
         .code(0);
 
@@ -431,4 +415,99 @@ fn foreign_keys_postgresql_cannot_create_are_left_out_with_a_warning() {
         .unwrap()
         .get(0);
     assert_eq!(members, 1);
+}
+
+/// A flashcard app's file: its connections register `unicase` (case-insensitive) and
+/// `path_order` (here case-sensitive), which SQLite stores only by name.
+fn file_with_application_collations(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("cards.db");
+    let app = rusqlite::Connection::open(&path).unwrap();
+    let unicase = |a: &str, b: &str| a.to_lowercase().cmp(&b.to_lowercase());
+    app.create_collation("unicase", unicase).unwrap();
+    app.create_collation("path_order", |a: &str, b: &str| a.cmp(b))
+        .unwrap();
+    app.execute_batch(
+        "CREATE TABLE cards (id INTEGER PRIMARY KEY, name TEXT COLLATE unicase, deck TEXT);
+         CREATE INDEX cards_by_name ON cards (name);
+         CREATE UNIQUE INDEX cards_deck_name ON cards (deck, name);
+         CREATE TABLE tags (tag TEXT NOT NULL PRIMARY KEY COLLATE unicase, usn INTEGER)
+           WITHOUT ROWID;
+         CREATE TABLE files (id INTEGER PRIMARY KEY, path TEXT COLLATE path_order UNIQUE);
+         CREATE TABLE folders (path TEXT PRIMARY KEY COLLATE path_order) WITHOUT ROWID;
+         INSERT INTO cards VALUES (1, 'Apple', 'd1'), (2, 'banana', 'd1'), (3, 'apple', 'd2'),
+                                  (4, 'Émile', 'd1'), (5, NULL, 'd1'), (6, NULL, 'd1');
+         INSERT INTO tags VALUES ('Verbs', 1), ('nouns', 2), ('Ädj', 3);
+         INSERT INTO files VALUES (1, 'Item'), (2, 'item');
+         INSERT INTO folders VALUES ('Docs'), ('docs');",
+    )
+    .unwrap();
+    path
+}
+
+// Issue 13, item 4: collations the application defined (a flashcard app registers
+// `unicase`) stopped plan, migrate and verify with "no such collation sequence".
+#[test]
+fn application_collations_are_read_through_a_stand_in_and_fold_keys_with_lower() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = file_with_application_collations(dir.path());
+    let text = plan_text(dir.path(), &src, &[]);
+    for said in [
+        "cards.name: COLLATE unicase is the application's own collation",
+        "tags.tag: COLLATE unicase is the application's own collation",
+        "not the application's exact order, which it cannot know",
+        "(\"deck\", lower(\"name\"))",
+        // 'Item' and 'item' in one unique key: `path_order` is no case-insensitive collation.
+        "index sqlite_autoindex_files_1 not created: COLLATE path_order is the application's \
+         own collation, which pgcarry cannot reproduce, and its rows hold values equal when \
+         case is ignored",
+        "folders: primary key (path) kept case-sensitive: COLLATE path_order",
+    ] {
+        assert!(text.contains(said), "{said}\n{text}");
+    }
+
+    let db = test_db("app_collations");
+    migrate_cmd(dir.path(), &src, &db.url).assert().code(0);
+    verify_cmd(dir.path(), &src, &db.url).assert().code(0);
+    let mut c = db.client();
+    let rows = |c: &mut postgres::Client, sql: &str| -> Vec<String> {
+        c.query(sql, &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    let cards = "SELECT concat_ws('|', id, coalesce(name, 'NULL'), deck) FROM cards ORDER BY id";
+    assert_eq!(
+        rows(&mut c, cards),
+        [
+            "1|Apple|d1",
+            "2|banana|d1",
+            "3|apple|d2",
+            "4|Émile|d1",
+            "5|NULL|d1",
+            "6|NULL|d1"
+        ]
+    );
+    let tags = "SELECT concat_ws('|', tag, usn) FROM tags ORDER BY usn";
+    assert_eq!(rows(&mut c, tags), ["Verbs|1", "nouns|2", "Ädj|3"]);
+    let files = "SELECT path FROM files ORDER BY id";
+    assert_eq!(rows(&mut c, files), ["Item", "item"]);
+    let folders = "SELECT path FROM folders ORDER BY path COLLATE \"C\"";
+    assert_eq!(rows(&mut c, folders), ["Docs", "docs"]);
+    assert_eq!(
+        index_names(&mut c, "cards"),
+        ["cards_by_name", "cards_deck_name", "cards_pkey"]
+    );
+    assert_eq!(index_names(&mut c, "files"), ["files_pkey"]);
+    assert_eq!(index_names(&mut c, "folders"), ["folders_pkey"]);
+    let by_name = "SELECT indexdef FROM pg_indexes WHERE indexname = 'cards_by_name'";
+    assert!(rows(&mut c, by_name)[0].contains("(lower(name))"));
+    // The keys refuse what the application's unicase refused.
+    for refused in [
+        "INSERT INTO cards VALUES (7, 'BANANA', 'd1')",
+        "INSERT INTO tags VALUES ('VERBS', 4)",
+    ] {
+        let err = c.execute(refused, &[]).unwrap_err();
+        assert!(format!("{err:?}").contains("23505"), "{refused}: {err:?}");
+    }
 }

@@ -103,6 +103,10 @@ pub struct TableStats {
     /// the plan's fingerprint tells a resumed run that the source changed.
     #[serde(default)]
     pub content_digest: String,
+    /// Unique keys over an application-defined collation whose rows hold values equal under
+    /// its stand-in (`collation::folded_duplicates`): by index name, `None` for the primary key.
+    #[serde(default)]
+    pub folded_duplicates: Vec<Option<String>>,
 }
 
 fn example(bytes: &[u8]) -> String {
@@ -256,6 +260,7 @@ pub fn scan_table(
         max_key: None,
         orphans: Vec::new(),
         content_digest: String::new(),
+        folded_duplicates: Vec::new(),
     };
     let mut digest = 0u64;
     if cols.is_empty() {
@@ -301,5 +306,6 @@ pub fn scan_table(
     drop(rows);
     drop(stmt);
     stats.orphans = super::introspect::orphans_of(&conn, table);
+    stats.folded_duplicates = super::collation::folded_duplicates(&conn, table);
     Ok(stats)
 }

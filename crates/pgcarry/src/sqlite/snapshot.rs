@@ -59,6 +59,8 @@ impl Drop for WalSnapshot {
 /// [`SqliteError::Locked`]: longer than any write transaction of a healthy application.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A read-only connection to the source; collations the application registered on its own
+/// connections get a stand-in ([`super::collation`]), so every table can be read.
 pub(crate) fn open_read_only(path: &Path) -> Result<Connection, SqliteError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| SqliteError::Open {
@@ -67,6 +69,8 @@ pub(crate) fn open_read_only(path: &Path) -> Result<Connection, SqliteError> {
     })?;
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| SqliteError::query(path, "set busy timeout", e))?;
+    super::collation::register_stand_ins(&conn)
+        .map_err(|e| SqliteError::query(path, "register collation stand-ins", e))?;
     Ok(conn)
 }
 

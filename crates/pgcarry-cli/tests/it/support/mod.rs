@@ -219,9 +219,18 @@ pub fn output(out: &assert_cmd::assert::Assert) -> String {
 
 /// `pgcarry migrate SRC --to URL`, run in `dir` (where the default rejects file goes).
 pub fn migrate_cmd(dir: &Path, src: &Path, url: &str) -> assert_cmd::Command {
+    source_to_target("migrate", dir, src, url)
+}
+
+/// `pgcarry verify SRC --to URL`, run in `dir`.
+pub fn verify_cmd(dir: &Path, src: &Path, url: &str) -> assert_cmd::Command {
+    source_to_target("verify", dir, src, url)
+}
+
+fn source_to_target(command: &str, dir: &Path, src: &Path, url: &str) -> assert_cmd::Command {
     let mut cmd = pgcarry();
     cmd.current_dir(dir)
-        .arg("migrate")
+        .arg(command)
         .arg(src)
         .args(["--to", url]);
     cmd

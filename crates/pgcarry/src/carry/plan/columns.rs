@@ -11,6 +11,7 @@ use crate::model::plan::{ColumnPlan, Repair};
 use crate::model::schema::{Column, Table};
 use crate::model::types::{PgType, ReadAs};
 use crate::postgres::ident::{pg_name, qualified};
+use crate::sqlite::collation::is_application_defined;
 use crate::sqlite::scan::{ColumnStats, TableStats};
 
 /// What deciding a table's columns needs beside the columns.
@@ -184,6 +185,10 @@ fn warn_collation(c: &Column, warn: &mut Warn<'_>) {
     if coll.eq_ignore_ascii_case("BINARY") {
         return;
     }
+    if is_application_defined(coll) {
+        warn(Some(&c.name), application_collation_note(coll));
+        return;
+    }
     let kept = if coll.eq_ignore_ascii_case("NOCASE") {
         "; its primary key, unique constraints and indexes stay case-insensitive through \
          indexes on lower() of the column"
@@ -197,6 +202,18 @@ fn warn_collation(c: &Column, warn: &mut Warn<'_>) {
              are case-sensitive{kept}"
         ),
     );
+}
+
+/// What a collation the application registered becomes, said plainly: pgcarry never had it.
+fn application_collation_note(coll: &str) -> String {
+    format!(
+        "COLLATE {coll} is the application's own collation (SQLite knows only its name): \
+         pgcarry read the file with a stand-in that ignores case (it compares the Unicode \
+         lowercase of the text), not the application's exact order, which it cannot know. \
+         Comparisons (=, ORDER BY, GROUP BY) in PostgreSQL are case-sensitive; its primary \
+         key, unique constraints and indexes stay case-insensitive through indexes on lower() \
+         of the column, unless its rows hold values equal when case is ignored"
+    )
 }
 
 /// Generated columns PostgreSQL can compute get their expression; the others stay plain

@@ -1,6 +1,7 @@
 //! The DDL of keys, indexes and foreign keys: index and unique-constraint steps (partial,
-//! expression, DESC, `COLLATE NOCASE` kept case-insensitive), and foreign-key steps with
-//! their actions and deferral. Called by `build` once the columns' names and types are known.
+//! expression, DESC, `COLLATE NOCASE` and the application's own collations kept
+//! case-insensitive), and foreign-key steps with their actions and deferral. Called by
+//! `build` once the columns' names and types are known.
 
 use super::names::NameSet;
 use super::translate::{ExprContext, translate_expr};
@@ -8,10 +9,13 @@ use crate::model::plan::{ColumnPlan, Step, StepKind, TablePlan};
 use crate::model::schema::{ForeignKey, Table};
 use crate::model::types::PgType;
 use crate::postgres::ident::{qualified, quote_ident};
+use crate::sqlite::collation::is_application_defined;
 use crate::sqlite::scan::TableStats;
 
-/// The case fold of a primary-key column declared `COLLATE NOCASE` holding text, if it is one.
-pub(super) fn nocase_fold(
+/// The case fold of a primary-key column holding text declared `COLLATE NOCASE` or with the
+/// application's own collation, if it is one; none for the latter when its rows hold values
+/// equal under the stand-in (`TableStats::folded_duplicates`).
+pub(super) fn key_fold(
     src: &str,
     quoted: &str,
     t: &Table,
@@ -22,12 +26,36 @@ pub(super) fn nocase_fold(
         .columns
         .iter()
         .position(|c| c.name.eq_ignore_ascii_case(src))?;
-    let nocase = t.columns[i]
-        .collation
-        .as_deref()
-        .is_some_and(|c| c.eq_ignore_ascii_case("NOCASE"));
+    let collation = t.columns[i].collation.as_deref()?;
     let (_, ty) = lookup(src)?;
-    (nocase && is_text(&ty)).then(|| fold_case(quoted, s.columns[i].text_non_ascii > 0))
+    if !is_text(&ty) || (is_application_defined(collation) && s.folded_duplicates.contains(&None)) {
+        return None;
+    }
+    term_fold(quoted, collation, s.columns[i].text_non_ascii > 0)
+}
+
+/// A text term compared under `collation` as PostgreSQL can keep it: NOCASE folded as SQLite
+/// folds it ([`fold_case`]); an application-defined collation with `lower()`, as its stand-in
+/// (`sqlite::collation::stand_in_order`) ignores case in every alphabet; none for BINARY or
+/// RTRIM.
+fn term_fold(quoted: &str, collation: &str, non_ascii: bool) -> Option<String> {
+    if collation.eq_ignore_ascii_case("NOCASE") {
+        Some(fold_case(quoted, non_ascii))
+    } else if is_application_defined(collation) {
+        Some(format!("lower({quoted})"))
+    } else {
+        None
+    }
+}
+
+/// Why a unique key over an application-defined collation is not kept case-insensitive.
+pub(super) fn folded_duplicates_reason(collation: &str) -> String {
+    format!(
+        "COLLATE {collation} is the application's own collation, which pgcarry cannot \
+         reproduce, and its rows hold values equal when case is ignored (so it is not \
+         case-insensitive the way pgcarry's stand-in is): a unique index on lower() would \
+         refuse them"
+    )
 }
 
 pub(super) fn is_text(ty: &PgType) -> bool {
@@ -66,39 +94,35 @@ impl Shape {
     }
 }
 
+/// The step of one index; `folds_duplicates` when its rows hold values equal under the
+/// stand-in of an application-defined collation (`TableStats::folded_duplicates`).
 pub(super) fn index_step(
     idx: &crate::model::schema::Index,
     table: &str,
     qname: &str,
     ctx: &ExprContext<'_>,
     non_ascii: &dyn Fn(&str) -> bool,
+    folds_duplicates: bool,
     names: &mut NameSet,
 ) -> Result<(Step, Shape), String> {
     let mut terms = Vec::new();
     let mut plain = Vec::new();
     let mut key_names = Vec::new();
     for c in &idx.columns {
-        let nocase = c
-            .collation
-            .as_deref()
-            .is_some_and(|n| n.eq_ignore_ascii_case("NOCASE"));
         let mut term = match (&c.column, &c.expr) {
-            (Some(col), _) if nocase => {
+            (Some(col), _) => {
                 let (n, ty) = (ctx.columns)(col).ok_or_else(|| format!("unknown column {col}"))?;
                 key_names.push(n.clone());
-                if is_text(&ty) {
-                    fold_case(&quote_ident(&n), non_ascii(col))
-                } else {
-                    // Collations only order text: numbers and blobs compare the same way.
+                // Collations only order text: numbers and blobs compare the same way.
+                let folded = c
+                    .collation
+                    .as_deref()
+                    .filter(|_| is_text(&ty))
+                    .and_then(|coll| term_fold(&quote_ident(&n), coll, non_ascii(col)));
+                folded.unwrap_or_else(|| {
                     plain.push(n.clone());
                     quote_ident(&n)
-                }
-            }
-            (Some(col), _) => {
-                let (n, _) = (ctx.columns)(col).ok_or_else(|| format!("unknown column {col}"))?;
-                plain.push(n.clone());
-                key_names.push(n.clone());
-                quote_ident(&n)
+                })
             }
             (None, Some(expr)) => {
                 format!(
@@ -108,9 +132,18 @@ pub(super) fn index_step(
             }
             (None, None) => return Err("an indexed term could not be read".into()),
         };
+        let foldable =
+            |coll: &str| coll.eq_ignore_ascii_case("NOCASE") || is_application_defined(coll);
+        if let Some(coll) = &c.collation
+            && idx.unique
+            && folds_duplicates
+            && is_application_defined(coll)
+        {
+            return Err(folded_duplicates_reason(coll));
+        }
         if let Some(coll) = &c.collation
             && !coll.eq_ignore_ascii_case("BINARY")
-            && !(nocase && c.column.is_some())
+            && !(foldable(coll) && c.column.is_some())
         {
             return Err(format!(
                 "COLLATE {coll} has no PostgreSQL equivalent yet (a case-sensitive index would accept \

@@ -5,7 +5,7 @@
 //! sees every table.
 
 use super::columns::{TableContext, Warn, apply_generated, column_plans};
-use super::constraints::{Shape, index_step, nocase_fold};
+use super::constraints::{Shape, folded_duplicates_reason, index_step, key_fold};
 use super::names::NameSet;
 use super::translate::{ExprContext, is_null_default, translate_default, translate_expr};
 use crate::model::config::Config;
@@ -13,6 +13,7 @@ use crate::model::plan::{ColumnPlan, Step, StepKind, TablePlan, Warning, one_lin
 use crate::model::schema::Table;
 use crate::model::types::PgType;
 use crate::postgres::ident::{pg_name, qualified, quote_ident};
+use crate::sqlite::collation::is_application_defined;
 use crate::sqlite::scan::TableStats;
 
 /// The plan of table `t`, whose scan is `s`.
@@ -61,7 +62,7 @@ pub(super) fn table_plan(
     let ctx = ExprContext { columns: &lookup };
     apply_generated(&cx, &mut columns, &ctx, &mut warn);
     let qname = qualified(schema, &name);
-    let mut post = key_steps(&cx, &qname, &lookup, names);
+    let mut post = key_steps(&cx, &qname, &lookup, names, &mut warn);
     post.extend(index_steps(&cx, &qname, &ctx, names, &mut warn));
     post.extend(check_steps(&cx, &qname, &ctx, names, &mut warn));
     post.extend(default_steps(t, &columns, &qname, &mut warn));
@@ -145,13 +146,15 @@ fn column_def(c: &ColumnPlan) -> String {
     d
 }
 
-/// The primary key, and a unique index on lower() of its NOCASE columns: a NOCASE key refused
-/// 'ALICE' next to 'alice' in SQLite, so must PostgreSQL.
+/// The primary key, and a unique index on lower() of its NOCASE columns (and those of an
+/// application-defined collation): a NOCASE key refused 'ALICE' next to 'alice' in SQLite,
+/// so must PostgreSQL.
 fn key_steps(
     cx: &TableContext<'_>,
     qname: &str,
     lookup: &dyn Fn(&str) -> Option<(String, PgType)>,
     names: &mut NameSet,
+    warn: &mut Warn<'_>,
 ) -> Vec<Step> {
     let t = cx.t;
     let cols: Option<Vec<String>> = t
@@ -176,8 +179,9 @@ fn key_steps(
         .primary_key
         .iter()
         .zip(&cols)
-        .map(|(src, q)| nocase_fold(src, q, t, cx.s, lookup).unwrap_or_else(|| q.clone()))
+        .map(|(src, q)| key_fold(src, q, t, cx.s, lookup).unwrap_or_else(|| q.clone()))
         .collect();
+    warn_key_kept_case_sensitive(cx, warn);
     if folded != cols {
         let iname = names.claim(&format!("{}_pkey_nocase", cx.name));
         steps.push(Step {
@@ -191,6 +195,31 @@ fn key_steps(
         });
     }
     steps
+}
+
+/// Says why a primary key over an application-defined collation gets no case-insensitive
+/// unique index.
+fn warn_key_kept_case_sensitive(cx: &TableContext<'_>, warn: &mut Warn<'_>) {
+    if !cx.s.folded_duplicates.contains(&None) {
+        return;
+    }
+    let collation = cx.t.primary_key.iter().find_map(|k| {
+        cx.t.columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(k))
+            .and_then(|c| c.collation.clone())
+            .filter(|c| is_application_defined(c))
+    });
+    if let Some(coll) = collation {
+        warn(
+            None,
+            format!(
+                "primary key ({}) kept case-sensitive: {}",
+                cx.t.primary_key.join(", "),
+                folded_duplicates_reason(&coll)
+            ),
+        );
+    }
 }
 
 fn index_steps(
@@ -213,7 +242,16 @@ fn index_steps(
     let mut kept: Vec<(Shape, String)> = primary_key_shape(cx, ctx).into_iter().collect();
     let mut steps = Vec::new();
     for idx in &t.indexes {
-        match index_step(idx, cx.name, qname, ctx, &non_ascii, names) {
+        let folds_duplicates = s.folded_duplicates.contains(&Some(idx.name.clone()));
+        match index_step(
+            idx,
+            cx.name,
+            qname,
+            ctx,
+            &non_ascii,
+            folds_duplicates,
+            names,
+        ) {
             Ok((step, shape)) => {
                 if let Some((_, same)) = kept.iter().find(|(k, _)| shape.duplicates(k)) {
                     warn(
