@@ -11,6 +11,7 @@ mod cli;
 mod concurrency;
 mod config;
 mod corpus;
+mod export;
 mod faults;
 mod fidelity;
 mod generated;

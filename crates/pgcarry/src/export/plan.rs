@@ -153,7 +153,11 @@ fn mapping(c: &PgColumn, integral: Option<bool>) -> Mapping {
             "numeric: every value is an integer in 64 bits, stored as INTEGER",
         ),
         "numeric" => m(
-            &format!("{upper_sql} TEXT"),
+            // A type name's size comes last: `NUMERIC TEXT(10,2)`.
+            &match upper_sql.split_once('(') {
+                Some((name, size)) => format!("{name} TEXT({size}"),
+                None => format!("{upper_sql} TEXT"),
+            },
             Wire::NumericText,
             PgType::Numeric {
                 precision_scale: None,
