@@ -70,7 +70,7 @@ fn plan(a: PlanArgs) -> anyhow::Result<ExitStatus> {
             force: true,
             strict: false,
         };
-        let plan = pgcarry::plan_export(&source, &request).map_err(RunError::from)?;
+        let plan = pgcarry::plan_export(&source, &request).map_err(export_error)?;
         if a.json {
             println!("{}", serde_json::to_string_pretty(&plan)?);
         } else {
@@ -283,10 +283,18 @@ fn export(a: ExportArgs) -> anyhow::Result<ExitStatus> {
     };
     eprintln!("source: {}, schema {}", source.location(), request.schema);
     let progress = Terminal::new(false);
-    let report = pgcarry::export(&source, &request, &progress).map_err(RunError::from)?;
+    let report = pgcarry::export(&source, &request, &progress).map_err(export_error)?;
     print!("{}", report.render());
     if let Some(path) = &a.report {
         write_json(path, serde_json::to_string_pretty(&report))?;
     }
     Ok(report.outcome().into())
+}
+
+/// An export that could not run: a usage error (exit 2) or a failure (exit 1).
+fn export_error(e: pgcarry::ExportError) -> RunError {
+    match e {
+        pgcarry::ExportError::Usage(m) => RunError::Usage(m),
+        pgcarry::ExportError::Failed(m) => RunError::Other(m),
+    }
 }

@@ -55,7 +55,7 @@ pub use carry::prepare::{
     verify,
 };
 pub use export::plan::{ExportPlan, render as render_export_plan};
-pub use export::{ExportReport, ExportRequest, export, plan_export};
+pub use export::{ExportError, ExportReport, ExportRequest, export, plan_export};
 pub use model::outcome::{ExitStatus, Outcome};
 pub use model::plan::{IfExists, OrphanPolicy, Plan, Repair};
 pub use postgres::cluster::{ClusterError, ClusterOptions, KeptCluster, LocalCluster};

@@ -47,15 +47,6 @@ pub enum RunError {
     Other(String),
 }
 
-impl From<crate::export::ExportError> for RunError {
-    fn from(e: crate::export::ExportError) -> RunError {
-        match e {
-            crate::export::ExportError::Usage(m) => RunError::Usage(m),
-            crate::export::ExportError::Failed(m) => RunError::Other(m),
-        }
-    }
-}
-
 impl RunError {
     /// The exit status this error ends a command with: 2 for what the user fixes by changing
     /// the command, 1 for everything else.

@@ -76,17 +76,7 @@ struct Mapping {
 
 fn mapping(c: &PgColumn, integral: Option<bool>) -> Mapping {
     let col = quote_ident(&c.name);
-    let m = |declared: &str, wire, compare, reason: &str| Mapping {
-        declared: declared.to_string(),
-        wire,
-        compare,
-        reason: reason.to_string(),
-        lossy: false,
-        select: col.clone(),
-        check: None,
-    };
     let qc = q(&c.name);
-    let upper_sql = c.type_sql.to_ascii_uppercase();
     if c.category == "A" {
         return Mapping {
             declared: "TEXT".into(),
@@ -116,6 +106,23 @@ fn mapping(c: &PgColumn, integral: Option<bool>) -> Mapping {
             check: Some(format!("{qc} IN ({})", labels.join(", "))),
         };
     }
+    scalar_mapping(c, integral)
+}
+
+/// A column of a base type: the type a person would choose in SQLite.
+fn scalar_mapping(c: &PgColumn, integral: Option<bool>) -> Mapping {
+    let col = quote_ident(&c.name);
+    let m = |declared: &str, wire, compare, reason: &str| Mapping {
+        declared: declared.to_string(),
+        wire,
+        compare,
+        reason: reason.to_string(),
+        lossy: false,
+        select: col.clone(),
+        check: None,
+    };
+    let qc = q(&c.name);
+    let upper_sql = c.type_sql.to_ascii_uppercase();
     match c.type_name.as_str() {
         "bool" => Mapping {
             check: Some(format!("{qc} IN (0, 1)")),
@@ -227,6 +234,97 @@ fn mapping(c: &PgColumn, integral: Option<bool>) -> Mapping {
     }
 }
 
+fn note(out: &mut Vec<NotExported>, table: &str, name: &str, reason: String) {
+    out.push(NotExported {
+        table: Some(table.to_string()),
+        name: name.to_string(),
+        reason,
+    });
+}
+
+/// Column names as a SQLite list.
+fn list(cols: &[String]) -> String {
+    cols.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")
+}
+
+/// One column: its plan, its definition in `CREATE TABLE` and its expression in the COPY
+/// query; `None` for a search column (reported). `key` is `Some(autoincrement)` for the
+/// single integer primary key.
+fn column(
+    t: &PgTable,
+    c: &PgColumn,
+    integral: Option<bool>,
+    key: Option<bool>,
+    not_exported: &mut Vec<NotExported>,
+) -> Option<(ExportColumn, String, String)> {
+    if c.generated.is_some() && c.type_name == "tsvector" {
+        note(
+            not_exported,
+            &t.name,
+            &c.name,
+            format!(
+                "search column (tsvector generated as {}): SQLite searches with FTS5, create an \
+                 FTS5 table over the text columns",
+                c.generated.as_deref().unwrap_or("")
+            ),
+        );
+        return None;
+    }
+    let mut m = mapping(c, integral);
+    if let Some(g) = &c.generated {
+        m.reason = format!(
+            "{}; generated in PostgreSQL as {g}: its values are kept as a plain column",
+            m.reason
+        );
+    }
+    let mut def = format!("{} {}", q(&c.name), m.declared);
+    if let Some(autoincrement) = key {
+        def = format!(
+            "{} INTEGER PRIMARY KEY{}",
+            q(&c.name),
+            if autoincrement { " AUTOINCREMENT" } else { "" }
+        );
+        m.declared = "INTEGER".into();
+        m.reason = format!(
+            "{}; the integer primary key: INTEGER PRIMARY KEY (SQLite's rowid){}",
+            m.reason,
+            if autoincrement {
+                ", AUTOINCREMENT and sqlite_sequence continue PostgreSQL's sequence"
+            } else {
+                ""
+            }
+        );
+    } else if c.not_null {
+        def.push_str(" NOT NULL");
+    }
+    if let (Some(d), None) = (&c.default, key) {
+        match default(d, &c.type_name) {
+            Some(sql) => {
+                let _ = write!(def, " DEFAULT {sql}");
+            }
+            None => note(
+                not_exported,
+                &t.name,
+                &c.name,
+                format!("default {d}: no SQLite equivalent, not exported"),
+            ),
+        }
+    }
+    if let Some(check) = &m.check {
+        let _ = write!(def, " CHECK ({check})");
+    }
+    let planned = ExportColumn {
+        name: c.name.clone(),
+        pg_type: c.type_sql.clone(),
+        declared: m.declared,
+        wire: m.wire,
+        compare: m.compare,
+        reason: m.reason,
+        lossy: m.lossy,
+    };
+    Some((planned, def, m.select))
+}
+
 /// Plans one table. `integral` says which numeric columns hold only integers; `next_id` is the
 /// next value of the identity/serial sequence of a single integer key.
 pub fn table(
@@ -237,16 +335,6 @@ pub fn table(
     exported: &[String],
     not_exported: &mut Vec<NotExported>,
 ) -> ExportTable {
-    let mut note = |name: &str, reason: String| {
-        not_exported.push(NotExported {
-            table: Some(t.name.clone()),
-            name: name.to_string(),
-            reason,
-        })
-    };
-    let mut columns = Vec::new();
-    let mut defs = Vec::new();
-    let mut selects = Vec::new();
     let int_key = match t.primary_key.as_slice() {
         [k] => t
             .columns
@@ -254,85 +342,63 @@ pub fn table(
             .find(|c| &c.name == k && matches!(c.type_name.as_str(), "int2" | "int4" | "int8")),
         _ => None,
     };
+    let (mut columns, mut defs, mut selects) = (Vec::new(), Vec::new(), Vec::new());
     for (i, c) in t.columns.iter().enumerate() {
-        if c.generated.is_some() && c.type_name == "tsvector" {
-            note(
-                &c.name,
-                format!(
-                    "search column (tsvector generated as {}): SQLite searches with FTS5, \
-                     create an FTS5 table over the text columns",
-                    c.generated.as_deref().unwrap_or("")
-                ),
-            );
-            continue;
-        }
         let integral = integral.iter().find(|(j, _)| *j == i).map(|(_, b)| *b);
-        let mut m = mapping(c, integral);
-        if let Some(g) = &c.generated {
-            m.reason = format!(
-                "{}; generated in PostgreSQL as {g}: its values are kept as a plain column",
-                m.reason
-            );
+        let key = int_key
+            .filter(|k| k.name == c.name)
+            .map(|_| next_id.is_some());
+        if let Some((planned, def, select)) = column(t, c, integral, key, not_exported) {
+            columns.push(planned);
+            defs.push(def);
+            selects.push(select);
         }
-        let is_key = int_key.is_some_and(|k| k.name == c.name);
-        let mut def = format!("{} {}", q(&c.name), m.declared);
-        if is_key {
-            def = format!("{} INTEGER PRIMARY KEY", q(&c.name));
-            if next_id.is_some() {
-                def.push_str(" AUTOINCREMENT");
-            }
-            m.declared = "INTEGER".into();
-            m.reason = format!(
-                "{}; the integer primary key: INTEGER PRIMARY KEY (SQLite's rowid){}",
-                m.reason,
-                if next_id.is_some() {
-                    ", AUTOINCREMENT and sqlite_sequence continue PostgreSQL's sequence"
-                } else {
-                    ""
-                }
-            );
-        } else if c.not_null {
-            def.push_str(" NOT NULL");
-        }
-        if let Some(d) = &c.default
-            && !is_key
-        {
-            match default(d, &c.type_name) {
-                Some(sql) => {
-                    let _ = write!(def, " DEFAULT {sql}");
-                }
-                None => note(
-                    &c.name,
-                    format!("default {d}: no SQLite equivalent, not exported"),
-                ),
-            }
-        }
-        if let Some(check) = &m.check {
-            let _ = write!(def, " CHECK ({check})");
-        }
-        defs.push(def);
-        selects.push(m.select.clone());
-        columns.push(ExportColumn {
-            name: c.name.clone(),
-            pg_type: c.type_sql.clone(),
-            declared: m.declared,
-            wire: m.wire,
-            compare: m.compare,
-            reason: m.reason,
-            lossy: m.lossy,
-        });
     }
     let kept = |cols: &[String]| cols.iter().all(|k| columns.iter().any(|c| &c.name == k));
-    let list = |cols: &[String]| cols.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ");
     if int_key.is_none() && !t.primary_key.is_empty() && kept(&t.primary_key) {
         defs.push(format!("PRIMARY KEY ({})", list(&t.primary_key)));
     }
     for u in t.uniques.iter().filter(|u| kept(u)) {
         defs.push(format!("UNIQUE ({})", list(u)));
     }
+    defs.extend(foreign_keys(schema, t, exported, not_exported));
+    defs.extend(checks(t, &columns, not_exported));
+    for (name, definition) in &t.triggers {
+        note(
+            not_exported,
+            &t.name,
+            name,
+            format!("trigger not translated to SQLite: {definition}"),
+        );
+    }
+    let index_sql = indexes(t, &kept, not_exported);
+    ExportTable {
+        name: t.name.clone(),
+        copy_sql: format!(
+            "COPY (SELECT {} FROM {}) TO STDOUT (FORMAT binary)",
+            selects.join(", "),
+            qualified(schema, &t.name)
+        ),
+        create_sql: format!("CREATE TABLE {} (\n  {}\n)", q(&t.name), defs.join(",\n  ")),
+        index_sql,
+        sequence_position: next_id.map(|n| n - 1),
+        columns,
+    }
+}
+
+/// Foreign keys to exported tables, declared in the table; the others reported.
+fn foreign_keys(
+    schema: &str,
+    t: &PgTable,
+    exported: &[String],
+    not_exported: &mut Vec<NotExported>,
+) -> Vec<String> {
+    let mut defs = Vec::new();
     for fk in &t.foreign_keys {
         if fk.parent_schema != schema || !exported.contains(&fk.parent) {
             note(
+                not_exported,
+                &t.name,
                 &fk.name,
                 format!(
                     "foreign key to {}, which is not exported: {}",
@@ -359,31 +425,46 @@ pub fn table(
         }
         defs.push(def);
     }
+    defs
+}
+
+/// CHECK constraints that translate; the others reported.
+fn checks(
+    t: &PgTable,
+    columns: &[ExportColumn],
+    not_exported: &mut Vec<NotExported>,
+) -> Vec<String> {
     // Comparisons over numeric stored as text would compare text in SQLite: left out.
     let comparable: Vec<String> = columns
         .iter()
         .filter(|c| c.wire != Wire::NumericText)
         .map(|c| c.name.clone())
         .collect();
+    let mut defs = Vec::new();
     for (name, definition) in &t.checks {
         match super::check::translate(definition, &comparable) {
             Some(expr) => defs.push(format!("CONSTRAINT {} CHECK ({expr})", q(name))),
             None => note(
+                not_exported,
+                &t.name,
                 name,
                 format!("check constraint not translated to SQLite: {definition}"),
             ),
         }
     }
-    for (name, definition) in &t.triggers {
-        note(
-            name,
-            format!("trigger not translated to SQLite: {definition}"),
-        );
-    }
-    let mut index_sql = Vec::new();
+    defs
+}
+
+/// Indexes over plain exported columns; the others reported.
+fn indexes(
+    t: &PgTable,
+    kept: &dyn Fn(&[String]) -> bool,
+    not_exported: &mut Vec<NotExported>,
+) -> Vec<String> {
+    let mut sql = Vec::new();
     for ix in &t.indexes {
         match &ix.columns {
-            Some(cols) if kept(cols) => index_sql.push(format!(
+            Some(cols) if kept(cols) => sql.push(format!(
                 "CREATE {}INDEX {} ON {} ({})",
                 if ix.unique { "UNIQUE " } else { "" },
                 q(&ix.name),
@@ -391,6 +472,8 @@ pub fn table(
                 list(cols)
             )),
             _ => note(
+                not_exported,
+                &t.name,
                 &ix.name,
                 format!(
                     "index not translated to SQLite (an expression, a condition, an order or a \
@@ -400,22 +483,7 @@ pub fn table(
             ),
         }
     }
-    ExportTable {
-        name: t.name.clone(),
-        copy_sql: format!(
-            "COPY (SELECT {} FROM {}) TO STDOUT (FORMAT binary)",
-            if selects.is_empty() {
-                "".to_string()
-            } else {
-                selects.join(", ")
-            },
-            qualified(schema, &t.name)
-        ),
-        create_sql: format!("CREATE TABLE {} (\n  {}\n)", q(&t.name), defs.join(",\n  ")),
-        index_sql,
-        sequence_position: next_id.map(|n| n - 1),
-        columns,
-    }
+    sql
 }
 
 fn action(code: &str) -> Option<&'static str> {
