@@ -12,6 +12,7 @@
 
 mod check;
 pub mod plan;
+mod restyle;
 mod write;
 
 use crate::checksum::{Checksum, FieldKind, TupleHasher};
@@ -222,6 +223,7 @@ fn build_plan(
             reason: format!("view not translated to SQLite: {}", def.trim()),
         })
         .collect();
+    let records = records(client, &req.schema)?;
     let mut planned = Vec::new();
     for t in &tables {
         let integral = integral_numerics(client, &req.schema, t)?;
@@ -240,14 +242,21 @@ fn build_plan(
             },
             _ => None,
         };
-        planned.push(plan::table(
-            &req.schema,
-            t,
-            &integral,
-            next_id,
-            &exported,
-            &mut not_exported,
-        ));
+        let as_source = records
+            .iter()
+            .find(|(name, _)| name == &t.name)
+            .and_then(|(_, r)| plan::from_record(&req.schema, t, r, &integral, next_id));
+        planned.push(match as_source {
+            Some(p) => p,
+            None => plan::table(
+                &req.schema,
+                t,
+                &integral,
+                next_id,
+                &exported,
+                &mut not_exported,
+            ),
+        });
     }
     Ok(ExportPlan {
         source: source.redacted(),
@@ -255,6 +264,31 @@ fn build_plan(
         tables: planned,
         not_exported,
     })
+}
+
+/// What pgcarry recorded of the sources of schema `schema`'s tables when it migrated them.
+fn records(
+    client: &mut Client,
+    schema: &str,
+) -> Result<Vec<(String, crate::model::source_record::SourceRecord)>, ExportError> {
+    let kept: bool = client
+        .query_one("SELECT to_regclass('pgcarry.sources') IS NOT NULL", &[])
+        .map_err(|e| ExportError::pg("look for pgcarry's records", &e))?
+        .get(0);
+    if !kept {
+        return Ok(Vec::new());
+    }
+    let rows = client
+        .query(crate::postgres::state_sql::SOURCES, &[&schema])
+        .map_err(|e| ExportError::pg("read pgcarry's records", &e))?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let json: String = r.get(1);
+            // A record an older or newer pgcarry wrote differently is not used.
+            serde_json::from_str(&json).ok().map(|rec| (r.get(0), rec))
+        })
+        .collect())
 }
 
 /// SQLite compares names ignoring ASCII case and keeps `sqlite_` for itself.
@@ -495,8 +529,11 @@ fn copy_table(
             for (field, c) in f.zip(&t.columns) {
                 values.push(match field.map_err(|e| e.to_string())? {
                     None => rusqlite::types::Value::Null,
-                    Some(b) => decode::decode(c.wire, b)
-                        .map_err(|e| format!("column {}, row {}: {e}", c.name, sum.rows))?,
+                    Some(b) => {
+                        let v = decode::decode(c.wire, b)
+                            .map_err(|e| format!("column {}, row {}: {e}", c.name, sum.rows))?;
+                        restyle::apply(&c.restyle, c.wire, b, v)
+                    }
                 });
             }
             Ok(())

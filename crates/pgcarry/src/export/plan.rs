@@ -3,7 +3,10 @@
 //! foreign keys; the indexes; what does not go back, with its SQL. A plain value, printed by
 //! `plan`, kept in the report and executed unchanged.
 
+use super::restyle::{self, Restyle};
 use crate::formats::decode::Wire;
+use crate::model::source_record::SourceRecord;
+use crate::model::types::ReadAs;
 use crate::model::types::PgType;
 use crate::postgres::ident::{qualified, quote_ident};
 use crate::postgres::introspect::{PgColumn, PgTable};
@@ -31,6 +34,11 @@ pub struct NotExported {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExportTable {
     pub name: String,
+    /// The table's name in SQLite: its source's name when pgcarry migrated it.
+    pub sqlite_name: String,
+    /// Re-created from the source's own SQL, recorded when pgcarry migrated it.
+    #[serde(default)]
+    pub as_source: bool,
     pub columns: Vec<ExportColumn>,
     /// `COPY (SELECT …) TO STDOUT (FORMAT binary)`, the columns in order.
     pub copy_sql: String,
@@ -44,6 +52,14 @@ pub struct ExportTable {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExportColumn {
     pub name: String,
+    /// The column's name in SQLite.
+    pub sqlite_name: String,
+    /// How values are written back as the source stored them.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub restyle: Restyle,
+    /// Numbers that are dates (as the source stored them): how the proof reads them back.
+    #[serde(default, skip_serializing_if = "ReadAs::is_value")]
+    pub read_as: ReadAs,
     /// The PostgreSQL type, as `format_type` prints it.
     pub pg_type: String,
     /// The SQLite declared type.
@@ -314,6 +330,9 @@ fn column(
         let _ = write!(def, " CHECK ({check})");
     }
     let planned = ExportColumn {
+        sqlite_name: c.name.clone(),
+        restyle: Restyle::None,
+        read_as: ReadAs::Value,
         name: c.name.clone(),
         pg_type: c.type_sql.clone(),
         declared: m.declared,
@@ -374,6 +393,8 @@ pub fn table(
     let index_sql = indexes(t, &kept, not_exported);
     ExportTable {
         name: t.name.clone(),
+        sqlite_name: t.name.clone(),
+        as_source: false,
         copy_sql: format!(
             "COPY (SELECT {} FROM {}) TO STDOUT (FORMAT binary)",
             selects.join(", "),
@@ -484,6 +505,75 @@ fn indexes(
         }
     }
     sql
+}
+
+fn is_default(r: &Restyle) -> bool {
+    *r == Restyle::None
+}
+
+/// A table pgcarry migrated, given back as its source had it: the source's own `CREATE TABLE`
+/// and `CREATE INDEX` statements and names, each value in the form the source stored it.
+/// `None` when the table's columns are no longer the ones recorded (the application changed
+/// it since): it is then exported like any table.
+pub fn from_record(
+    schema: &str,
+    t: &PgTable,
+    record: &SourceRecord,
+    integral: &IntegralNumerics,
+    next_id: Option<i64>,
+) -> Option<ExportTable> {
+    let current: Vec<&PgColumn> = t
+        .columns
+        .iter()
+        .filter(|c| !(c.generated.is_some() && c.type_name == "tsvector"))
+        .collect();
+    let names_match = current.len() == record.columns.len()
+        && current
+            .iter()
+            .zip(&record.columns)
+            .all(|(c, r)| c.name == r.name);
+    if !names_match {
+        return None;
+    }
+    let mut columns = Vec::new();
+    let mut selects = Vec::new();
+    for (i, (c, r)) in current.iter().zip(&record.columns).enumerate() {
+        if r.generated {
+            continue;
+        }
+        let integral = integral.iter().find(|(j, _)| *j == i).map(|(_, b)| *b);
+        let m = mapping(c, integral);
+        selects.push(m.select.clone());
+        columns.push(ExportColumn {
+            name: c.name.clone(),
+            sqlite_name: r.source_name.clone(),
+            restyle: restyle::of(m.wire, r),
+            read_as: r.read_as,
+            pg_type: c.type_sql.clone(),
+            declared: "(the source's)".into(),
+            wire: m.wire,
+            compare: m.compare,
+            reason: format!(
+                "as the source had it (recorded when pgcarry migrated it), from {}",
+                c.type_sql
+            ),
+            lossy: false,
+        });
+    }
+    Some(ExportTable {
+        name: t.name.clone(),
+        sqlite_name: record.source_name.clone(),
+        as_source: true,
+        copy_sql: format!(
+            "COPY (SELECT {} FROM {}) TO STDOUT (FORMAT binary)",
+            selects.join(", "),
+            qualified(schema, &t.name)
+        ),
+        create_sql: record.sql.clone(),
+        index_sql: record.indexes.clone(),
+        sequence_position: next_id.filter(|_| record.autoincrement).map(|n| n - 1),
+        columns,
+    })
 }
 
 fn action(code: &str) -> Option<&'static str> {

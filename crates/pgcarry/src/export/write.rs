@@ -4,7 +4,7 @@
 
 use super::ExportError;
 use super::plan::{ExportPlan, ExportTable};
-use crate::carry::encode::value::encode;
+use crate::carry::encode::value::encode_as;
 use crate::checksum::{Checksum, FieldKind, TupleHasher};
 use crate::sqlite::quote_sqlite_ident as q;
 use rusqlite::Connection;
@@ -49,18 +49,18 @@ impl Partial {
     pub fn create_tables(&mut self, plan: &ExportPlan) -> Result<(), ExportError> {
         self.batch("begin", "BEGIN")?;
         for t in &plan.tables {
-            self.batch(&format!("create table {}", t.name), &t.create_sql)?;
+            self.batch(&format!("create table {}", t.sqlite_name), &t.create_sql)?;
         }
         self.batch("commit", "COMMIT")
     }
 
     /// A prepared INSERT for `t`'s rows, in one transaction.
     pub fn inserter(&mut self, t: &ExportTable) -> Result<Inserter<'_>, String> {
-        let cols: Vec<String> = t.columns.iter().map(|c| q(&c.name)).collect();
+        let cols: Vec<String> = t.columns.iter().map(|c| q(&c.sqlite_name)).collect();
         let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
         let sql = format!(
             "INSERT INTO {} ({}) VALUES ({})",
-            q(&t.name),
+            q(&t.sqlite_name),
             cols.join(", "),
             marks.join(", ")
         );
@@ -85,7 +85,7 @@ impl Partial {
             if let Some(position) = t.sequence_position {
                 let set = |sql: &str| {
                     self.conn
-                        .execute(sql, rusqlite::params![t.name, position])
+                        .execute(sql, rusqlite::params![t.sqlite_name, position])
                         .map_err(|e| failed("set sqlite_sequence", &self.path, e))
                 };
                 if set("UPDATE sqlite_sequence SET seq = ?2 WHERE name = ?1")? == 0 {
@@ -99,7 +99,7 @@ impl Partial {
     /// The checksum of `t` as the file holds it: every value encoded as the PostgreSQL type it
     /// is compared in, the tuple hashed as PostgreSQL's COPY tuples are.
     pub fn checksum(&self, t: &ExportTable) -> Result<Checksum, String> {
-        let cols: Vec<String> = t.columns.iter().map(|c| q(&c.name)).collect();
+        let cols: Vec<String> = t.columns.iter().map(|c| q(&c.sqlite_name)).collect();
         let sql = format!(
             "SELECT {} FROM {}",
             if cols.is_empty() {
@@ -107,7 +107,7 @@ impl Partial {
             } else {
                 cols.join(", ")
             },
-            q(&t.name)
+            q(&t.sqlite_name)
         );
         let mut stmt = self.conn.prepare(&sql).map_err(|e| e.to_string())?;
         let mut rows = stmt.query([]).map_err(|e| e.to_string())?;
@@ -126,7 +126,7 @@ impl Partial {
             for (i, c) in t.columns.iter().enumerate() {
                 let v = row.get_ref(i).map_err(|e| e.to_string())?;
                 let at = tuple.len();
-                if encode(&c.compare, v, &mut tuple).is_err() {
+                if encode_as(&c.compare, c.read_as, v, &mut tuple).is_err() {
                     // A value the type cannot hold: a field no PostgreSQL tuple has, so the
                     // checksums differ.
                     tuple.truncate(at);

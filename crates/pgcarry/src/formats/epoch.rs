@@ -67,6 +67,27 @@ pub fn julian_day(jd: f64) -> Option<i64> {
     (unix_ms - PG_EPOCH_UNIX_SECONDS * 1000).checked_mul(1000)
 }
 
+/// Microseconds since 2000-01-01 as Unix seconds, when a whole second.
+pub fn to_unix_seconds(micros: i64) -> Option<i64> {
+    (micros % 1_000_000 == 0).then(|| micros / 1_000_000 + PG_EPOCH_UNIX_SECONDS)
+}
+
+/// Microseconds since 2000-01-01 as Unix milliseconds, when a whole millisecond.
+pub fn to_unix_millis(micros: i64) -> Option<i64> {
+    (micros % 1_000 == 0).then(|| micros / 1_000 + PG_EPOCH_UNIX_SECONDS * 1000)
+}
+
+/// Microseconds since 2000-01-01 as the Julian day SQLite's `julianday()` writes, when a
+/// whole millisecond (the reverse of [`julian_day`]).
+pub fn to_julian_day(micros: i64) -> Option<f64> {
+    if micros % 1_000 != 0 {
+        return None;
+    }
+    let ms = micros / 1_000 + PG_EPOCH_UNIX_SECONDS * 1000 + JULIAN_UNIX_EPOCH_MS;
+    #[allow(clippy::cast_precision_loss)] // ms < 2^53 in the accepted range: exact
+    Some(ms as f64 / MS_PER_DAY)
+}
+
 /// A Julian day stored as an integer (SQLite's NUMERIC affinity stores `2460311.0` as
 /// `2460311`): noon of that day, exactly.
 pub fn julian_day_int(jd: i64) -> Option<i64> {

@@ -9,6 +9,7 @@ pub mod decode;
 pub mod epoch;
 pub mod json;
 pub mod numeric;
+pub mod shape;
 pub mod text;
 
 /// Round-trip property tests; their strategies and decoders serve the encoder's tests too.

@@ -8,4 +8,5 @@ pub mod json;
 pub mod outcome;
 pub mod plan;
 pub mod schema;
+pub mod source_record;
 pub mod types;

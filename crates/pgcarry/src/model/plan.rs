@@ -115,6 +115,9 @@ impl OrphanReport {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TablePlan {
     pub source_name: String,
+    /// What the target keeps of the source table for `export` (`pgcarry.sources`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_record: Option<super::source_record::SourceRecord>,
     /// The name in PostgreSQL (the source name, shortened only past 63 bytes).
     pub name: String,
     /// Rows in the source snapshot, as scanned.

@@ -33,6 +33,13 @@ CREATE TABLE IF NOT EXISTS pgcarry.created (
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (target_schema, name)
 );
+CREATE TABLE IF NOT EXISTS pgcarry.sources (
+    target_schema text NOT NULL,
+    table_name text NOT NULL,
+    record jsonb NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (target_schema, table_name)
+);
 INSERT INTO pgcarry.created (target_schema, name, kind, relid, source, adopted, grants)
 SELECT l.target_schema, l.table_name, 'table', c.oid, 'loaded by an earlier pgcarry', false, '{}'
 FROM pgcarry.loaded_tables l
@@ -55,6 +62,16 @@ pub const RECORD_CREATED: &str = "INSERT INTO pgcarry.created \
      ON CONFLICT (target_schema, name) DO UPDATE SET kind = excluded.kind, \
      relid = excluded.relid, source = excluded.source, adopted = excluded.adopted, \
      grants = excluded.grants, created_at = now()";
+
+/// Keeps what `export` needs to give table `$2` of schema `$1` back as its source had it
+/// (`$3`, a `SourceRecord` as JSON text), in the transaction that creates the table.
+pub const RECORD_SOURCE: &str = "INSERT INTO pgcarry.sources (target_schema, table_name, record) \
+     VALUES ($1, $2, $3::text::jsonb) ON CONFLICT (target_schema, table_name) \
+     DO UPDATE SET record = excluded.record, recorded_at = now()";
+
+/// The records of schema `$1`'s tables, when the state tables exist.
+pub const SOURCES: &str = "SELECT table_name, record::text FROM pgcarry.sources \
+     WHERE target_schema = $1";
 
 /// What pgcarry created in schema `$1`: name, kind, oid, adopted, grants at creation.
 pub const CREATED: &str = "SELECT name, kind, relid, adopted, grants FROM pgcarry.created \

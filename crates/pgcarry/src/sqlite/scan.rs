@@ -4,7 +4,7 @@
 
 use super::{Snapshot, SqliteError, quote_sqlite_ident};
 use crate::formats::text as convert;
-use crate::formats::{datetime, epoch, json, numeric};
+use crate::formats::{datetime, epoch, json, numeric, shape};
 use crate::model::schema::Table;
 use rusqlite::types::ValueRef;
 use serde::{Deserialize, Serialize};
@@ -66,6 +66,12 @@ pub struct ColumnStats {
     /// Texts with a character beyond ASCII (where SQLite's NOCASE and PostgreSQL's lower() differ).
     #[serde(default)]
     pub text_non_ascii: u64,
+    /// The written forms of the text values of a date, time, boolean or UUID column
+    /// (`formats::shape`), up to a few; `forms_mixed` when there were more.
+    #[serde(default)]
+    pub forms: Vec<String>,
+    #[serde(default)]
+    pub forms_mixed: bool,
 }
 
 impl ColumnStats {
@@ -226,11 +232,36 @@ fn observe(stats: &mut ColumnStats, probe: Probe, v: ValueRef<'_>) {
             };
             if ok {
                 stats.probe_ok += 1;
+                note_form(stats, probe, t);
             } else if stats.probe_failed_example.is_none() {
                 stats.probe_failed_example = Some(example(t));
             }
         }
     }
+}
+
+/// Notes the written form of a text value the probe accepted (see `formats::shape`).
+fn note_form(stats: &mut ColumnStats, probe: Probe, t: &[u8]) {
+    thread_local! {
+        static FORM: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    if stats.forms_mixed {
+        return;
+    }
+    FORM.with_borrow_mut(|form| {
+        match probe {
+            Probe::DateTime | Probe::Time => shape::datetime_form(t, form),
+            Probe::Uuid => shape::uuid_form(t, form),
+            Probe::Bool => {
+                form.clear();
+                form.extend_from_slice(t);
+            }
+            _ => return,
+        }
+        if !shape::note(&mut stats.forms, form) {
+            stats.forms_mixed = true;
+        }
+    });
 }
 
 fn note_decimal(stats: &mut ColumnStats, d: &numeric::Decimal) {

@@ -307,6 +307,14 @@ fn begin<'p>(
             tx.batch_execute(&tp.create_sql).map_err(server)?;
             super::ownership::record(tx, job.schema, &tp.name, "table", source, false)
                 .map_err(server)?;
+            if let Some(record) = &tp.source_record {
+                let json = serde_json::to_string(record).unwrap_or_default();
+                tx.execute(
+                    crate::postgres::state_sql::RECORD_SOURCE,
+                    &[&job.schema, &tp.name, &json],
+                )
+                .map_err(server)?;
+            }
             Ok((&tp.load.copy_new, None))
         }
         LoadInto::Existing => Ok((&tp.load.copy_existing, None)),

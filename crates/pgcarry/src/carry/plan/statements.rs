@@ -191,6 +191,7 @@ fn load(t: &TablePlan) -> Phase {
     let mut statements = vec![
         always(&t.create_sql),
         when(Runs::ResumeState, state_sql::RECORD_CREATED),
+        when(Runs::ResumeState, state_sql::RECORD_SOURCE),
         always(&t.load.copy_new),
     ];
     statements.push(when(Runs::ResumeState, state_sql::RECORD));

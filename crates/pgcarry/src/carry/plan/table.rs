@@ -11,10 +11,58 @@ use super::translate::{ExprContext, is_null_default, translate_default, translat
 use crate::model::config::Config;
 use crate::model::plan::{ColumnPlan, Step, StepKind, TablePlan, Warning, one_line};
 use crate::model::schema::Table;
+use crate::model::source_record::{SourceColumn, SourceRecord, Storage};
 use crate::model::types::PgType;
 use crate::postgres::ident::{pg_name, qualified, quote_ident};
 use crate::sqlite::collation::is_application_defined;
 use crate::sqlite::scan::TableStats;
+
+/// What the target keeps of table `t` for `export`: its own SQL, and per planned column how
+/// the source stored its values.
+fn source_record(t: &Table, s: &TableStats, columns: &[ColumnPlan]) -> SourceRecord {
+    let planned = columns.iter().filter_map(|c| {
+        let i = t.columns.iter().position(|x| x.name == c.source_name)?;
+        let cs = &s.columns[i];
+        let classes = [
+            (cs.ints, Storage::Integer),
+            (cs.reals, Storage::Real),
+            (cs.texts, Storage::Text),
+            (cs.blobs, Storage::Blob),
+        ];
+        let present: Vec<Storage> = classes
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(_, st)| *st)
+            .collect();
+        Some(SourceColumn {
+            name: c.name.clone(),
+            source_name: c.source_name.clone(),
+            generated: c.generated.is_some(),
+            read_as: c.read_as,
+            storage: match present.as_slice() {
+                [one] => Some(*one),
+                _ => None,
+            },
+            forms: if cs.forms_mixed {
+                Vec::new()
+            } else {
+                cs.forms.clone()
+            },
+        })
+    });
+    SourceRecord {
+        source_name: t.name.clone(),
+        sql: t.sql.clone(),
+        indexes: t
+            .indexes
+            .iter()
+            .filter(|i| !i.from_constraint)
+            .filter_map(|i| i.sql.clone())
+            .collect(),
+        autoincrement: t.autoincrement && t.sql.to_ascii_uppercase().contains("AUTOINCREMENT"),
+        columns: planned.collect(),
+    }
+}
 
 /// The plan of table `t`, whose scan is `s`.
 pub(super) fn table_plan(
@@ -76,6 +124,7 @@ pub(super) fn table_plan(
         sql: format!("ANALYZE {qname}"),
     };
     TablePlan {
+        source_record: Some(source_record(t, s, &columns)),
         source_name: t.name.clone(),
         rows: s.rows,
         source_digest: s.content_digest.clone(),
