@@ -12,6 +12,7 @@ mod concurrency;
 mod config;
 mod corpus;
 mod export;
+mod export_round_trip;
 mod faults;
 mod fidelity;
 mod generated;

@@ -258,11 +258,26 @@ fn build_plan(
             ),
         });
     }
+    let given_back: Vec<&crate::model::source_record::SourceRecord> = planned
+        .iter()
+        .filter(|p| p.as_source)
+        .filter_map(|p| records.iter().find(|(n, _)| n == &p.name).map(|(_, r)| r))
+        .collect();
+    let source_objects = plan::source_objects(&given_back);
+    // The source's own views come back with its tables: PostgreSQL's are not reported then.
+    let given_views: Vec<String> = given_back
+        .iter()
+        .flat_map(|r| &r.views)
+        .filter_map(|sql| crate::sqlite::sql::parse_create_view(sql).ok())
+        .map(|(name, _)| name)
+        .collect();
+    not_exported.retain(|n| n.table.is_some() || !given_views.contains(&n.name));
     Ok(ExportPlan {
         source: source.redacted(),
         schema: req.schema.clone(),
         tables: planned,
         not_exported,
+        source_objects,
     })
 }
 
@@ -460,7 +475,14 @@ pub fn export(
     }
     drop(client);
     progress.phase("export: indexes");
-    file.finish_structure(&plan)?;
+    let mut plan = plan;
+    for (sql, error) in file.finish_structure(&plan)? {
+        plan.not_exported.push(NotExported {
+            table: None,
+            name: sql.split_whitespace().take(4).collect::<Vec<_>>().join(" "),
+            reason: format!("the source's statement failed in SQLite ({error}): {sql}"),
+        });
+    }
     progress.phase("export: verify");
     for (t, r) in plan.tables.iter().zip(tables.iter_mut()) {
         if r.error.is_some() {

@@ -6,8 +6,8 @@
 use super::restyle::{self, Restyle};
 use crate::formats::decode::Wire;
 use crate::model::source_record::SourceRecord;
-use crate::model::types::ReadAs;
 use crate::model::types::PgType;
+use crate::model::types::ReadAs;
 use crate::postgres::ident::{qualified, quote_ident};
 use crate::postgres::introspect::{PgColumn, PgTable};
 use crate::sqlite::{quote_sqlite_ident as q, quote_sqlite_literal};
@@ -22,6 +22,38 @@ pub struct ExportPlan {
     pub tables: Vec<ExportTable>,
     /// What does not go back (views, triggers, checks, indexes, defaults…), with the reason.
     pub not_exported: Vec<NotExported>,
+    /// For tables given back as their source had them: the source's FTS tables over their text
+    /// (each followed by its rebuild), views and triggers, run after the indexes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_objects: Vec<String>,
+}
+
+/// The statements that give back the source's objects recorded with the tables in `plan`
+/// that are exported as their source had them.
+pub fn source_objects(records: &[&SourceRecord]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in records {
+        for sql in &r.fts {
+            out.push(sql.clone());
+            if let Ok(v) = crate::sqlite::sql::fts::parse_virtual(sql) {
+                out.push(format!(
+                    "INSERT INTO {0} ({0}) VALUES ('rebuild')",
+                    q(&v.name)
+                ));
+            }
+        }
+    }
+    for r in records {
+        for sql in &r.views {
+            if !out.contains(sql) {
+                out.push(sql.clone());
+            }
+        }
+    }
+    for r in records {
+        out.extend(r.triggers.iter().cloned());
+    }
+    out
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -139,6 +171,14 @@ fn scalar_mapping(c: &PgColumn, integral: Option<bool>) -> Mapping {
     };
     let qc = q(&c.name);
     let upper_sql = c.type_sql.to_ascii_uppercase();
+    // numeric(p,s): the proof encodes at the column's scale, as PostgreSQL stores it.
+    let numeric = PgType::Numeric {
+        precision_scale: upper_sql
+            .strip_prefix("NUMERIC(")
+            .and_then(|r| r.strip_suffix(')'))
+            .and_then(|r| r.split_once(','))
+            .and_then(|(p, s)| Some((p.trim().parse().ok()?, s.trim().parse().ok()?))),
+    };
     match c.type_name.as_str() {
         "bool" => Mapping {
             check: Some(format!("{qc} IN (0, 1)")),
@@ -170,9 +210,7 @@ fn scalar_mapping(c: &PgColumn, integral: Option<bool>) -> Mapping {
         "numeric" if integral == Some(true) => m(
             &upper_sql,
             Wire::NumericInteger,
-            PgType::Numeric {
-                precision_scale: None,
-            },
+            numeric,
             "numeric: every value is an integer in 64 bits, stored as INTEGER",
         ),
         "numeric" => m(
@@ -182,9 +220,7 @@ fn scalar_mapping(c: &PgColumn, integral: Option<bool>) -> Mapping {
                 None => format!("{upper_sql} TEXT"),
             },
             Wire::NumericText,
-            PgType::Numeric {
-                precision_scale: None,
-            },
+            numeric,
             "numeric with fractions or beyond 64 bits: its exact text, in a column of TEXT \
              affinity (NUMERIC affinity would turn '19.99' into a double)",
         ),

@@ -22,11 +22,16 @@ pub enum Restyle {
     Real,
     Text,
     /// A boolean spelled as text.
-    Bool { yes: String, no: String },
+    Bool {
+        yes: String,
+        no: String,
+    },
     UuidBlob,
     UuidUpper,
     /// Timestamps in one of these written forms (fewest digits first).
-    DateTime { forms: Vec<String> },
+    DateTime {
+        forms: Vec<String>,
+    },
     UnixSeconds,
     UnixMillis,
     JulianDay,
@@ -145,9 +150,7 @@ pub fn apply(r: &Restyle, wire: Wire, bytes: &[u8], v: Value) -> Value {
         (Restyle::UnixSeconds, _) => micros()
             .and_then(epoch::to_unix_seconds)
             .map(Value::Integer),
-        (Restyle::UnixMillis, _) => micros()
-            .and_then(epoch::to_unix_millis)
-            .map(Value::Integer),
+        (Restyle::UnixMillis, _) => micros().and_then(epoch::to_unix_millis).map(Value::Integer),
         (Restyle::JulianDay, _) => micros().and_then(epoch::to_julian_day).map(Value::Real),
         _ => None,
     };
@@ -267,7 +270,12 @@ mod tests {
     #[test]
     fn numbers_keep_their_storage_class_only_when_exact() {
         assert_eq!(
-            apply(&Restyle::Real, Wire::NumericText, &[], Value::Text("19.99".into())),
+            apply(
+                &Restyle::Real,
+                Wire::NumericText,
+                &[],
+                Value::Text("19.99".into())
+            ),
             Value::Real(19.99)
         );
         assert_eq!(
@@ -280,7 +288,12 @@ mod tests {
             Value::Text("0.1000000000000000000001".into())
         );
         assert_eq!(
-            apply(&Restyle::Integer, Wire::NumericText, &[], Value::Text("5".into())),
+            apply(
+                &Restyle::Integer,
+                Wire::NumericText,
+                &[],
+                Value::Text("5".into())
+            ),
             Value::Integer(5)
         );
     }

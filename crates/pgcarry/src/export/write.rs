@@ -75,8 +75,12 @@ impl Partial {
         })
     }
 
-    /// Indexes, then the positions of AUTOINCREMENT keys.
-    pub fn finish_structure(&mut self, plan: &ExportPlan) -> Result<(), ExportError> {
+    /// Indexes, the positions of AUTOINCREMENT keys, then the source's objects (FTS tables,
+    /// views, triggers); returns those SQLite refused, with its error.
+    pub fn finish_structure(
+        &mut self,
+        plan: &ExportPlan,
+    ) -> Result<Vec<(String, String)>, ExportError> {
         self.batch("begin", "BEGIN")?;
         for t in &plan.tables {
             for ix in &t.index_sql {
@@ -93,7 +97,14 @@ impl Partial {
                 }
             }
         }
-        self.batch("commit", "COMMIT")
+        let mut refused = Vec::new();
+        for sql in &plan.source_objects {
+            if let Err(e) = self.conn.execute_batch(sql) {
+                refused.push((sql.clone(), e.to_string()));
+            }
+        }
+        self.batch("commit", "COMMIT")?;
+        Ok(refused)
     }
 
     /// The checksum of `t` as the file holds it: every value encoded as the PostgreSQL type it

@@ -16,6 +16,15 @@ pub struct SourceRecord {
     pub autoincrement: bool,
     /// In the PostgreSQL table's column order.
     pub columns: Vec<SourceColumn>,
+    /// The source's objects that go with this table, as `sqlite_schema` holds them: its
+    /// triggers, the FTS tables over its text (rebuilt after the load), and every view of the
+    /// source (the same on each table's record; `export` creates each once).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fts: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub views: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -70,6 +70,7 @@ pub fn build(
     for ((tp, t), s) in tables.iter_mut().zip(&schema.tables).zip(stats) {
         tp.chunks = chunks(t, s, opts.chunk_rows);
     }
+    record_objects(schema, &mut tables);
     super::repair::apply(&mut tables, stats, opts.repair);
     let orphans = plan_foreign_keys(schema, &mut tables, &opts, &mut names, &mut warnings);
     if opts.orphans == OrphanPolicy::Fail && !orphans.is_empty() {
@@ -125,6 +126,35 @@ fn load_order(tables: &[TablePlan]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..tables.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(tables[i].rows));
     order
+}
+
+/// Adds to each table's source record the source's objects that go with it (see
+/// `SourceRecord`), so that `export` can give them back.
+fn record_objects(schema: &SourceSchema, tables: &mut [TablePlan]) {
+    let views: Vec<String> = schema.views.iter().map(|v| v.sql.clone()).collect();
+    for tp in tables {
+        let Some(record) = tp.source_record.as_mut() else {
+            continue;
+        };
+        let mine = |name: &str| name.eq_ignore_ascii_case(&record.source_name);
+        record.triggers = schema
+            .triggers
+            .iter()
+            .filter(|t| mine(&t.table))
+            .map(|t| t.sql.clone())
+            .collect();
+        record.fts = schema
+            .fts
+            .iter()
+            .filter(|f| {
+                f.content
+                    .as_deref()
+                    .is_some_and(|c| !c.is_empty() && mine(c))
+            })
+            .map(|f| f.sql.clone())
+            .collect();
+        record.views.clone_from(&views);
+    }
 }
 
 /// Key ranges for a table whose rowid alias holds only integers, when it is large.

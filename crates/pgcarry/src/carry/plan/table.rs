@@ -61,6 +61,9 @@ fn source_record(t: &Table, s: &TableStats, columns: &[ColumnPlan]) -> SourceRec
             .collect(),
         autoincrement: t.autoincrement && t.sql.to_ascii_uppercase().contains("AUTOINCREMENT"),
         columns: planned.collect(),
+        triggers: Vec::new(),
+        fts: Vec::new(),
+        views: Vec::new(),
     }
 }
 
