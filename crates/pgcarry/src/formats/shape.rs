@@ -4,7 +4,7 @@
 //! values back in the same form, so a round trip gives back the source's bytes.
 
 /// The most forms a column keeps: beyond, its form is "mixed".
-pub const MAX_FORMS: usize = 4;
+pub const MAX_FORMS: usize = 8;
 
 /// Writes the form of a date, time or timestamp text into `out`: digits of the date and time
 /// as `9`, the zone suffix (`Z`, `+02:00`, ` +00:00`) as written.
