@@ -244,6 +244,10 @@ pub struct ExportArgs {
     /// Replace OUT if it exists (only once the new file is verified).
     #[arg(long)]
     pub force: bool,
+    /// Tables read from the snapshot (and proven) at once, each on its own connection
+    /// (default: the number of cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
     /// Refuse columns of types SQLite has no equivalent for (their values would be text).
     #[arg(long)]
     pub strict: bool,

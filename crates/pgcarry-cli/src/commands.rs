@@ -69,6 +69,7 @@ fn plan(a: PlanArgs) -> anyhow::Result<ExitStatus> {
             out: out.clone(),
             force: true,
             strict: false,
+            jobs: 1,
         };
         let plan = pgcarry::plan_export(&source, &request).map_err(export_error)?;
         if a.json {
@@ -280,6 +281,10 @@ fn export(a: ExportArgs) -> anyhow::Result<ExitStatus> {
         out: a.out,
         force: a.force,
         strict: a.strict,
+        jobs: a
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .max(1),
     };
     eprintln!("source: {}, schema {}", source.location(), request.schema);
     let progress = Terminal::new(false);

@@ -12,18 +12,17 @@
 
 mod check;
 pub mod plan;
+mod read;
 mod restyle;
 mod write;
 
-use crate::checksum::{Checksum, FieldKind, TupleHasher};
-use crate::formats::copy::fields;
-use crate::formats::decode;
+use crate::checksum::Checksum;
 use crate::model::outcome::Outcome;
 use crate::postgres::conn::ConnSettings;
 use crate::postgres::error::describe_pg_error;
-use crate::postgres::{copy_out, introspect};
+use crate::postgres::introspect;
 use crate::work::progress::Progress;
-use plan::{ExportPlan, ExportTable, NotExported};
+use plan::{ExportPlan, NotExported};
 use postgres::Client;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -41,6 +40,8 @@ pub struct ExportRequest {
     pub force: bool,
     /// Refuse any column whose values would be written as text of a type SQLite lacks.
     pub strict: bool,
+    /// Tables read (and proven) at once, each on its own connection to the snapshot.
+    pub jobs: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -424,6 +425,45 @@ pub fn check_out(req: &ExportRequest) -> Result<(), ExportError> {
     Ok(())
 }
 
+/// Compares every table of the file with what PostgreSQL sent, `jobs` tables at a time.
+fn prove(partial: &Path, plan: &ExportPlan, tables: &mut [TableReport], jobs: usize) {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let sums: Vec<(usize, Result<Checksum, String>)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..jobs.clamp(1, plan.tables.len().max(1)))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(t) = plan.tables.get(i) else {
+                            return done;
+                        };
+                        done.push((i, write::checksum(partial, t)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    for (i, sum) in sums {
+        let r = &mut tables[i];
+        if r.error.is_some() {
+            continue;
+        }
+        match sum {
+            Ok(sum) => {
+                r.sqlite_rows = sum.rows;
+                r.sqlite_checksum = sum.hex();
+                r.verified = sum.rows == r.rows && r.sqlite_checksum == r.postgres_checksum;
+            }
+            Err(e) => r.error = Some(e),
+        }
+    }
+}
+
 /// Exports, proves and puts the file in place.
 pub fn export(
     source: &ConnSettings,
@@ -433,6 +473,10 @@ pub fn export(
     let started = Instant::now();
     check_out(req)?;
     let mut client = snapshot(source)?;
+    let snapshot_id: String = client
+        .query_one("SELECT pg_export_snapshot()", &[])
+        .map_err(|e| ExportError::pg("export the snapshot", &e))?
+        .get(0);
     progress.phase("export: plan");
     let plan = build_plan(&mut client, source, req)?;
     let lossy: Vec<String> = plan
@@ -454,25 +498,29 @@ pub fn export(
     let partial = partial_path(&req.out);
     let mut file = write::Partial::create(&partial)?;
     file.create_tables(&plan)?;
-    let mut tables = Vec::new();
-    for t in &plan.tables {
-        progress.phase(&format!("export: {}", t.name));
-        let t0 = Instant::now();
-        let (rows, sum, error) = match copy_table(&mut client, &mut file, t) {
-            Ok((rows, sum)) => (rows, sum, None),
-            Err(e) => (0, Checksum::default(), Some(e)),
-        };
-        tables.push(TableReport {
+    let reads = read::read_all(
+        source,
+        &snapshot_id,
+        &plan.tables,
+        req.jobs,
+        &file,
+        progress,
+    )?;
+    let mut tables: Vec<TableReport> = plan
+        .tables
+        .iter()
+        .zip(reads)
+        .map(|(t, r)| TableReport {
             name: t.name.clone(),
-            rows,
+            rows: r.rows,
             sqlite_rows: 0,
-            postgres_checksum: sum.hex(),
+            postgres_checksum: r.sum.hex(),
             sqlite_checksum: String::new(),
             verified: false,
-            seconds: t0.elapsed().as_secs_f64(),
-            error,
-        });
-    }
+            seconds: r.seconds,
+            error: r.error,
+        })
+        .collect();
     drop(client);
     progress.phase("export: indexes");
     let mut plan = plan;
@@ -484,19 +532,7 @@ pub fn export(
         });
     }
     progress.phase("export: verify");
-    for (t, r) in plan.tables.iter().zip(tables.iter_mut()) {
-        if r.error.is_some() {
-            continue;
-        }
-        match file.checksum(t) {
-            Ok(sum) => {
-                r.sqlite_rows = sum.rows;
-                r.sqlite_checksum = sum.hex();
-                r.verified = sum.rows == r.rows && r.sqlite_checksum == r.postgres_checksum;
-            }
-            Err(e) => r.error = Some(e),
-        }
-    }
+    prove(&partial, &plan, &mut tables, req.jobs);
     let (integrity, foreign_key_problems) = file.checks()?;
     let mut report = ExportReport {
         source: plan.source.clone(),
@@ -516,58 +552,4 @@ pub fn export(
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
-}
-
-/// Reads one table from the snapshot into the file; returns its rows and checksum as
-/// PostgreSQL sent them.
-fn copy_table(
-    client: &mut Client,
-    file: &mut write::Partial,
-    t: &ExportTable,
-) -> Result<(u64, Checksum), String> {
-    let mut hasher = TupleHasher::new(
-        t.columns
-            .iter()
-            .map(|c| FieldKind::of(&c.compare))
-            .collect(),
-    );
-    let mut sum = Checksum::default();
-    let mut insert = file.inserter(t)?;
-    let mut values = Vec::with_capacity(t.columns.len());
-    let mut failure: Option<String> = None;
-    copy_out::for_each_tuple(client, &t.copy_sql, |tuple| {
-        if failure.is_some() {
-            return;
-        }
-        match hasher.hash(tuple) {
-            Ok(h) => sum.add(h),
-            Err(e) => {
-                failure = Some(e.to_string());
-                return;
-            }
-        }
-        values.clear();
-        let decoded = fields(tuple).map_err(|e| e.to_string()).and_then(|f| {
-            for (field, c) in f.zip(&t.columns) {
-                values.push(match field.map_err(|e| e.to_string())? {
-                    None => rusqlite::types::Value::Null,
-                    Some(b) => {
-                        let v = decode::decode(c.wire, b)
-                            .map_err(|e| format!("column {}, row {}: {e}", c.name, sum.rows))?;
-                        restyle::apply(&c.restyle, c.wire, b, v)
-                    }
-                });
-            }
-            Ok(())
-        });
-        if let Err(e) = decoded.and_then(|()| insert.insert(&values)) {
-            failure = Some(e);
-        }
-    })
-    .map_err(|e| format!("read {}: {e}", t.name))?;
-    insert.commit()?;
-    match failure {
-        Some(e) => Err(e),
-        None => Ok((sum.rows, sum)),
-    }
 }

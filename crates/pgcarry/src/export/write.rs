@@ -8,7 +8,6 @@ use crate::carry::encode::value::encode_as;
 use crate::checksum::{Checksum, FieldKind, TupleHasher};
 use crate::sqlite::quote_sqlite_ident as q;
 use rusqlite::Connection;
-use rusqlite::types::Value;
 use std::path::Path;
 
 fn failed(what: &str, path: &Path, e: impl std::fmt::Display) -> ExportError {
@@ -54,8 +53,17 @@ impl Partial {
         self.batch("commit", "COMMIT")
     }
 
-    /// A prepared INSERT for `t`'s rows, in one transaction.
-    pub fn inserter(&mut self, t: &ExportTable) -> Result<Inserter<'_>, String> {
+    /// Starts the transaction all rows are written in.
+    pub fn begin(&self) -> Result<(), ExportError> {
+        self.batch("begin", "BEGIN")
+    }
+
+    pub fn commit(&self) -> Result<(), ExportError> {
+        self.batch("commit the rows", "COMMIT")
+    }
+
+    /// A prepared INSERT for `t`'s rows.
+    pub fn statement(&self, t: &ExportTable) -> Result<rusqlite::Statement<'_>, ExportError> {
         let cols: Vec<String> = t.columns.iter().map(|c| q(&c.sqlite_name)).collect();
         let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
         let sql = format!(
@@ -64,14 +72,12 @@ impl Partial {
             cols.join(", "),
             marks.join(", ")
         );
-        self.conn
-            .execute_batch("BEGIN")
-            .map_err(|e| e.to_string())?;
-        let stmt = self.conn.prepare(&sql).map_err(|e| e.to_string())?;
-        Ok(Inserter {
-            stmt,
-            conn: &self.conn,
-            table: t.name.clone(),
+        self.conn.prepare(&sql).map_err(|e| {
+            failed(
+                &format!("prepare the insert into {}", t.sqlite_name),
+                &self.path,
+                e,
+            )
         })
     }
 
@@ -105,48 +111,6 @@ impl Partial {
         }
         self.batch("commit", "COMMIT")?;
         Ok(refused)
-    }
-
-    /// The checksum of `t` as the file holds it: every value encoded as the PostgreSQL type it
-    /// is compared in, the tuple hashed as PostgreSQL's COPY tuples are.
-    pub fn checksum(&self, t: &ExportTable) -> Result<Checksum, String> {
-        let cols: Vec<String> = t.columns.iter().map(|c| q(&c.sqlite_name)).collect();
-        let sql = format!(
-            "SELECT {} FROM {}",
-            if cols.is_empty() {
-                "NULL".to_string()
-            } else {
-                cols.join(", ")
-            },
-            q(&t.sqlite_name)
-        );
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| e.to_string())?;
-        let mut rows = stmt.query([]).map_err(|e| e.to_string())?;
-        let mut hasher = TupleHasher::new(
-            t.columns
-                .iter()
-                .map(|c| FieldKind::of(&c.compare))
-                .collect(),
-        );
-        let mut sum = Checksum::default();
-        let mut tuple = Vec::new();
-        let count = i16::try_from(t.columns.len()).unwrap_or(i16::MAX);
-        while let Some(row) = rows.next().map_err(|e| e.to_string())? {
-            tuple.clear();
-            tuple.extend_from_slice(&count.to_be_bytes());
-            for (i, c) in t.columns.iter().enumerate() {
-                let v = row.get_ref(i).map_err(|e| e.to_string())?;
-                let at = tuple.len();
-                if encode_as(&c.compare, c.read_as, v, &mut tuple).is_err() {
-                    // A value the type cannot hold: a field no PostgreSQL tuple has, so the
-                    // checksums differ.
-                    tuple.truncate(at);
-                    tuple.extend_from_slice(&(-2i32).to_be_bytes());
-                }
-            }
-            sum.add(hasher.hash(&tuple).unwrap_or(u128::MAX));
-        }
-        Ok(sum)
     }
 
     /// `integrity_check`'s answer (CHECK constraints included: the load ran without them) and
@@ -191,27 +155,49 @@ impl Partial {
     }
 }
 
-/// Inserts one table's rows.
-pub struct Inserter<'c> {
-    stmt: rusqlite::Statement<'c>,
-    conn: &'c Connection,
-    table: String,
-}
-
-impl Inserter<'_> {
-    pub fn insert(&mut self, values: &[Value]) -> Result<(), String> {
-        self.stmt
-            .execute(rusqlite::params_from_iter(values.iter()))
-            .map(|_| ())
-            .map_err(|e| format!("write a row into {}: {e}", self.table))
+/// The checksum of `t` as the file at `path` holds it (its own read-only connection, so
+/// tables are summed in parallel): every value encoded as the PostgreSQL type it
+/// is compared in, the tuple hashed as PostgreSQL's COPY tuples are.
+pub fn checksum(path: &Path, t: &ExportTable) -> Result<Checksum, String> {
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| e.to_string())?;
+    let cols: Vec<String> = t.columns.iter().map(|c| q(&c.sqlite_name)).collect();
+    let sql = format!(
+        "SELECT {} FROM {}",
+        if cols.is_empty() {
+            "NULL".to_string()
+        } else {
+            cols.join(", ")
+        },
+        q(&t.sqlite_name)
+    );
+    let mut stmt = conn.prepare(&sql).map_err(|e| e.to_string())?;
+    let mut rows = stmt.query([]).map_err(|e| e.to_string())?;
+    let mut hasher = TupleHasher::new(
+        t.columns
+            .iter()
+            .map(|c| FieldKind::of(&c.compare))
+            .collect(),
+    );
+    let mut sum = Checksum::default();
+    let mut tuple = Vec::new();
+    let count = i16::try_from(t.columns.len()).unwrap_or(i16::MAX);
+    while let Some(row) = rows.next().map_err(|e| e.to_string())? {
+        tuple.clear();
+        tuple.extend_from_slice(&count.to_be_bytes());
+        for (i, c) in t.columns.iter().enumerate() {
+            let v = row.get_ref(i).map_err(|e| e.to_string())?;
+            let at = tuple.len();
+            if encode_as(&c.compare, c.read_as, v, &mut tuple).is_err() {
+                // A value the type cannot hold: a field no PostgreSQL tuple has, so the
+                // checksums differ.
+                tuple.truncate(at);
+                tuple.extend_from_slice(&(-2i32).to_be_bytes());
+            }
+        }
+        sum.add(hasher.hash(&tuple).unwrap_or(u128::MAX));
     }
-
-    pub fn commit(self) -> Result<(), String> {
-        drop(self.stmt);
-        self.conn
-            .execute_batch("COMMIT")
-            .map_err(|e| format!("commit {}: {e}", self.table))
-    }
+    Ok(sum)
 }
 
 /// Renames the proven file to `out` (replacing it), then syncs the directory so the rename
