@@ -498,6 +498,7 @@ pub fn export(
     let partial = partial_path(&req.out);
     let mut file = write::Partial::create(&partial)?;
     file.create_tables(&plan)?;
+    progress.phase("export: read and write");
     let reads = read::read_all(
         source,
         &snapshot_id,

@@ -543,6 +543,18 @@ fn indexes(
     sql
 }
 
+impl ExportTable {
+    /// The hasher for this table's tuples, as both sides hash them.
+    pub fn hasher(&self) -> crate::checksum::TupleHasher {
+        crate::checksum::TupleHasher::new(
+            self.columns
+                .iter()
+                .map(|c| crate::checksum::FieldKind::of(&c.compare))
+                .collect(),
+        )
+    }
+}
+
 fn is_default(r: &Restyle) -> bool {
     *r == Restyle::None
 }

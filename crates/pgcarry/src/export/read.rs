@@ -8,7 +8,7 @@ use super::ExportError;
 use super::plan::ExportTable;
 use super::restyle;
 use super::write::Partial;
-use crate::checksum::{Checksum, FieldKind, TupleHasher};
+use crate::checksum::Checksum;
 use crate::formats::copy::fields;
 use crate::formats::decode;
 use crate::postgres::conn::ConnSettings;
@@ -90,10 +90,7 @@ pub fn read_all(
                 }
                 Msg::Rows(..) => {}
                 Msg::Done(i, read) => {
-                    progress.phase(&format!(
-                        "export: read {} ({} rows)",
-                        tables[i].name, read.rows
-                    ));
+                    progress.message(&format!("  read {} ({} rows)", tables[i].name, read.rows));
                     reads[i] = read;
                 }
             }
@@ -140,12 +137,7 @@ fn reader(
 /// source's form when recorded, and sent on in batches.
 fn read_table(client: &mut Client, t: &ExportTable, i: usize, tx: &SyncSender<Msg>) -> Read {
     let started = Instant::now();
-    let mut hasher = TupleHasher::new(
-        t.columns
-            .iter()
-            .map(|c| FieldKind::of(&c.compare))
-            .collect(),
-    );
+    let mut hasher = t.hasher();
     let mut sum = Checksum::default();
     let mut batch: Vec<Vec<Value>> = Vec::with_capacity(BATCH);
     let mut failure: Option<String> = None;

@@ -5,7 +5,7 @@
 use super::ExportError;
 use super::plan::{ExportPlan, ExportTable};
 use crate::carry::encode::value::encode_as;
-use crate::checksum::{Checksum, FieldKind, TupleHasher};
+use crate::checksum::Checksum;
 use crate::sqlite::quote_sqlite_ident as q;
 use rusqlite::Connection;
 use std::path::Path;
@@ -173,12 +173,7 @@ pub fn checksum(path: &Path, t: &ExportTable) -> Result<Checksum, String> {
     );
     let mut stmt = conn.prepare(&sql).map_err(|e| e.to_string())?;
     let mut rows = stmt.query([]).map_err(|e| e.to_string())?;
-    let mut hasher = TupleHasher::new(
-        t.columns
-            .iter()
-            .map(|c| FieldKind::of(&c.compare))
-            .collect(),
-    );
+    let mut hasher = t.hasher();
     let mut sum = Checksum::default();
     let mut tuple = Vec::new();
     let count = i16::try_from(t.columns.len()).unwrap_or(i16::MAX);
