@@ -273,3 +273,46 @@ fn a_killed_export_leaves_no_file_and_a_rerun_succeeds() {
     assert!(!partial.exists());
     assert_eq!(row(&out, "SELECT count(*) FROM big"), vec![int(1_500_000)]);
 }
+
+#[test]
+fn special_values_domains_and_types_without_an_equivalent_export_and_verify() {
+    let db = test_db("export_special");
+    let mut c = db.client();
+    c.batch_execute(
+        "CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
+         CREATE TABLE t (id int PRIMARY KEY, f float8, n numeric, d date, ts timestamp,
+                         tz timestamptz, p posint, ip inet, bits bit(3));
+         INSERT INTO t VALUES
+           (1, 'NaN', 'NaN', 'infinity', '-infinity', 'infinity', 5, '10.0.0.1', B'101'),
+           (2, '-Infinity', '-Infinity', '2020-01-01', '2020-01-01', NULL, 7, '::1', B'000');",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = export(dir.path(), &db.url, &["out.db"]).code(0);
+    assert!(
+        output(&run).contains("exported and verified"),
+        "{}",
+        output(&run)
+    );
+    let out = dir.path().join("out.db");
+    assert_eq!(
+        row(
+            &out,
+            "SELECT f, n, d, ts, tz, p, ip, bits FROM t WHERE id = 1"
+        ),
+        vec![
+            text("NaN"),
+            text("NaN"),
+            text("infinity"),
+            text("-infinity"),
+            text("infinity"),
+            int(5),
+            text("10.0.0.1"),
+            text("101"),
+        ]
+    );
+    assert_eq!(
+        row(&out, "SELECT f FROM t WHERE id = 2"),
+        vec![("real".into(), Value::Real(f64::NEG_INFINITY))]
+    );
+}

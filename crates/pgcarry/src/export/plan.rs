@@ -270,9 +270,10 @@ fn scalar_mapping(c: &PgColumn, integral: Option<bool>) -> Mapping {
                 "interval: no SQLite equivalent, ISO-8601 text (P1Y2M3DT4H5M6S)",
             )
         },
+        // The type's output function (as psql shows it), not a cast: `inet`'s cast adds `/32`.
         _ => Mapping {
             lossy: true,
-            select: format!("{col}::text"),
+            select: format!("CASE WHEN {col} IS NULL THEN NULL ELSE format('%s', {col}) END"),
             ..m(
                 "TEXT",
                 Wire::Text,

@@ -6,6 +6,8 @@ use super::ExportError;
 use super::plan::{ExportPlan, ExportTable};
 use crate::carry::encode::value::encode_as;
 use crate::checksum::Checksum;
+use crate::formats::numeric::Numeric;
+use crate::model::types::PgType;
 use crate::sqlite::quote_sqlite_ident as q;
 use rusqlite::Connection;
 use std::path::Path;
@@ -183,7 +185,11 @@ pub fn checksum(path: &Path, t: &ExportTable) -> Result<Checksum, String> {
         for (i, c) in t.columns.iter().enumerate() {
             let v = row.get_ref(i).map_err(|e| e.to_string())?;
             let at = tuple.len();
-            if encode_as(&c.compare, c.read_as, v, &mut tuple).is_err() {
+            if let Some(bytes) = special(&c.compare, v) {
+                let len = i32::try_from(bytes.len()).unwrap_or(0);
+                tuple.extend_from_slice(&len.to_be_bytes());
+                tuple.extend_from_slice(&bytes);
+            } else if encode_as(&c.compare, c.read_as, v, &mut tuple).is_err() {
                 // A value the type cannot hold: a field no PostgreSQL tuple has, so the
                 // checksums differ.
                 tuple.truncate(at);
@@ -193,6 +199,30 @@ pub fn checksum(path: &Path, t: &ExportTable) -> Result<Checksum, String> {
         sum.add(hasher.hash(&tuple).unwrap_or(u128::MAX));
     }
     Ok(sum)
+}
+
+/// The binary form PostgreSQL sends for the special values the export writes as text (`NaN`,
+/// `Infinity`, `infinity`), which SQLite has no other way to hold.
+fn special(ty: &PgType, v: rusqlite::types::ValueRef<'_>) -> Option<Vec<u8>> {
+    let rusqlite::types::ValueRef::Text(t) = v else {
+        return None;
+    };
+    let numeric = |n: Numeric| {
+        let mut out = Vec::new();
+        n.encode(&mut out);
+        out
+    };
+    Some(match (ty, t) {
+        (PgType::DoublePrecision, b"NaN") => f64::NAN.to_be_bytes().to_vec(),
+        (PgType::Numeric { .. }, b"NaN") => numeric(Numeric::NaN),
+        (PgType::Numeric { .. }, b"Infinity") => numeric(Numeric::PosInf),
+        (PgType::Numeric { .. }, b"-Infinity") => numeric(Numeric::NegInf),
+        (PgType::Date, b"infinity") => i32::MAX.to_be_bytes().to_vec(),
+        (PgType::Date, b"-infinity") => i32::MIN.to_be_bytes().to_vec(),
+        (PgType::Timestamp | PgType::Timestamptz, b"infinity") => i64::MAX.to_be_bytes().to_vec(),
+        (PgType::Timestamp | PgType::Timestamptz, b"-infinity") => i64::MIN.to_be_bytes().to_vec(),
+        _ => return None,
+    })
 }
 
 /// Renames the proven file to `out` (replacing it), then syncs the directory so the rename

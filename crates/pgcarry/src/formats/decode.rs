@@ -65,7 +65,11 @@ pub fn decode(wire: Wire, b: &[u8]) -> Result<Value, DecodeError> {
         Wire::Int2 => Value::Integer(i16::from_be_bytes(fixed(wire, b)?).into()),
         Wire::Int4 => Value::Integer(i32::from_be_bytes(fixed(wire, b)?).into()),
         Wire::Int8 => Value::Integer(i64::from_be_bytes(fixed(wire, b)?)),
-        Wire::Float8 => Value::Real(f64::from_be_bytes(fixed(wire, b)?)),
+        // SQLite stores a NaN REAL as NULL: NaN is written as its text.
+        Wire::Float8 => match f64::from_be_bytes(fixed(wire, b)?) {
+            f if f.is_nan() => Value::Text("NaN".into()),
+            f => Value::Real(f),
+        },
         Wire::NumericInteger => {
             let t = numeric::decode_text(b).map_err(err)?;
             Value::Integer(t.parse().map_err(|_| err("not an integer in 64 bits"))?)

@@ -159,7 +159,8 @@ fn columns(client: &mut Client, oid: u32) -> Result<Vec<PgColumn>, postgres::Err
                 pg_get_serial_sequence(a.attrelid::regclass::text, a.attname), \
                 ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid \
                       ORDER BY e.enumsortorder) \
-         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+         FROM pg_attribute a JOIN pg_type d0 ON d0.oid = a.atttypid \
+         JOIN pg_type t ON t.oid = CASE WHEN d0.typtype = 'd' THEN d0.typbasetype ELSE d0.oid END \
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
          WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
         &[&oid],
