@@ -316,3 +316,34 @@ fn special_values_domains_and_types_without_an_equivalent_export_and_verify() {
         vec![("real".into(), Value::Real(f64::NEG_INFINITY))]
     );
 }
+
+// A BC date is written as text the proof cannot read back as the same date (a known gap):
+// the export must say which row differs, exit 3 and leave OUT unwritten.
+#[test]
+fn a_row_that_does_not_come_back_is_named_and_the_file_is_not_put_in_place() {
+    let db = test_db("export_difference");
+    db.client()
+        .batch_execute(
+            "CREATE TABLE events (id int PRIMARY KEY, day date);
+             INSERT INTO events VALUES (1, '2020-01-01'), (2, '0044-03-15 BC'), (3, NULL);",
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = export(dir.path(), &db.url, &["out.db"]).code(3);
+    let text = output(&run);
+    assert!(text.contains("difference: table events"), "{text}");
+    assert!(
+        text.contains("id=2: in the file, not in PostgreSQL"),
+        "{text}"
+    );
+    assert!(
+        text.contains("id=2: PostgreSQL's row, not in the file"),
+        "{text}"
+    );
+    assert!(!text.contains("id=1"), "{text}");
+    assert!(!dir.path().join("out.db").exists());
+    assert!(
+        dir.path().join("out.db.partial").exists(),
+        "kept for inspection"
+    );
+}

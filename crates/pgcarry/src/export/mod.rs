@@ -11,6 +11,7 @@
 //! touched and the partial file stays for inspection.
 
 mod check;
+mod locate;
 pub mod plan;
 mod read;
 mod restyle;
@@ -85,6 +86,9 @@ pub struct TableReport {
     pub verified: bool,
     pub seconds: f64,
     pub error: Option<String>,
+    /// When the checksums differ: the rows found on one side only, named by their first value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub differing_rows: Vec<String>,
 }
 
 impl ExportReport {
@@ -138,6 +142,9 @@ impl ExportReport {
                      SQLite file {} with checksum {}",
                     t.name, t.rows, t.postgres_checksum, t.sqlite_rows, t.sqlite_checksum
                 );
+                for row in &t.differing_rows {
+                    let _ = writeln!(o, "  {row}");
+                }
             }
         }
         if self.integrity != "ok" {
@@ -520,9 +527,9 @@ pub fn export(
             verified: false,
             seconds: r.seconds,
             error: r.error,
+            differing_rows: Vec::new(),
         })
         .collect();
-    drop(client);
     progress.phase("export: indexes");
     let mut plan = plan;
     for (sql, error) in file.finish_structure(&plan)? {
@@ -534,6 +541,13 @@ pub fn export(
     }
     progress.phase("export: verify");
     prove(&partial, &plan, &mut tables, req.jobs);
+    for (t, r) in plan.tables.iter().zip(tables.iter_mut()) {
+        if !r.verified && r.error.is_none() {
+            r.differing_rows = locate::differing_rows(&mut client, &partial, t)
+                .unwrap_or_else(|e| vec![format!("the differing rows could not be located: {e}")]);
+        }
+    }
+    drop(client);
     let (integrity, foreign_key_problems) = file.checks()?;
     let mut report = ExportReport {
         source: plan.source.clone(),

@@ -157,10 +157,15 @@ impl Partial {
     }
 }
 
-/// The checksum of `t` as the file at `path` holds it (its own read-only connection, so
-/// tables are summed in parallel): every value encoded as the PostgreSQL type it
-/// is compared in, the tuple hashed as PostgreSQL's COPY tuples are.
-pub fn checksum(path: &Path, t: &ExportTable) -> Result<Checksum, String> {
+/// Calls `each` with the hash of every row of `t` in the file at `path` (its own read-only
+/// connection, so tables are read in parallel) and the row's first value, for naming it:
+/// every value encoded as the PostgreSQL type it is compared in, the tuple hashed as
+/// PostgreSQL's COPY tuples are.
+pub fn for_each_row_hash(
+    path: &Path,
+    t: &ExportTable,
+    mut each: impl FnMut(u128, &rusqlite::types::ValueRef<'_>),
+) -> Result<(), String> {
     let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| e.to_string())?;
     let cols: Vec<String> = t.columns.iter().map(|c| q(&c.sqlite_name)).collect();
@@ -176,7 +181,6 @@ pub fn checksum(path: &Path, t: &ExportTable) -> Result<Checksum, String> {
     let mut stmt = conn.prepare(&sql).map_err(|e| e.to_string())?;
     let mut rows = stmt.query([]).map_err(|e| e.to_string())?;
     let mut hasher = t.hasher();
-    let mut sum = Checksum::default();
     let mut tuple = Vec::new();
     let count = i16::try_from(t.columns.len()).unwrap_or(i16::MAX);
     while let Some(row) = rows.next().map_err(|e| e.to_string())? {
@@ -196,8 +200,16 @@ pub fn checksum(path: &Path, t: &ExportTable) -> Result<Checksum, String> {
                 tuple.extend_from_slice(&(-2i32).to_be_bytes());
             }
         }
-        sum.add(hasher.hash(&tuple).unwrap_or(u128::MAX));
+        let first = row.get_ref(0).map_err(|e| e.to_string())?;
+        each(hasher.hash(&tuple).unwrap_or(u128::MAX), &first);
     }
+    Ok(())
+}
+
+/// The checksum of `t` as the file at `path` holds it.
+pub fn checksum(path: &Path, t: &ExportTable) -> Result<Checksum, String> {
+    let mut sum = Checksum::default();
+    for_each_row_hash(path, t, |h, _| sum.add(h))?;
     Ok(sum)
 }
 
