@@ -347,3 +347,58 @@ fn a_row_that_does_not_come_back_is_named_and_the_file_is_not_put_in_place() {
         "kept for inspection"
     );
 }
+
+#[test]
+fn hostile_names_partitions_and_a_table_without_columns_export() {
+    let db = test_db("export_hostile");
+    db.client()
+        .batch_execute(
+            "CREATE SCHEMA \"Hostile Schema\";
+             SET search_path = \"Hostile Schema\";
+             CREATE TABLE \"Order\" (\"Select\" int PRIMARY KEY, \"we\"\"ird col\" text,
+                                     \"group\" text, rowid int);
+             INSERT INTO \"Order\" VALUES (1, 'a\"b''c', 'g', 42), (2, NULL, '', NULL);
+             CREATE TABLE nocols ();
+             INSERT INTO nocols DEFAULT VALUES;
+             CREATE TABLE parted (id int, region text, PRIMARY KEY (id, region))
+                 PARTITION BY LIST (region);
+             CREATE TABLE parted_eu PARTITION OF parted FOR VALUES IN ('eu');
+             CREATE TABLE parted_us PARTITION OF parted FOR VALUES IN ('us');
+             INSERT INTO parted VALUES (1, 'eu'), (2, 'us');",
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = export(
+        dir.path(),
+        &db.url,
+        &["out.db", "--schema", "Hostile Schema"],
+    )
+    .code(0);
+    let printed = output(&run);
+    assert!(
+        printed.contains("- nocols"),
+        "reported, not silently dropped: {printed}"
+    );
+    let out = dir.path().join("out.db");
+    assert_eq!(
+        row(
+            &out,
+            "SELECT \"we\"\"ird col\", \"group\", rowid FROM \"Order\" WHERE \"Select\" = 1"
+        ),
+        vec![text("a\"b'c"), text("g"), int(42)]
+    );
+    assert_eq!(
+        row(&out, "SELECT count(*) FROM parted"),
+        vec![int(2)],
+        "a partitioned table is one table, its partitions not copied again"
+    );
+    let names: Vec<String> = rusqlite::Connection::open(&out)
+        .unwrap()
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(names, ["Order", "parted"]);
+}

@@ -254,7 +254,7 @@ fn build_plan(
             .iter()
             .find(|(name, _)| name == &t.name)
             .and_then(|(_, r)| plan::from_record(&req.schema, t, r, &integral, next_id));
-        planned.push(match as_source {
+        let p = match as_source {
             Some(p) => p,
             None => plan::table(
                 &req.schema,
@@ -264,7 +264,18 @@ fn build_plan(
                 &exported,
                 &mut not_exported,
             ),
-        });
+        };
+        if p.columns.is_empty() {
+            not_exported.push(NotExported {
+                table: None,
+                name: t.name.clone(),
+                reason: "a table without columns to export: a SQLite table needs at least one \
+                         column (its rows hold no values)"
+                    .into(),
+            });
+            continue;
+        }
+        planned.push(p);
     }
     let given_back: Vec<&crate::model::source_record::SourceRecord> = planned
         .iter()
