@@ -5,6 +5,7 @@
 //! hold exactly is written in the export's own form instead; the proof re-reads both.
 
 use crate::formats::decode::Wire;
+use crate::formats::json_style::JsonForm;
 use crate::formats::{epoch, shape, text};
 use crate::model::source_record::{SourceColumn, Storage};
 use crate::model::types::ReadAs;
@@ -35,6 +36,8 @@ pub enum Restyle {
     UnixSeconds,
     UnixMillis,
     JulianDay,
+    /// JSON documents in the spacing, key order and escapes the source used.
+    Json(JsonForm),
 }
 
 /// How to write back a column of `wire` whose source the record describes.
@@ -48,6 +51,7 @@ pub fn of(wire: Wire, c: &SourceColumn) -> Restyle {
     match (wire, c.storage) {
         (Wire::Bool, Some(Storage::Text)) => bool_spelling(&c.forms),
         (Wire::Uuid, Some(Storage::Blob)) => Restyle::UuidBlob,
+        (Wire::Jsonb, Some(Storage::Text)) => c.json.clone().map_or(Restyle::None, Restyle::Json),
         (Wire::Uuid, Some(Storage::Text)) if c.forms == ["A"] => Restyle::UuidUpper,
         (Wire::Date | Wire::Time | Wire::Timestamp | Wire::Timestamptz, Some(Storage::Text))
             if !c.forms.is_empty() =>
@@ -152,6 +156,7 @@ pub fn apply(r: &Restyle, wire: Wire, bytes: &[u8], v: Value) -> Value {
             .map(Value::Integer),
         (Restyle::UnixMillis, _) => micros().and_then(epoch::to_unix_millis).map(Value::Integer),
         (Restyle::JulianDay, _) => micros().and_then(epoch::to_julian_day).map(Value::Real),
+        (Restyle::Json(form), Value::Text(t)) => form.write(t).map(Value::Text),
         _ => None,
     };
     styled.unwrap_or(v)

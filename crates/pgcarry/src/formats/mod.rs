@@ -8,6 +8,7 @@ pub mod datetime;
 pub mod decode;
 pub mod epoch;
 pub mod json;
+pub mod json_style;
 pub mod numeric;
 pub mod shape;
 pub mod text;

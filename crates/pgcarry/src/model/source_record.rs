@@ -41,6 +41,9 @@ pub struct SourceColumn {
     /// The written forms of its texts (`formats::shape`), when few; empty when mixed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub forms: Vec<String>,
+    /// How its JSON documents were written (a jsonb column): spacing, key order, escapes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<crate::formats::json_style::JsonForm>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -72,6 +72,9 @@ pub struct ColumnStats {
     pub forms: Vec<String>,
     #[serde(default)]
     pub forms_mixed: bool,
+    /// How a JSON column's documents were written (spacing, key order).
+    #[serde(default)]
+    pub json_style: crate::formats::json_style::JsonStyle,
 }
 
 impl ColumnStats {
@@ -218,6 +221,7 @@ fn observe(stats: &mut ColumnStats, probe: Probe, v: ValueRef<'_>) {
                     Ok(found) => {
                         stats.json_duplicate_keys += u64::from(found.duplicate_keys);
                         stats.json_nul += u64::from(found.nul_escape);
+                        stats.json_style.observe(t);
                         true
                     }
                     Err(_) => false,

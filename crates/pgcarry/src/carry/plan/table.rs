@@ -48,6 +48,8 @@ fn source_record(t: &Table, s: &TableStats, columns: &[ColumnPlan]) -> SourceRec
             } else {
                 cs.forms.clone()
             },
+            json: (c.pg_type == PgType::Jsonb && cs.texts > 0)
+                .then(|| cs.json_style.form(cs.text_non_ascii == 0)),
         })
     });
     SourceRecord {
