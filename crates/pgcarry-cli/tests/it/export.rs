@@ -284,7 +284,8 @@ fn special_values_domains_and_types_without_an_equivalent_export_and_verify() {
                          tz timestamptz, p posint, ip inet, bits bit(3));
          INSERT INTO t VALUES
            (1, 'NaN', 'NaN', 'infinity', '-infinity', 'infinity', 5, '10.0.0.1', B'101'),
-           (2, '-Infinity', '-Infinity', '2020-01-01', '2020-01-01', NULL, 7, '::1', B'000');",
+           (2, '-Infinity', '-Infinity', '0044-03-15 BC', '0001-02-29 10:00:00.5 BC',
+            '4713-01-01 00:00:00+00 BC', 7, '::1', B'000');",
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -312,20 +313,25 @@ fn special_values_domains_and_types_without_an_equivalent_export_and_verify() {
         ]
     );
     assert_eq!(
-        row(&out, "SELECT f FROM t WHERE id = 2"),
-        vec![("real".into(), Value::Real(f64::NEG_INFINITY))]
+        row(&out, "SELECT f, d, ts, tz FROM t WHERE id = 2"),
+        vec![
+            ("real".into(), Value::Real(f64::NEG_INFINITY)),
+            text("0044-03-15 BC"),
+            text("0001-02-29 10:00:00.500000 BC"),
+            text("4713-01-01 00:00:00+00:00 BC"),
+        ]
     );
 }
 
-// A BC date is written as text the proof cannot read back as the same date (a known gap):
-// the export must say which row differs, exit 3 and leave OUT unwritten.
+// A date past year 9999 is written as text the proof cannot read back as the same date (a
+// known gap): the export must say which row differs, exit 3 and leave OUT unwritten.
 #[test]
 fn a_row_that_does_not_come_back_is_named_and_the_file_is_not_put_in_place() {
     let db = test_db("export_difference");
     db.client()
         .batch_execute(
             "CREATE TABLE events (id int PRIMARY KEY, day date);
-             INSERT INTO events VALUES (1, '2020-01-01'), (2, '0044-03-15 BC'), (3, NULL);",
+             INSERT INTO events VALUES (1, '2020-01-01'), (2, '12020-03-15'), (3, NULL);",
         )
         .unwrap();
     let dir = tempfile::tempdir().unwrap();

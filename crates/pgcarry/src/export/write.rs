@@ -6,6 +6,7 @@ use super::ExportError;
 use super::plan::{ExportPlan, ExportTable};
 use crate::carry::encode::value::encode_as;
 use crate::checksum::Checksum;
+use crate::formats::datetime;
 use crate::formats::numeric::Numeric;
 use crate::model::types::PgType;
 use crate::sqlite::quote_sqlite_ident as q;
@@ -233,6 +234,16 @@ fn special(ty: &PgType, v: rusqlite::types::ValueRef<'_>) -> Option<Vec<u8>> {
         (PgType::Date, b"-infinity") => i32::MIN.to_be_bytes().to_vec(),
         (PgType::Timestamp | PgType::Timestamptz, b"infinity") => i64::MAX.to_be_bytes().to_vec(),
         (PgType::Timestamp | PgType::Timestamptz, b"-infinity") => i64::MIN.to_be_bytes().to_vec(),
+        (PgType::Date, t) => match datetime::parse_bc(t)? {
+            Err(days) => days.to_be_bytes().to_vec(),
+            Ok(_) => return None,
+        },
+        (PgType::Timestamp, t) => datetime::parse_bc(t)?.ok()?.to_be_bytes().to_vec(),
+        (PgType::Timestamptz, t) => {
+            let bc = t.strip_suffix(b"+00:00 BC")?;
+            let naive = [bc, b" BC"].concat();
+            datetime::parse_bc(&naive)?.ok()?.to_be_bytes().to_vec()
+        }
         _ => return None,
     })
 }

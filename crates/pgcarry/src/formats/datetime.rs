@@ -22,7 +22,7 @@ pub enum Parsed {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = if y >= 0 { y } else { y - 399 } / 400;
     let yoe = y - era * 400;
@@ -184,30 +184,57 @@ pub fn parse_time(text: &[u8]) -> Option<i64> {
     c.done().then_some(t)
 }
 
-/// Formats microseconds since 2000-01-01 as `YYYY-MM-DD HH:MM:SS[.ffffff]`.
+/// Formats microseconds since 2000-01-01 as `YYYY-MM-DD HH:MM:SS[.ffffff]` (with ` BC`
+/// before year 1, as PostgreSQL prints it).
 pub fn format_micros(micros: i64) -> String {
     let days = micros.div_euclid(MICROS_PER_DAY);
     let rem = micros.rem_euclid(MICROS_PER_DAY);
     let (y, m, d) = civil_from_days(days + PG_EPOCH_DAYS_FROM_UNIX);
     let secs = rem / 1_000_000;
     let frac = rem % 1_000_000;
+    let year = if y <= 0 { 1 - y } else { y };
     let base = format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        "{year:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
         secs / 3600,
         secs / 60 % 60,
         secs % 60
     );
-    if frac == 0 {
+    let base = if frac == 0 {
         base
     } else {
         format!("{base}.{frac:06}")
+    };
+    if y <= 0 { format!("{base} BC") } else { base }
+}
+
+/// Formats days since 2000-01-01 as `YYYY-MM-DD`, or as PostgreSQL prints a date before year
+/// 1, `YYYY-MM-DD BC`.
+pub fn format_days(days: i32) -> String {
+    let (y, m, d) = civil_from_days(i64::from(days) + PG_EPOCH_DAYS_FROM_UNIX);
+    if y <= 0 {
+        format!("{:04}-{m:02}-{d:02} BC", 1 - y)
+    } else {
+        format!("{y:04}-{m:02}-{d:02}")
     }
 }
 
-/// Formats days since 2000-01-01 as `YYYY-MM-DD`.
-pub fn format_days(days: i32) -> String {
-    let (y, m, d) = civil_from_days(i64::from(days) + PG_EPOCH_DAYS_FROM_UNIX);
-    format!("{y:04}-{m:02}-{d:02}")
+/// Reads `YYYY-MM-DD[ HH:MM:SS[.ffffff]] BC` (as [`format_days`] and [`format_micros`] write
+/// it): days or microseconds since 2000-01-01, `Err` holding the days for a date alone.
+pub fn parse_bc(text: &[u8]) -> Option<Result<i64, i32>> {
+    let body = text.strip_suffix(b" BC")?;
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        std::str::from_utf8(body.get(r)?).ok()?.parse().ok()
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    // Parse in a leap year (2000), then move to the astronomical year 1 - year.
+    let mut in_2000 = b"2000".to_vec();
+    in_2000.extend_from_slice(body.get(4..)?);
+    let shift = days_from_civil(1 - year, month, day) - days_from_civil(2000, month, day);
+    match parse(&in_2000)? {
+        Parsed::Date(d) => Some(Err(i32::try_from(i64::from(d) + shift).ok()?)),
+        Parsed::Naive(us) => Some(Ok(us + shift * MICROS_PER_DAY)),
+        Parsed::Offset(_) => None,
+    }
 }
 
 /// The date of a day number since 1970-01-01: (year, month, day).
@@ -226,6 +253,19 @@ pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn dates_before_year_one_read_back_as_written() {
+        for days in [-730_485, -2_451_545 + 1, -1_000_000] {
+            let text = format_days(days);
+            assert!(text.ends_with(" BC"), "{text}");
+            assert_eq!(parse_bc(text.as_bytes()), Some(Err(days)), "{text}");
+        }
+        let micros = -63_140_000_000_000_000i64 + 36_000_500_000;
+        let text = format_micros(micros);
+        assert_eq!(parse_bc(text.as_bytes()), Some(Ok(micros)), "{text}");
+        assert_eq!(parse_bc(b"2020-01-01"), None);
+    }
+
     use super::*;
 
     fn p(s: &str) -> Option<Parsed> {

@@ -84,10 +84,10 @@ pub fn decode(wire: Wire, b: &[u8]) -> Result<Value, DecodeError> {
         Wire::Timestamptz => {
             let micros = i64::from_be_bytes(fixed(wire, b)?);
             let t = timestamp_text(micros);
-            Value::Text(if is_infinite(micros) {
-                t
-            } else {
-                format!("{t}+00:00")
+            Value::Text(match t.strip_suffix(" BC") {
+                _ if is_infinite(micros) => t,
+                Some(ad) => format!("{ad}+00:00 BC"),
+                None => format!("{t}+00:00"),
             })
         }
         Wire::Jsonb => match b.split_first() {
