@@ -21,8 +21,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::time::Instant;
 
-/// Rows per message from a reader to the writer.
+/// Rows per message from a reader to the writer, at most…
 const BATCH: usize = 512;
+/// …and about this many bytes of PostgreSQL's tuples: wide rows travel in smaller batches.
+const BATCH_BYTES: usize = 4 << 20;
 
 /// What reading one table gave: its rows and checksum as PostgreSQL sent them.
 #[derive(Debug, Clone, Default)]
@@ -140,6 +142,7 @@ fn read_table(client: &mut Client, t: &ExportTable, i: usize, tx: &SyncSender<Ms
     let mut hasher = t.hasher();
     let mut sum = Checksum::default();
     let mut batch: Vec<Vec<Value>> = Vec::with_capacity(BATCH);
+    let mut batch_bytes = 0usize;
     let mut failure: Option<String> = None;
     let copied = copy_out::for_each_tuple(client, &t.copy_sql, |tuple| {
         if failure.is_some() {
@@ -156,15 +159,13 @@ fn read_table(client: &mut Client, t: &ExportTable, i: usize, tx: &SyncSender<Ms
             Ok(row) => batch.push(row),
             Err(e) => failure = Some(e),
         }
-        if batch.len() >= BATCH
-            && tx
-                .send(Msg::Rows(
-                    i,
-                    std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
-                ))
-                .is_err()
-        {
-            failure = Some("the writer stopped".into());
+        batch_bytes += tuple.len();
+        if batch.len() >= BATCH || batch_bytes >= BATCH_BYTES {
+            batch_bytes = 0;
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            if tx.send(Msg::Rows(i, full)).is_err() {
+                failure = Some("the writer stopped".into());
+            }
         }
     });
     if !batch.is_empty() {
