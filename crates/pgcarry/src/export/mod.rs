@@ -15,6 +15,7 @@ mod locate;
 pub mod plan;
 mod read;
 mod restyle;
+mod search;
 mod write;
 
 use crate::checksum::Checksum;

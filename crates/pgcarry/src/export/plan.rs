@@ -79,6 +79,10 @@ pub struct ExportTable {
     /// `AUTOINCREMENT` key: the value `sqlite_sequence` must hold so that the next id is the
     /// one PostgreSQL would hand out.
     pub sequence_position: Option<i64>,
+    /// FTS5 tables (with their rebuild and triggers) for the table's search columns, run after
+    /// the indexes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub search_sql: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -311,16 +315,7 @@ fn column(
     not_exported: &mut Vec<NotExported>,
 ) -> Option<(ExportColumn, String, String)> {
     if c.generated.is_some() && c.type_name == "tsvector" {
-        note(
-            not_exported,
-            &t.name,
-            &c.name,
-            format!(
-                "search column (tsvector generated as {}): SQLite searches with FTS5, create an \
-                 FTS5 table over the text columns",
-                c.generated.as_deref().unwrap_or("")
-            ),
-        );
+        // Handled with the table's other columns known (see `search_columns`).
         return None;
     }
     let mut m = mapping(c, integral);
@@ -428,6 +423,7 @@ pub fn table(
         );
     }
     let index_sql = indexes(t, &kept, not_exported);
+    let search_sql = search_columns(t, &columns, int_key.map(|k| k.name.as_str()), not_exported);
     ExportTable {
         name: t.name.clone(),
         sqlite_name: t.name.clone(),
@@ -441,7 +437,41 @@ pub fn table(
         index_sql,
         sequence_position: next_id.map(|n| n - 1),
         columns,
+        search_sql,
     }
+}
+
+/// The FTS5 statements for `t`'s generated `tsvector` columns; each is noted in the plan,
+/// as an FTS5 table or as not exported.
+fn search_columns(
+    t: &PgTable,
+    columns: &[ExportColumn],
+    key: Option<&str>,
+    not_exported: &mut Vec<NotExported>,
+) -> Vec<String> {
+    let text: Vec<String> = columns
+        .iter()
+        .filter(|c| c.wire == Wire::Text)
+        .map(|c| c.name.clone())
+        .collect();
+    let mut sql = Vec::new();
+    for c in &t.columns {
+        let (Some(expr), "tsvector") = (&c.generated, c.type_name.as_str()) else {
+            continue;
+        };
+        let said = match super::search::fts5_for(t, &c.name, expr, key, &text) {
+            Some((statements, said)) => {
+                sql.extend(statements);
+                said
+            }
+            None => format!(
+                "search column (tsvector generated as {expr}): not exported (it names no text \
+                 column, or the table has no integer key for an FTS5 table)"
+            ),
+        };
+        note(not_exported, &t.name, &c.name, said);
+    }
+    sql
 }
 
 /// Foreign keys to exported tables, declared in the table; the others reported.
@@ -622,6 +652,7 @@ pub fn from_record(
         index_sql: record.indexes.clone(),
         sequence_position: next_id.filter(|_| record.autoincrement).map(|n| n - 1),
         columns,
+        search_sql: Vec::new(),
     })
 }
 

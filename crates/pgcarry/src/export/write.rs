@@ -107,7 +107,8 @@ impl Partial {
             }
         }
         let mut refused = Vec::new();
-        for sql in &plan.source_objects {
+        let search = plan.tables.iter().flat_map(|t| &t.search_sql);
+        for sql in search.chain(&plan.source_objects) {
             if let Err(e) = self.conn.execute_batch(sql) {
                 refused.push((sql.clone(), e.to_string()));
             }
