@@ -48,6 +48,16 @@ fn export(dir: &Path, url: &str, args: &[&str]) -> assert_cmd::assert::Assert {
         .assert()
 }
 
+/// `export` into `dir/out.db`, which must succeed with every table verified.
+fn export_verified(dir: &Path, url: &str) {
+    let run = export(dir, url, &["out.db"]).code(0);
+    assert!(
+        output(&run).contains("out.db: exported and verified"),
+        "{}",
+        output(&run)
+    );
+}
+
 /// `(typeof, value)` of every column of a row, in order.
 fn row(path: &Path, sql: &str) -> Vec<(String, Value)> {
     let conn = rusqlite::Connection::open(path).unwrap();
@@ -289,12 +299,7 @@ fn special_values_domains_and_types_without_an_equivalent_export_and_verify() {
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let run = export(dir.path(), &db.url, &["out.db"]).code(0);
-    assert!(
-        output(&run).contains("exported and verified"),
-        "{}",
-        output(&run)
-    );
+    export_verified(dir.path(), &db.url);
     let out = dir.path().join("out.db");
     assert_eq!(
         row(
@@ -425,12 +430,7 @@ fn a_search_column_becomes_an_fts5_table_kept_in_step() {
         )
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let run = export(dir.path(), &db.url, &["out.db"]).code(0);
-    assert!(
-        output(&run).contains("exported and verified"),
-        "{}",
-        output(&run)
-    );
+    export_verified(dir.path(), &db.url);
     let conn = rusqlite::Connection::open(dir.path().join("out.db")).unwrap();
     let hits = |q: &str| -> i64 {
         conn.query_row(
