@@ -1,5 +1,5 @@
 //! PostgreSQL CHECK constraints in SQLite: the common shapes ORMs write (`status = ANY
-//! (ARRAY['a', 'b'])` for an enum, comparisons, `IS NOT NULL`, `length(…)`, LIKE), casts dropped,
+//! (ARRAY['a', 'b'])` for an enum, comparisons, `IS NOT NULL`, `length(…)`, LIKE as GLOB), casts dropped,
 //! when every word of the result means the same in SQLite; anything else is reported. The
 //! export loads with CHECKs off and lets `integrity_check` confirm them over every row, so a
 //! translation that disagreed with PostgreSQL on the data would be found, not hidden.
@@ -133,6 +133,23 @@ pub fn translate(definition: &str, columns: &[String]) -> Option<String> {
             i = next;
             continue;
         }
+        // PostgreSQL's LIKE is case-sensitive, SQLite's is not: GLOB with the same pattern.
+        if is_op(Some(t), "~~") || is_op(Some(t), "!~~") {
+            let Some(Tok::Str(pattern)) = toks.get(i + 1) else {
+                return None;
+            };
+            out.push(
+                if is_op(Some(t), "~~") {
+                    "GLOB"
+                } else {
+                    "NOT GLOB"
+                }
+                .into(),
+            );
+            out.push(crate::sqlite::quote_sqlite_literal(&glob(pattern)?));
+            i += 2;
+            continue;
+        }
         out.push(match t {
             Tok::Str(s) => crate::sqlite::quote_sqlite_literal(s),
             Tok::Num(n) => n.clone(),
@@ -140,8 +157,6 @@ pub fn translate(definition: &str, columns: &[String]) -> Option<String> {
             Tok::Word(w) if columns.contains(w) => q(w),
             Tok::Word(w) => word(w, is_op(toks.get(i + 1), "("))?,
             Tok::Op(o) => match o.as_str() {
-                "~~" => "LIKE".into(),
-                "!~~" => "NOT LIKE".into(),
                 "=" | "<>" | "!=" | "<" | ">" | "<=" | ">=" | "+" | "-" | "*" | "/" | "%"
                 | "||" | "(" | ")" | "," => o.clone(),
                 _ => return None,
@@ -153,11 +168,20 @@ pub fn translate(definition: &str, columns: &[String]) -> Option<String> {
     Some(out.join(" "))
 }
 
+/// A LIKE pattern as a GLOB pattern (`%` → `*`, `_` → `?`); `None` when it holds GLOB's own
+/// special characters or LIKE's escape.
+fn glob(pattern: &str) -> Option<String> {
+    if pattern.contains(['*', '?', '[', ']', '\\']) {
+        return None;
+    }
+    Some(pattern.replace('%', "*").replace('_', "?"))
+}
+
 /// A keyword or function that means the same in SQLite.
 fn word(w: &str, call: bool) -> Option<String> {
     let l = w.to_ascii_lowercase();
     let keyword = [
-        "and", "or", "not", "is", "null", "in", "like", "between", "true", "false",
+        "and", "or", "not", "is", "null", "in", "between", "true", "false",
     ];
     let function = ["lower", "upper", "length", "abs", "coalesce", "trim"];
     if keyword.contains(&l.as_str()) {
@@ -258,8 +282,8 @@ mod tests {
             Some("( ( length ( ( \"name\" ) ) <= 64 ) AND ( \"Qty\" NOT IN (-1, 0) ) )")
         );
         assert_eq!(
-            translate("CHECK ((name ~~ 'a%'::text))", &cols()).as_deref(),
-            Some("( ( \"name\" LIKE 'a%' ) )")
+            translate("CHECK ((name ~~ 'a%_'::text))", &cols()).as_deref(),
+            Some("( ( \"name\" GLOB 'a*?' ) )")
         );
     }
 
