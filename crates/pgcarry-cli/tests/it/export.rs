@@ -108,7 +108,7 @@ fn every_type_exports_exactly_and_the_next_id_is_postgresqls() {
         plan.contains("everything_lower_t: index not translated"),
         "{plan}"
     );
-    assert!(plan.contains("priced: view not translated"), "{plan}");
+    assert!(plan.contains("CREATE VIEW \"priced\" AS SELECT"), "{plan}");
     assert!(!dir.path().join("out.db").exists(), "plan writes nothing");
 
     let run = export(dir.path(), &db.url, &["out.db", "--report", "export.json"]).code(0);
@@ -211,6 +211,10 @@ fn every_type_exports_exactly_and_the_next_id_is_postgresqls() {
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(indexes, ["everything_by_d"]);
+    let priced: i64 = conn
+        .query_row("SELECT count(*) FROM priced", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(priced, 1, "the translated view, proven by its rows");
 
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("export.json")).unwrap())
@@ -450,4 +454,61 @@ fn a_search_column_becomes_an_fts5_table_kept_in_step() {
     conn.execute("DELETE FROM posts WHERE title = 'New'", [])
         .unwrap();
     assert_eq!(hits("run"), 1, "the delete trigger removes them");
+}
+
+#[test]
+fn views_that_give_the_same_rows_in_sqlite_are_exported_the_others_reported() {
+    let db = test_db("export_views");
+    db.client()
+        .batch_execute(
+            "CREATE TABLE users (id int PRIMARY KEY, email text, active boolean);
+             CREATE TABLE orders (id int PRIMARY KEY, user_id int REFERENCES users,
+                                  total numeric(10,2));
+             INSERT INTO users VALUES (1, 'a@x.org', true), (2, 'B@X.ORG', false), (3, NULL, true);
+             INSERT INTO orders VALUES (1, 1, 10), (2, 1, 5.5), (3, 2, 1);
+             CREATE VIEW active_users AS SELECT id, email FROM users WHERE active;
+             CREATE VIEW order_counts AS SELECT u.id, count(o.id) AS n
+                 FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.id;
+             CREATE VIEW spending AS SELECT user_id, sum(total) AS spent FROM orders
+                 GROUP BY user_id;
+             CREATE VIEW x_users AS SELECT id FROM users WHERE email LIKE '%@x.org';
+             CREATE VIEW halves AS SELECT id, total / 2 AS half FROM orders;
+             CREATE VIEW first_two AS SELECT id FROM users ORDER BY email LIMIT 2;",
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = export(dir.path(), &db.url, &["out.db", "--report", "r.json"]).code(0);
+    let printed = output(&run);
+    assert!(
+        printed.contains("- halves"),
+        "division is not translated: {printed}"
+    );
+    assert!(
+        printed.contains("- first_two"),
+        "NULLs sort first in SQLite: other rows: {printed}"
+    );
+    assert!(
+        printed.contains("- spending"),
+        "SQLite sums numeric text as a double (15.5, not 15.50): {printed}"
+    );
+    let out = dir.path().join("out.db");
+    let views: Vec<String> = rusqlite::Connection::open(&out)
+        .unwrap()
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'view' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(views, ["active_users", "order_counts", "x_users"]);
+    assert_eq!(
+        row(&out, "SELECT group_concat(id) FROM x_users"),
+        vec![text("1")],
+        "LIKE stays case-sensitive"
+    );
+    let report = std::fs::read_to_string(dir.path().join("r.json")).unwrap();
+    assert!(
+        report.contains("does not give the same rows in SQLite"),
+        "{report}"
+    );
 }

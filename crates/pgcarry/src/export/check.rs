@@ -6,6 +6,9 @@
 
 use crate::sqlite::quote_sqlite_ident as q;
 
+/// The casts a view may hold: to text, which SQLite's text already is.
+const TEXT_CASTS: [&str; 5] = ["text", "character", "varchar", "bpchar", "name"];
+
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
     Word(String),
@@ -297,6 +300,115 @@ mod tests {
             "CHECK ((price > ANY (ARRAY[1, 2])))",
         ] {
             assert_eq!(translate(def, &cols()), None, "{def}");
+        }
+    }
+}
+
+/// A PostgreSQL view's query (`pg_get_viewdef`) in SQLite, when every word of it means the same
+/// there: SELECT, joins, WHERE, GROUP BY, HAVING, ORDER BY, LIMIT, UNION, CASE, EXISTS, IN,
+/// the aggregate and string functions both have, casts to text, LIKE as GLOB. No division
+/// (integer or not depends on types SQLite does not have), no other casts or functions.
+pub fn translate_view(definition: &str) -> Option<String> {
+    let body = definition.trim().trim_end_matches(';');
+    let raw = tokens(body)?;
+    for (i, t) in raw.iter().enumerate() {
+        if is_op(Some(t), "::") {
+            match raw.get(i + 1) {
+                Some(Tok::Word(w)) if TEXT_CASTS.contains(&w.to_ascii_lowercase().as_str()) => {}
+                _ => return None,
+            }
+        }
+    }
+    let toks = drop_casts(raw);
+    let keyword = [
+        "select", "from", "where", "and", "or", "not", "as", "join", "left", "inner", "outer",
+        "cross", "on", "group", "by", "order", "asc", "desc", "having", "limit", "offset",
+        "distinct", "in", "is", "null", "between", "case", "when", "then", "else", "end", "union",
+        "all", "exists", "nulls", "first", "last", "using",
+    ];
+    let function = [
+        "count", "sum", "avg", "min", "max", "lower", "upper", "length", "abs", "coalesce",
+        "nullif",
+    ];
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        let t = &toks[i];
+        if is_op(Some(t), "~~") || is_op(Some(t), "!~~") {
+            let Some(Tok::Str(pattern)) = toks.get(i + 1) else {
+                return None;
+            };
+            out.push(
+                if is_op(Some(t), "~~") {
+                    "GLOB"
+                } else {
+                    "NOT GLOB"
+                }
+                .into(),
+            );
+            out.push(crate::sqlite::quote_sqlite_literal(&glob(pattern)?));
+            i += 2;
+            continue;
+        }
+        let call = is_op(toks.get(i + 1), "(");
+        out.push(match t {
+            Tok::Str(s) => crate::sqlite::quote_sqlite_literal(s),
+            Tok::Num(n) => n.clone(),
+            Tok::Quoted(n) => q(n),
+            Tok::Word(w) => {
+                let l = w.to_ascii_lowercase();
+                match l.as_str() {
+                    "true" => "1".into(),
+                    "false" => "0".into(),
+                    _ if call && function.contains(&l.as_str()) => l,
+                    // A keyword that is followed by a parenthesis: IN (…), EXISTS (…), AND (…).
+                    _ if keyword.contains(&l.as_str()) => l.to_ascii_uppercase(),
+                    _ if call => return None,
+                    _ => q(w),
+                }
+            }
+            Tok::Op(o) => match o.as_str() {
+                "=" | "<>" | "!=" | "<" | ">" | "<=" | ">=" | "+" | "-" | "*" | "%" | "||"
+                | "(" | ")" | "," | "." => o.clone(),
+                _ => return None,
+            },
+        });
+        i += 1;
+    }
+    Some(out.join(" "))
+}
+
+#[cfg(test)]
+mod view_tests {
+    use super::translate_view;
+
+    #[test]
+    fn views_that_mean_the_same_translate() {
+        let sql = translate_view(
+            " SELECT u.id,\n    u.email,\n    count(o.id) AS orders\n   FROM users u\n     \
+             LEFT JOIN orders o ON o.user_id = u.id\n  WHERE u.active = true AND \
+             (u.email)::text ~~ '%@x.org'::text\n  GROUP BY u.id, u.email;",
+        )
+        .unwrap();
+        assert_eq!(
+            sql,
+            "SELECT \"u\" . \"id\" , \"u\" . \"email\" , count ( \"o\" . \"id\" ) AS \"orders\" \
+             FROM \"users\" \"u\" LEFT JOIN \"orders\" \"o\" ON \"o\" . \"user_id\" = \"u\" . \"id\" \
+             WHERE \"u\" . \"active\" = 1 AND ( \"u\" . \"email\" ) GLOB '*@x.org' \
+             GROUP BY \"u\" . \"id\" , \"u\" . \"email\""
+        );
+    }
+
+    #[test]
+    fn what_could_mean_otherwise_is_refused() {
+        for def in [
+            "SELECT a / b AS r FROM t;",
+            "SELECT (created_at)::date AS d FROM t;",
+            "SELECT now() AS n;",
+            "SELECT date_trunc('day'::text, created_at) AS d FROM t;",
+            "SELECT x FROM t WHERE name ~~* 'a%'::text;",
+        ] {
+            assert_eq!(translate_view(def), None, "{def}");
         }
     }
 }

@@ -223,15 +223,33 @@ fn build_plan(
     }
     check_names(&tables)?;
     let exported: Vec<String> = tables.iter().map(|t| t.name.clone()).collect();
-    let mut not_exported: Vec<NotExported> = introspect::views(client, &req.schema)
-        .map_err(|e| ExportError::pg("read the views", &e))?
-        .into_iter()
-        .map(|(name, def)| NotExported {
-            table: None,
-            name,
-            reason: format!("view not translated to SQLite: {}", def.trim()),
-        })
-        .collect();
+    let mut not_exported: Vec<NotExported> = Vec::new();
+    let mut views = Vec::new();
+    // View definitions name the schema's tables without the schema, as SQLite needs them.
+    client
+        .batch_execute(&format!(
+            "SET LOCAL search_path = {}",
+            crate::postgres::ident::quote_ident(&req.schema)
+        ))
+        .map_err(|e| ExportError::pg("set the search path", &e))?;
+    for (name, def) in
+        introspect::views(client, &req.schema).map_err(|e| ExportError::pg("read the views", &e))?
+    {
+        match check::translate_view(&def) {
+            Some(body) => views.push(plan::ExportView {
+                sql: format!(
+                    "CREATE VIEW {} AS {body}",
+                    crate::sqlite::quote_sqlite_ident(&name)
+                ),
+                name,
+            }),
+            None => not_exported.push(NotExported {
+                table: None,
+                name,
+                reason: format!("view not translated to SQLite: {}", def.trim()),
+            }),
+        }
+    }
     let records = records(client, &req.schema)?;
     let mut planned = Vec::new();
     for t in &tables {
@@ -292,12 +310,14 @@ fn build_plan(
         .map(|(name, _)| name)
         .collect();
     not_exported.retain(|n| n.table.is_some() || !given_views.contains(&n.name));
+    views.retain(|v| !given_views.contains(&v.name));
     Ok(ExportPlan {
         source: source.redacted(),
         schema: req.schema.clone(),
         tables: planned,
         not_exported,
         source_objects,
+        views,
     })
 }
 
@@ -483,6 +503,60 @@ fn prove(partial: &Path, plan: &ExportPlan, tables: &mut [TableReport], jobs: us
     }
 }
 
+/// Each translated view must give the same rows in the file as in PostgreSQL's snapshot
+/// (compared as tables are: every value as its type, a checksum over the rows); one that does
+/// not is dropped from the file and reported.
+fn prove_views(
+    client: &mut Client,
+    schema: &str,
+    partial: &Path,
+    file: &write::Partial,
+    plan: &mut ExportPlan,
+) -> Result<(), ExportError> {
+    let mut kept = Vec::new();
+    for v in std::mem::take(&mut plan.views) {
+        let same = introspect::view_columns(client, schema, &v.name)
+            .map_err(|e| describe_pg_error(&e))
+            .and_then(|columns| {
+                let t = plan::view_as_table(schema, &v.name, &columns);
+                let mut hasher = t.hasher();
+                let mut in_postgres = Checksum::default();
+                crate::postgres::copy_out::for_each_tuple(client, &t.copy_sql, |tuple| {
+                    in_postgres.add(hasher.hash(tuple).unwrap_or(u128::MAX));
+                })?;
+                let in_file = write::checksum(partial, &t)?;
+                Ok((in_postgres, in_file))
+            });
+        match same {
+            Ok((a, b)) if a == b => kept.push(v),
+            outcome => {
+                file.drop_view(&v.name)?;
+                let why = match outcome {
+                    Ok((a, b)) => format!(
+                        "PostgreSQL gives {} row(s) (checksum {}), SQLite {} (checksum {})",
+                        a.rows,
+                        a.hex(),
+                        b.rows,
+                        b.hex()
+                    ),
+                    Err(e) => e,
+                };
+                plan.not_exported.push(NotExported {
+                    table: None,
+                    name: v.name.clone(),
+                    reason: format!(
+                        "view translated, but it does not give the same rows in SQLite ({why}), \
+                         so it was left out: {}",
+                        v.sql
+                    ),
+                });
+            }
+        }
+    }
+    plan.views = kept;
+    Ok(())
+}
+
 /// Exports, proves and puts the file in place.
 pub fn export(
     source: &ConnSettings,
@@ -545,14 +619,23 @@ pub fn export(
     progress.phase("export: indexes");
     let mut plan = plan;
     for (sql, error) in file.finish_structure(&plan)? {
+        let view = plan.views.iter().position(|v| v.sql == sql);
+        let (name, what) = match view {
+            Some(i) => (plan.views.remove(i).name, "the translated view"),
+            None => (
+                sql.split_whitespace().take(4).collect::<Vec<_>>().join(" "),
+                "the source's statement",
+            ),
+        };
         plan.not_exported.push(NotExported {
             table: None,
-            name: sql.split_whitespace().take(4).collect::<Vec<_>>().join(" "),
-            reason: format!("the source's statement failed in SQLite ({error}): {sql}"),
+            name,
+            reason: format!("{what} failed in SQLite ({error}): {sql}"),
         });
     }
     progress.phase("export: verify");
     prove(&partial, &plan, &mut tables, req.jobs);
+    prove_views(&mut client, &req.schema, &partial, &file, &mut plan)?;
     for (t, r) in plan.tables.iter().zip(tables.iter_mut()) {
         if !r.verified && r.error.is_none() {
             r.differing_rows = locate::differing_rows(&mut client, &partial, t)

@@ -26,6 +26,15 @@ pub struct ExportPlan {
     /// (each followed by its rebuild), views and triggers, run after the indexes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub source_objects: Vec<String>,
+    /// PostgreSQL views translated to SQLite (each proven by its row count, or left out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub views: Vec<ExportView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportView {
+    pub name: String,
+    pub sql: String,
 }
 
 /// The statements that give back the source's objects recorded with the tables in `plan`
@@ -586,6 +595,44 @@ impl ExportTable {
     }
 }
 
+/// View `name` (columns `columns`) as a table for the proof: its rows read from PostgreSQL's
+/// view and from SQLite's, each column compared as its type.
+pub fn view_as_table(schema: &str, name: &str, columns: &[PgColumn]) -> ExportTable {
+    let mut planned = Vec::new();
+    let mut selects = Vec::new();
+    for c in columns {
+        let m = mapping(c, None);
+        selects.push(m.select.clone());
+        planned.push(ExportColumn {
+            name: c.name.clone(),
+            sqlite_name: c.name.clone(),
+            restyle: Restyle::None,
+            read_as: ReadAs::Value,
+            pg_type: c.type_sql.clone(),
+            declared: String::new(),
+            wire: m.wire,
+            compare: m.compare,
+            reason: String::new(),
+            lossy: m.lossy,
+        });
+    }
+    ExportTable {
+        name: name.to_string(),
+        sqlite_name: name.to_string(),
+        as_source: false,
+        copy_sql: format!(
+            "COPY (SELECT {} FROM {}) TO STDOUT (FORMAT binary)",
+            selects.join(", "),
+            qualified(schema, name)
+        ),
+        create_sql: String::new(),
+        index_sql: Vec::new(),
+        sequence_position: None,
+        columns: planned,
+        search_sql: Vec::new(),
+    }
+}
+
 fn is_default(r: &Restyle) -> bool {
     *r == Restyle::None
 }
@@ -782,6 +829,15 @@ pub fn render(plan: &ExportPlan) -> String {
                 "  sqlite_sequence: {p} (the next id is {})",
                 p.saturating_add(1)
             );
+        }
+    }
+    if !plan.views.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nViews (each kept only if it gives the same rows in SQLite as in PostgreSQL):"
+        );
+        for v in &plan.views {
+            let _ = writeln!(o, "  {}", v.sql);
         }
     }
     if !plan.not_exported.is_empty() {

@@ -108,13 +108,18 @@ impl Partial {
         }
         let mut refused = Vec::new();
         let search = plan.tables.iter().flat_map(|t| &t.search_sql);
-        for sql in search.chain(&plan.source_objects) {
+        let views = plan.views.iter().map(|v| &v.sql);
+        for sql in search.chain(&plan.source_objects).chain(views) {
             if let Err(e) = self.conn.execute_batch(sql) {
                 refused.push((sql.clone(), e.to_string()));
             }
         }
         self.batch("commit", "COMMIT")?;
         Ok(refused)
+    }
+
+    pub fn drop_view(&self, name: &str) -> Result<(), ExportError> {
+        self.batch("drop a view", &format!("DROP VIEW IF EXISTS {}", q(name)))
     }
 
     /// `integrity_check`'s answer (CHECK constraints included: the load ran without them) and

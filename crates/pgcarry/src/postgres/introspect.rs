@@ -151,6 +151,22 @@ pub fn views(client: &mut Client, schema: &str) -> Result<Vec<(String, String)>,
     )
 }
 
+/// The columns of view `name` of `schema`, as a table's are read.
+pub fn view_columns(
+    client: &mut Client,
+    schema: &str,
+    name: &str,
+) -> Result<Vec<PgColumn>, postgres::Error> {
+    let oid: u32 = client
+        .query_one(
+            "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relname = $2",
+            &[&schema, &name],
+        )?
+        .get(0);
+    columns(client, oid)
+}
+
 fn columns(client: &mut Client, oid: u32) -> Result<Vec<PgColumn>, postgres::Error> {
     let rows = client.query(
         "SELECT a.attnum, a.attname::text, format_type(a.atttypid, a.atttypmod), t.typname::text, \
