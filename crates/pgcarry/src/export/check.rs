@@ -121,6 +121,11 @@ fn drop_casts(toks: Vec<Tok>) -> Vec<Tok> {
 /// over `columns`, when every part of it means the same there.
 pub fn translate(definition: &str, columns: &[String]) -> Option<String> {
     let body = definition.trim().strip_prefix("CHECK")?.trim();
+    expression(body, columns)
+}
+
+/// An expression over `columns` (casts dropped), when every part means the same in SQLite.
+fn expression(body: &str, columns: &[String]) -> Option<String> {
     let toks = drop_casts(tokens(body)?);
     let mut out: Vec<String> = Vec::new();
     let mut i = 0;
@@ -304,6 +309,67 @@ mod tests {
     }
 }
 
+/// The keys and condition of a btree index (`pg_get_indexdef`) in SQLite: each key a column or
+/// an expression that translates (with ASC/DESC), the WHERE of a partial index likewise.
+pub fn translate_index(definition: &str, columns: &[String]) -> Option<(String, Option<String>)> {
+    let at = definition.find(" USING btree (")? + " USING btree ".len();
+    let rest = &definition[at..];
+    let mut depth = 0usize;
+    let mut close = None;
+    for (i, c) in rest.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let close = close?;
+    let keys = split_top_level(&rest[1..close])
+        .into_iter()
+        .map(|k| {
+            let k = k.trim();
+            let (k, order) = match k.rsplit_once(' ') {
+                Some((e, o)) if o == "DESC" || o == "ASC" => (e, format!(" {o}")),
+                _ => (k, String::new()),
+            };
+            expression(k, columns).map(|e| format!("{e}{order}"))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let after = rest[close + 1..].trim();
+    let condition = match after {
+        "" => None,
+        _ => Some(expression(after.strip_prefix("WHERE ")?, columns)?),
+    };
+    Some((keys.join(", "), condition))
+}
+
+/// `text` split at the commas outside parentheses and quotes.
+fn split_top_level(text: &str) -> Vec<&str> {
+    let (mut parts, mut depth, mut start, mut quote) = (Vec::new(), 0i32, 0, None);
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
 /// A PostgreSQL view's query (`pg_get_viewdef`) in SQLite, when every word of it means the same
 /// there: SELECT, joins, WHERE, GROUP BY, HAVING, ORDER BY, LIMIT, UNION, CASE, EXISTS, IN,
 /// the aggregate and string functions both have, casts to text, LIKE as GLOB. No division
@@ -409,6 +475,45 @@ mod view_tests {
             "SELECT x FROM t WHERE name ~~* 'a%'::text;",
         ] {
             assert_eq!(translate_view(def), None, "{def}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod index_tests {
+    use super::translate_index;
+
+    #[test]
+    fn expression_partial_and_descending_indexes_translate() {
+        let cols: Vec<String> = ["email", "created_at", "deleted"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            translate_index(
+                "CREATE UNIQUE INDEX u ON public.users USING btree (lower((email)::text))",
+                &cols
+            ),
+            Some(("lower ( ( \"email\" ) )".to_string(), None))
+        );
+        assert_eq!(
+            translate_index(
+                "CREATE INDEX r ON public.users USING btree (created_at DESC) WHERE (deleted IS NULL)",
+                &cols
+            ),
+            Some((
+                "\"created_at\" DESC".to_string(),
+                Some("( \"deleted\" IS NULL )".to_string())
+            ))
+        );
+        for def in [
+            "CREATE INDEX g ON public.users USING gin (email)",
+            "CREATE INDEX c ON public.users USING btree (email COLLATE \"C\")",
+            "CREATE INDEX p ON public.users USING btree (email text_pattern_ops)",
+            "CREATE INDEX n ON public.users USING btree (email NULLS FIRST)",
+            "CREATE INDEX i ON public.users USING btree (email) INCLUDE (created_at)",
+        ] {
+            assert_eq!(translate_index(def, &cols), None, "{def}");
         }
     }
 }

@@ -88,10 +88,11 @@ pub struct ExportTable {
     /// `AUTOINCREMENT` key: the value `sqlite_sequence` must hold so that the next id is the
     /// one PostgreSQL would hand out.
     pub sequence_position: Option<i64>,
-    /// FTS5 tables (with their rebuild and triggers) for the table's search columns, run after
-    /// the indexes.
+    /// Run after the indexes, each left out and reported if SQLite refuses it: indexes over
+    /// expressions or with a condition, and FTS5 tables (with their rebuild and triggers) for
+    /// the table's search columns.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub search_sql: Vec<String>,
+    pub optional_sql: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -432,7 +433,13 @@ pub fn table(
         );
     }
     let index_sql = indexes(t, &kept, not_exported);
-    let search_sql = search_columns(t, &columns, int_key.map(|k| k.name.as_str()), not_exported);
+    let mut optional_sql = translated_indexes(t, &columns, not_exported);
+    optional_sql.extend(search_columns(
+        t,
+        &columns,
+        int_key.map(|k| k.name.as_str()),
+        not_exported,
+    ));
     ExportTable {
         name: t.name.clone(),
         sqlite_name: t.name.clone(),
@@ -446,7 +453,7 @@ pub fn table(
         index_sql,
         sequence_position: next_id.map(|n| n - 1),
         columns,
-        search_sql,
+        optional_sql,
     }
 }
 
@@ -568,7 +575,42 @@ fn indexes(
                 q(&t.name),
                 list(cols)
             )),
-            _ => note(
+            Some(_) => note(
+                not_exported,
+                &t.name,
+                &ix.name,
+                format!("index over a column not exported: {}", ix.definition),
+            ),
+            None => {} // see `translated_indexes`
+        }
+    }
+    sql
+}
+
+/// Indexes over expressions, with a condition or an order, when they translate; the others
+/// reported.
+fn translated_indexes(
+    t: &PgTable,
+    columns: &[ExportColumn],
+    not_exported: &mut Vec<NotExported>,
+) -> Vec<String> {
+    // Expressions over numeric stored as text would compare text in SQLite: left out.
+    let usable: Vec<String> = columns
+        .iter()
+        .filter(|c| c.wire != Wire::NumericText)
+        .map(|c| c.name.clone())
+        .collect();
+    let mut sql = Vec::new();
+    for ix in t.indexes.iter().filter(|ix| ix.columns.is_none()) {
+        match super::check::translate_index(&ix.definition, &usable) {
+            Some((keys, condition)) => sql.push(format!(
+                "CREATE {}INDEX {} ON {} ({keys}){}",
+                if ix.unique { "UNIQUE " } else { "" },
+                q(&ix.name),
+                q(&t.name),
+                condition.map_or(String::new(), |c| format!(" WHERE {c}"))
+            )),
+            None => note(
                 not_exported,
                 &t.name,
                 &ix.name,
@@ -629,7 +671,7 @@ pub fn view_as_table(schema: &str, name: &str, columns: &[PgColumn]) -> ExportTa
         index_sql: Vec::new(),
         sequence_position: None,
         columns: planned,
-        search_sql: Vec::new(),
+        optional_sql: Vec::new(),
     }
 }
 
@@ -699,7 +741,7 @@ pub fn from_record(
         index_sql: record.indexes.clone(),
         sequence_position: next_id.filter(|_| record.autoincrement).map(|n| n - 1),
         columns,
-        search_sql: Vec::new(),
+        optional_sql: Vec::new(),
     })
 }
 

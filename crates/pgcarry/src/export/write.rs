@@ -107,7 +107,7 @@ impl Partial {
             }
         }
         let mut refused = Vec::new();
-        let search = plan.tables.iter().flat_map(|t| &t.search_sql);
+        let search = plan.tables.iter().flat_map(|t| &t.optional_sql);
         let views = plan.views.iter().map(|v| &v.sql);
         for sql in search.chain(&plan.source_objects).chain(views) {
             if let Err(e) = self.conn.execute_batch(sql) {
