@@ -70,7 +70,9 @@ pub enum Command {
         pgcarry plan --from \"$DATABASE_URL\" --to-sqlite dev.db   # the plan alone\n\n\
         The file is built as OUT.partial and renamed to OUT only once every table's rows and\n\
         content checksum match PostgreSQL's snapshot and SQLite's integrity_check and\n\
-        foreign_key_check pass. An existing OUT is replaced only with --force.\n\n\
+        foreign_key_check pass. An existing OUT is replaced only with --force. Tables that\n\
+        pgcarry migrated come back as their SQLite source had them (its CREATE statements,\n\
+        triggers, FTS tables and views, each value in the form it was written).\n\n\
         Exit codes: 0 exported and verified; 3 the file differs (it stays as OUT.partial);\n\
         1 the export failed; 2 usage error (nothing written).")]
     Export(ExportArgs),
