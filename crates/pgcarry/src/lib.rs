@@ -34,6 +34,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod backup;
 mod carry;
 mod checksum;
 mod export;
@@ -46,6 +47,12 @@ mod sample;
 mod sqlite;
 mod work;
 
+pub use backup::manifest::Manifest as BackupManifest;
+pub use backup::{
+    BackupError as DumpError, BackupOutcome, BackupRequest, Listed as ListedBackup, RestoreReport,
+    RestoreRequest, Retention, VerifyReport, VerifyRequest, backup as backup_database,
+    list as list_backups, restore as restore_backup, retention_plan, verify as verify_backup,
+};
 pub use carry::archive::Destination as BackupDestination;
 pub use carry::plan::print::render as render_plan;
 pub use carry::plan::statements::{Phase, Runs, Statement, phases as plan_statements};
@@ -56,6 +63,8 @@ pub use carry::prepare::{
 };
 pub use export::plan::{ExportPlan, render as render_export_plan};
 pub use export::{ExportError, ExportReport, ExportRequest, export, plan_export};
+/// Timestamps, as the backups' manifests record them.
+pub use jiff::Timestamp;
 pub use model::outcome::{ExitStatus, Outcome};
 pub use model::plan::{IfExists, OrphanPolicy, Plan, Repair};
 pub use postgres::cluster::{ClusterError, ClusterOptions, KeptCluster, LocalCluster};
