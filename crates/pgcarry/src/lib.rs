@@ -9,6 +9,8 @@
 //!   documents, staged into SQLite), `postgres` (connections, binary COPY, a throw-away cluster).
 //! - `carry`: the route SQLite/JSON → PostgreSQL (prepare, plan, encode, execute, verify).
 //! - `export`: the route back, PostgreSQL → a new SQLite file (plan, decode, write, prove).
+//! - `backup`: `pg_dump` from an exported snapshot with a manifest that proves what it holds;
+//!   verify, list, restore, retention.
 //! - `report` and `checksum`: what a run found, and how content is compared.
 //!
 //! Modules are private; what the command line and the tests need is re-exported here.

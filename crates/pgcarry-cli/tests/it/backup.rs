@@ -316,3 +316,22 @@ fn keep_is_a_floor_whatever_the_age() {
     assert_eq!(left.len(), 2, "{left:?}");
     assert!(left.iter().any(|p| p.ends_with("other.dump")));
 }
+
+#[test]
+fn verify_without_scratch_restores_into_a_throw_away_server() {
+    let db = source("backup_throw_away");
+    let tmp = tempfile::tempdir().unwrap();
+    backup(tmp.path(), &db.url, &[]).success();
+    let dump = files(tmp.path(), ".dump").remove(0);
+    let out = pgcarry()
+        .args(["backup", "verify", "--json"])
+        .arg(&dump)
+        .assert();
+    let text = output(&out);
+    assert_eq!(out.get_output().status.code(), Some(0), "{text}");
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let result: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(result["identical"], true, "{text}");
+    assert_eq!(result["rows"], 250);
+    assert!(manifest(&dump)["verified_at"].is_string());
+}
