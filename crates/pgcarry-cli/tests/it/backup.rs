@@ -335,3 +335,43 @@ fn verify_without_scratch_restores_into_a_throw_away_server() {
     assert_eq!(result["rows"], 250);
     assert!(manifest(&dump)["verified_at"].is_string());
 }
+
+/// A small tmpfs mounted for one test, unmounted when dropped.
+struct SmallDisk(PathBuf);
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+// A full disk while pg_dump writes: exit 1, nothing that looks like a backup, and retention
+// (which would otherwise make room by deleting the good one) never runs.
+#[test]
+fn full_disk_leaves_no_backup_and_deletes_nothing() {
+    let db = source("backup_full_disk");
+    let tmp = tempfile::tempdir().unwrap();
+    let mount = tmp.path().join("disk");
+    std::fs::create_dir(&mount).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .arg(&mount)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(mounted, "mount a tmpfs (the tests run as root)");
+    let _disk = SmallDisk(mount.clone());
+    backup(&mount, &db.url, &[]).success();
+    db.client()
+        .batch_execute(
+            "CREATE TABLE noise AS SELECT decode(string_agg(md5(random()::text || i), ''), 'hex') AS b \
+             FROM generate_series(1, 40000) i GROUP BY i % 10",
+        )
+        .unwrap();
+    let out = backup(&mount, &db.url, &["--keep", "1", "--keep-days", "0"]);
+    let text = output(&out);
+    assert_eq!(out.get_output().status.code(), Some(1), "{text}");
+    assert!(text.contains("No space left on device"), "{text}");
+    assert!(files(&mount, ".partial").is_empty(), "{text}");
+    assert_eq!(files(&mount, ".dump").len(), 1, "{text}");
+    assert_eq!(files(&mount, ".manifest.json").len(), 1, "{text}");
+}
