@@ -474,7 +474,10 @@ fn backup_list(a: &BackupListArgs) -> anyhow::Result<ExitStatus> {
             m.dump_file,
             m.created_at,
             m.dump_bytes as f64 / 1e6,
-            m.server_version,
+            m.server_version
+                .split_whitespace()
+                .next()
+                .unwrap_or_default(),
             m.verified_at
                 .as_deref()
                 .map_or("not verified".to_string(), |t| format!("verified {t}")),

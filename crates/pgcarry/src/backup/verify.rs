@@ -102,7 +102,7 @@ pub fn verify(
             &["--no-privileges".to_string()],
         )?;
     }
-    let (differences, rows) = compare(&scratch, &manifest, request.jobs)?;
+    let (differences, rows) = compare(&scratch, &manifest, request.jobs, &mut warnings)?;
     if let Some(c) = cluster {
         let _ = c.stop();
     }
