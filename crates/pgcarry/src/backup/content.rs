@@ -215,3 +215,36 @@ pub fn differences(expected: &[TableSum], found: &[TableSum]) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{TableSum, differences};
+
+    fn t(name: &str, rows: u64, checksum: &str) -> TableSum {
+        TableSum {
+            schema: "public".into(),
+            name: name.into(),
+            rows,
+            checksum: checksum.into(),
+        }
+    }
+
+    #[test]
+    fn differences_name_each_table_and_why() {
+        let expected = [t("a", 1, "01"), t("b", 2, "02"), t("c", 3, "03")];
+        let found = [t("a", 1, "01"), t("b", 2, "ff"), t("d", 0, "00")];
+        assert_eq!(
+            differences(&expected, &found),
+            [
+                "public.b: content checksum ff, the manifest says 02 (same 2 rows)",
+                "public.c: missing",
+                "public.d: not in the manifest",
+            ]
+        );
+        assert!(differences(&expected, &expected).is_empty());
+        assert_eq!(
+            differences(&[t("a", 1, "01")], &[t("a", 2, "01")]),
+            ["public.a: 2 rows, the manifest says 1"]
+        );
+    }
+}

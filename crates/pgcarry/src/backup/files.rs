@@ -107,3 +107,36 @@ pub fn lock(dir: &Path, wait: Duration) -> Result<DirLock, BackupError> {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{lock, remove_stale_partials};
+    use std::time::Duration;
+
+    #[test]
+    fn stale_partials_go_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "a.dump.partial",
+            "a.manifest.json.partial",
+            "b.dump",
+            "notes.partial",
+        ] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        let removed = remove_stale_partials(dir.path()).unwrap();
+        assert_eq!(removed.len(), 2);
+        assert!(dir.path().join("b.dump").exists());
+        assert!(dir.path().join("notes.partial").exists());
+    }
+
+    #[test]
+    fn a_held_lock_refuses_the_second_taker() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = lock(dir.path(), Duration::ZERO).unwrap();
+        let second = lock(dir.path(), Duration::from_millis(300));
+        assert!(second.unwrap_err().to_string().contains("--lock-wait"));
+        drop(first);
+        assert!(lock(dir.path(), Duration::ZERO).is_ok());
+    }
+}
