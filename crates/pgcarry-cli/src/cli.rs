@@ -434,6 +434,15 @@ pub struct BackupArgs {
     /// --keep, default 1).
     #[arg(long, value_name = "D")]
     pub keep_days: Option<u64>,
+    /// Also keep the newest backup of each of the last N days (UTC) that have one.
+    #[arg(long, value_name = "N")]
+    pub keep_daily: Option<usize>,
+    /// Also keep the newest backup of each of the last N ISO weeks that have one.
+    #[arg(long, value_name = "N")]
+    pub keep_weekly: Option<usize>,
+    /// Also keep the newest backup of each of the last N months that have one.
+    #[arg(long, value_name = "N")]
+    pub keep_monthly: Option<usize>,
     /// Take no backup: print what retention would delete now.
     #[arg(long)]
     pub dry_run: bool,

@@ -330,6 +330,9 @@ fn backup(a: BackupArgs) -> anyhow::Result<ExitStatus> {
     let retention = pgcarry::Retention {
         keep: a.keep,
         keep_days: a.keep_days,
+        keep_daily: a.keep_daily,
+        keep_weekly: a.keep_weekly,
+        keep_monthly: a.keep_monthly,
         dry_run: a.dry_run,
     };
     let progress = Terminal::new(a.json);
