@@ -424,7 +424,7 @@ pub struct BackupArgs {
     /// Only this schema (repeat for more); default: every user schema.
     #[arg(long, value_name = "NAME")]
     pub schema: Vec<String>,
-    /// Connections computing the manifest's checksums while pg_dump runs (default 2).
+    /// Connections computing the manifest's checksums while pg_dump runs.
     #[arg(long, short = 'j', value_name = "N", default_value_t = 2)]
     pub jobs: usize,
     /// Keep at least the newest N complete backups, whatever their age.
@@ -467,8 +467,18 @@ pub enum BackupAction {
     /// Check a backup: SHA-256 against its manifest, pg_restore --list, a full restore into a
     /// scratch database, every table's checksum compared with the manifest. Records
     /// "verified_at" in the manifest when identical.
+    #[command(after_help = "Examples:\n  \
+        pgcarry backup verify backups/app-20261204T030000Z.dump   # into a throw-away local server\n  \
+        pgcarry backup verify backups/app-20261204T030000Z.dump --scratch postgresql://localhost/scratch\n  \
+        pgcarry backup verify backups/app-20261204T030000Z.dump --scratch \"$RESTORED_URL\" --already-restored\n\n\
+        Exit codes: 0 identical to the manifest; 3 tables differ (named); 1 failed (a dump that is\n\
+        not the one its manifest describes, pg_restore errors); 2 usage error (a scratch database\n\
+        that is the source, or not empty).")]
     Verify(BackupVerifyArgs),
     /// The backups in a directory: time, size, server version, verified or not.
+    #[command(
+        after_help = "Examples:\n  pgcarry backup list backups/\n  pgcarry backup list backups/ --json"
+    )]
     List(BackupListArgs),
 }
 
