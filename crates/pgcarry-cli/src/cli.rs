@@ -76,6 +76,37 @@ pub enum Command {
         Exit codes: 0 exported and verified; 3 the file differs (it stays as OUT.partial);\n\
         1 the export failed; 2 usage error (nothing written).")]
     Export(ExportArgs),
+    /// Back up a database: the installed pg_dump -Fc from an exported snapshot, with a
+    /// manifest computed from the same snapshot (rows and content checksum per table,
+    /// sequences, extensions, versions, the dump's SHA-256); then retention. Also
+    /// `backup verify FILE` and `backup list DIR`.
+    #[command(
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true,
+        after_help = "Examples:\n  \
+        pgcarry backup --from \"$DATABASE_URL\" --dir backups/ --keep-days 30 --keep 7\n  \
+        pgcarry backup list backups/\n  \
+        pgcarry backup verify backups/app-20261204T030000Z.dump\n  \
+        pgcarry backup verify backups/app-20261204T030000Z.dump --scratch postgresql://localhost/scratch\n\n\
+        Writes DIR/NAME.dump and DIR/NAME.manifest.json (NAME = DATABASE-YYYYMMDDTHHMMSSZ), each\n\
+        as a .partial file made durable and renamed, the manifest last: a dump without its\n\
+        manifest is not a backup. One backup into a directory at a time (DIR/.pgcarry-backup.lock).\n\
+        Retention runs only after the new backup is in place, and touches only backups with a\n\
+        pgcarry manifest; --keep N is a floor no age removes.\n\n\
+        Exit codes: 0 done (verify: identical); 3 verify found tables that differ (named);\n\
+        1 failed (nothing that looks like a backup is left); 2 usage error."
+    )]
+    Backup(BackupArgs),
+    /// Restore a pgcarry backup into a database with pg_restore, set its sequences as
+    /// recorded, and verify every table against the backup's manifest.
+    #[command(after_help = "Examples:\n  \
+        pgcarry restore backups/app-20261204T030000Z.dump --to postgresql://app@localhost/app_restored\n  \
+        pgcarry restore backups/app-20261204T030000Z.dump --to \"$DATABASE_URL\" --clean --jobs 4\n\n\
+        A target that holds tables is refused (exit 2) unless --clean (pg_restore --clean\n\
+        --if-exists: drops the objects of the backup's names first).\n\n\
+        Exit codes: 0 restored and identical to the manifest; 3 restored, but tables differ\n\
+        (named); 1 failed; 2 usage error.")]
+    Restore(RestoreArgs),
     /// Block until the server accepts a real query, with exponential backoff and jitter; for
     /// container entrypoints and deploy scripts. Exits non-zero with the last error at the
     /// timeout.
@@ -379,4 +410,131 @@ pub enum IfExistsArg {
     /// Keep their definition (it must match) and their rows; insert the source's rows,
     /// replacing those with the same primary key.
     Upsert,
+}
+
+#[derive(Args)]
+pub struct BackupArgs {
+    #[command(subcommand)]
+    pub action: Option<BackupAction>,
+    /// The PostgreSQL to back up: a URL or key=value string, else DATABASE_URL (also from
+    /// ./.env), else the libpq variables, as for `migrate --to`.
+    #[arg(long, value_name = "URL")]
+    pub from: Option<String>,
+    /// The directory of backups (created if missing).
+    #[arg(long, value_name = "DIR", required = true)]
+    pub dir: Option<PathBuf>,
+    /// Only this schema (repeat for more); default: every user schema.
+    #[arg(long, value_name = "NAME")]
+    pub schema: Vec<String>,
+    /// Connections computing the manifest's checksums while pg_dump runs.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 2)]
+    pub jobs: usize,
+    /// Keep at least the newest N complete backups, whatever their age.
+    #[arg(long, value_name = "N")]
+    pub keep: Option<usize>,
+    /// After the new backup succeeded, delete backups older than D days (never the newest
+    /// --keep, default 1).
+    #[arg(long, value_name = "D")]
+    pub keep_days: Option<u64>,
+    /// Also keep the newest backup of each of the last N days (UTC) that have one.
+    #[arg(long, value_name = "N")]
+    pub keep_daily: Option<usize>,
+    /// Also keep the newest backup of each of the last N ISO weeks that have one.
+    #[arg(long, value_name = "N")]
+    pub keep_weekly: Option<usize>,
+    /// Also keep the newest backup of each of the last N months that have one.
+    #[arg(long, value_name = "N")]
+    pub keep_monthly: Option<usize>,
+    /// Take no backup: print what retention would delete now.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// When another backup into DIR is running, wait up to DURATION (30s, 10m) for it instead
+    /// of failing at once (exit 1).
+    #[arg(long, value_name = "DURATION")]
+    pub lock_wait: Option<String>,
+    /// pg_dump's --lock-wait-timeout: give up when a table lock is not granted in time.
+    #[arg(long, value_name = "DURATION")]
+    pub lock_wait_timeout: Option<String>,
+    /// Use this pg_dump (default: the newest installed one, on PATH or under
+    /// /usr/lib/postgresql/*/bin; its major version must be at least the server's).
+    #[arg(long, value_name = "PATH")]
+    pub pg_dump: Option<PathBuf>,
+    /// Print the manifest as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum BackupAction {
+    /// Check a backup: SHA-256 against its manifest, pg_restore --list, a full restore into a
+    /// scratch database, every table's checksum compared with the manifest. Records
+    /// "verified_at" in the manifest when identical.
+    #[command(after_help = "Examples:\n  \
+        pgcarry backup verify backups/app-20261204T030000Z.dump   # into a throw-away local server\n  \
+        pgcarry backup verify backups/app-20261204T030000Z.dump --scratch postgresql://localhost/scratch\n  \
+        pgcarry backup verify backups/app-20261204T030000Z.dump --scratch \"$RESTORED_URL\" --already-restored\n\n\
+        Exit codes: 0 identical to the manifest; 3 tables differ (named); 1 failed (a dump that is\n\
+        not the one its manifest describes, pg_restore errors); 2 usage error (a scratch database\n\
+        that is the source, or not empty).")]
+    Verify(BackupVerifyArgs),
+    /// The backups in a directory: time, size, server version, verified or not.
+    #[command(
+        after_help = "Examples:\n  pgcarry backup list backups/\n  pgcarry backup list backups/ --json"
+    )]
+    List(BackupListArgs),
+}
+
+#[derive(Args)]
+pub struct BackupVerifyArgs {
+    /// The backup's dump (NAME.dump, its manifest beside it).
+    #[arg(value_name = "FILE.dump")]
+    pub file: PathBuf,
+    /// Restore into this empty database instead of a throw-away local PostgreSQL (refused
+    /// when it is the backup's source).
+    #[arg(long, value_name = "URL")]
+    pub scratch: Option<String>,
+    /// The --scratch database already holds this backup restored: only compare it with the
+    /// manifest (nothing is recorded in the manifest).
+    #[arg(long, requires = "scratch")]
+    pub already_restored: bool,
+    #[command(flatten)]
+    pub restore: RestoreToolArgs,
+}
+
+#[derive(Args)]
+pub struct BackupListArgs {
+    /// The directory of backups.
+    pub dir: PathBuf,
+    /// Print the list as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct RestoreArgs {
+    /// The backup's dump (NAME.dump, its manifest beside it).
+    #[arg(value_name = "FILE.dump")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Restore into a database that holds tables: drop the backup's objects first.
+    #[arg(long)]
+    pub clean: bool,
+    #[command(flatten)]
+    pub restore: RestoreToolArgs,
+}
+
+/// What `backup verify` and `restore` share: pg_restore, its jobs, the output.
+#[derive(Args)]
+pub struct RestoreToolArgs {
+    /// pg_restore's parallel jobs (restore), and connections computing checksums.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 2)]
+    pub jobs: usize,
+    /// Use this pg_restore (default: the newest installed one, which must read the dump's
+    /// archive version).
+    #[arg(long, value_name = "PATH")]
+    pub pg_restore: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

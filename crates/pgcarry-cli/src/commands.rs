@@ -1,8 +1,9 @@
 //! Each command: turn flags into library options, call the library, print the result.
 
 use crate::cli::{
-    Cli, Command, CommonArgs, ExportArgs, IfExistsArg, LoadArgs, MigrateArgs, PlanArgs,
-    RehearseArgs, SampleArgs, VerifyArgs, WaitArgs,
+    BackupAction, BackupArgs, BackupListArgs, BackupVerifyArgs, Cli, Command, CommonArgs,
+    ExportArgs, IfExistsArg, LoadArgs, MigrateArgs, PlanArgs, RehearseArgs, RestoreArgs,
+    SampleArgs, VerifyArgs, WaitArgs,
 };
 use crate::progress::Terminal;
 use anyhow::Context;
@@ -19,6 +20,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Verify(a) => verify(a),
         Command::Export(a) => export(a),
         Command::Wait(a) => wait(a),
+        Command::Backup(a) => match a.action {
+            Some(BackupAction::Verify(v)) => backup_verify(v),
+            Some(BackupAction::List(l)) => backup_list(&l),
+            None => backup(a),
+        },
+        Command::Restore(a) => restore(a),
     }
 }
 
@@ -302,4 +309,203 @@ fn export_error(e: pgcarry::ExportError) -> RunError {
         pgcarry::ExportError::Usage(m) => RunError::Usage(m),
         pgcarry::ExportError::Failed(m) => RunError::Other(m),
     }
+}
+
+/// A backup command that could not run: a usage error (exit 2) or a failure (exit 1).
+fn dump_error(e: pgcarry::DumpError) -> RunError {
+    match e {
+        pgcarry::DumpError::Usage(m) => RunError::Usage(m),
+        pgcarry::DumpError::Failed(m) => RunError::Other(m),
+    }
+}
+
+fn duration_flag(flag: &str, value: Option<&String>) -> Result<std::time::Duration, RunError> {
+    value.map_or(Ok(std::time::Duration::ZERO), |text| {
+        pgcarry::parse_duration(text).map_err(|e| RunError::Usage(format!("{flag}: {e}")))
+    })
+}
+
+fn backup(a: BackupArgs) -> anyhow::Result<ExitStatus> {
+    let dir = a.dir.clone().unwrap_or_default();
+    let retention = pgcarry::Retention {
+        keep: a.keep,
+        keep_days: a.keep_days,
+        keep_daily: a.keep_daily,
+        keep_weekly: a.keep_weekly,
+        keep_monthly: a.keep_monthly,
+        dry_run: a.dry_run,
+    };
+    let progress = Terminal::new(a.json);
+    if a.dry_run {
+        let going = pgcarry::retention_plan(&dir, &retention, jiff_now()).map_err(dump_error)?;
+        for b in &going {
+            println!("would delete {}", b.dump.display());
+        }
+        println!(
+            "{} backup(s) would be deleted; no backup taken (--dry-run)",
+            going.len()
+        );
+        return Ok(ExitStatus::Success);
+    }
+    let request = pgcarry::BackupRequest {
+        dir,
+        schemas: a.schema.clone(),
+        jobs: a.jobs.max(1),
+        lock_wait: duration_flag("--lock-wait", a.lock_wait.as_ref())?,
+        lock_wait_timeout: a.lock_wait_timeout.clone(),
+        pg_dump: a.pg_dump.clone(),
+        retention,
+    };
+    let source = resolve_target(a.from.as_deref())?;
+    eprintln!("source: {}", source.location());
+    let done = pgcarry::backup_database(&source, &request, &progress).map_err(dump_error)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&done.manifest)?);
+        return Ok(ExitStatus::Success);
+    }
+    let m = &done.manifest;
+    println!(
+        "backup: {} ({:.1} MB, {} tables, {} rows, {} sequences) in {:.1} s",
+        done.dump.display(),
+        m.dump_bytes as f64 / 1e6,
+        m.tables.len(),
+        m.tables.iter().map(|t| t.rows).sum::<u64>(),
+        m.sequences.len(),
+        m.seconds
+    );
+    println!(
+        "manifest: {} (SHA-256 {})",
+        done.manifest_path.display(),
+        m.dump_sha256
+    );
+    Ok(ExitStatus::Success)
+}
+
+/// Now, for retention's dry run.
+fn jiff_now() -> pgcarry::Timestamp {
+    pgcarry::Timestamp::now()
+}
+
+/// Prints a restore's or a verification's result; 0 identical, 3 differences.
+fn print_restored(
+    report: &pgcarry::RestoreReport,
+    json: bool,
+    what: &str,
+) -> anyhow::Result<ExitStatus> {
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    let status = if report.differences.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Differences
+    };
+    if json {
+        let value = serde_json::json!({
+            "backup": report.manifest.name,
+            "identical": report.differences.is_empty(),
+            "differences": report.differences,
+            "tables": report.manifest.tables.len(),
+            "rows": report.rows,
+            "verified_at": report.manifest.verified_at,
+            "warnings": report.warnings,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(status);
+    }
+    for d in &report.differences {
+        println!("differs: {d}");
+    }
+    if report.differences.is_empty() {
+        println!(
+            "{what}: {} tables, {} rows identical to the manifest of {}",
+            report.manifest.tables.len(),
+            report.rows,
+            report.manifest.name
+        );
+    } else {
+        println!(
+            "{what}: {} table(s) differ from the manifest",
+            report.differences.len()
+        );
+    }
+    Ok(status)
+}
+
+fn backup_verify(a: BackupVerifyArgs) -> anyhow::Result<ExitStatus> {
+    let scratch = a
+        .scratch
+        .as_deref()
+        .map(|u| ConnSettings::parse(u).map_err(|e| RunError::Usage(e.to_string())))
+        .transpose()?;
+    let request = pgcarry::VerifyRequest {
+        dump: a.file,
+        scratch,
+        already_restored: a.already_restored,
+        jobs: a.restore.jobs.max(1),
+        pg_restore: a.restore.pg_restore,
+    };
+    let progress = Terminal::new(a.restore.json);
+    let report = pgcarry::verify_backup(&request, &progress).map_err(dump_error)?;
+    print_restored(&report, a.restore.json, "verified")
+}
+
+fn backup_list(a: &BackupListArgs) -> anyhow::Result<ExitStatus> {
+    let all = pgcarry::list_backups(&a.dir).map_err(dump_error)?;
+    if a.json {
+        let rows: Vec<serde_json::Value> = all
+            .iter()
+            .map(|b| {
+                serde_json::json!({
+                    "dump": b.dump,
+                    "manifest": b.manifest_path,
+                    "created_at": b.manifest.created_at,
+                    "bytes": b.manifest.dump_bytes,
+                    "server_version": b.manifest.server_version,
+                    "complete": b.complete,
+                    "verified_at": b.manifest.verified_at,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(ExitStatus::Success);
+    }
+    for b in &all {
+        let m = &b.manifest;
+        println!(
+            "{:40} {:28} {:>10.1} MB  PostgreSQL {:8} {}{}",
+            m.dump_file,
+            m.created_at,
+            m.dump_bytes as f64 / 1e6,
+            m.server_version
+                .split_whitespace()
+                .next()
+                .unwrap_or_default(),
+            m.verified_at
+                .as_deref()
+                .map_or("not verified".to_string(), |t| format!("verified {t}")),
+            if b.complete {
+                ""
+            } else {
+                "  INCOMPLETE (dump missing or truncated)"
+            }
+        );
+    }
+    println!("{} backup(s) in {}", all.len(), a.dir.display());
+    Ok(ExitStatus::Success)
+}
+
+fn restore(a: RestoreArgs) -> anyhow::Result<ExitStatus> {
+    let target = resolve_target(a.target.to.as_deref())?;
+    eprintln!("target: {}", target.location());
+    let request = pgcarry::RestoreRequest {
+        dump: a.file,
+        target,
+        clean: a.clean,
+        jobs: a.restore.jobs.max(1),
+        pg_restore: a.restore.pg_restore,
+    };
+    let progress = Terminal::new(a.restore.json);
+    let report = pgcarry::restore_backup(&request, &progress).map_err(dump_error)?;
+    print_restored(&report, a.restore.json, "restored")
 }

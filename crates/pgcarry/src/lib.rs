@@ -9,6 +9,8 @@
 //!   documents, staged into SQLite), `postgres` (connections, binary COPY, a throw-away cluster).
 //! - `carry`: the route SQLite/JSON → PostgreSQL (prepare, plan, encode, execute, verify).
 //! - `export`: the route back, PostgreSQL → a new SQLite file (plan, decode, write, prove).
+//! - `backup`: `pg_dump` from an exported snapshot with a manifest that proves what it holds;
+//!   verify, list, restore, retention.
 //! - `report` and `checksum`: what a run found, and how content is compared.
 //!
 //! Modules are private; what the command line and the tests need is re-exported here.
@@ -34,6 +36,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod backup;
 mod carry;
 mod checksum;
 mod export;
@@ -46,6 +49,12 @@ mod sample;
 mod sqlite;
 mod work;
 
+pub use backup::manifest::Manifest as BackupManifest;
+pub use backup::{
+    BackupError as DumpError, BackupOutcome, BackupRequest, Listed as ListedBackup, RestoreReport,
+    RestoreRequest, Retention, VerifyReport, VerifyRequest, backup as backup_database,
+    list as list_backups, restore as restore_backup, retention_plan, verify as verify_backup,
+};
 pub use carry::archive::Destination as BackupDestination;
 pub use carry::plan::print::render as render_plan;
 pub use carry::plan::statements::{Phase, Runs, Statement, phases as plan_statements};
@@ -56,6 +65,8 @@ pub use carry::prepare::{
 };
 pub use export::plan::{ExportPlan, render as render_export_plan};
 pub use export::{ExportError, ExportReport, ExportRequest, export, plan_export};
+/// Timestamps, as the backups' manifests record them.
+pub use jiff::Timestamp;
 pub use model::outcome::{ExitStatus, Outcome};
 pub use model::plan::{IfExists, OrphanPolicy, Plan, Repair};
 pub use postgres::cluster::{ClusterError, ClusterOptions, KeptCluster, LocalCluster};

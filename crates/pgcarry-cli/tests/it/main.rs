@@ -7,6 +7,7 @@
 mod support;
 
 mod app_files;
+mod backup;
 mod cli;
 mod concurrency;
 mod config;

@@ -18,5 +18,6 @@ mod service;
 mod sslmode;
 pub mod state_sql;
 mod tls;
+pub mod tools;
 pub mod wait;
 mod x509;

@@ -1,0 +1,218 @@
+//! `restore`: the dump into a database with the installed `pg_restore`, then the restored data
+//! compared with the manifest (as `verify` does) and the sequences set as recorded. A target
+//! that already holds tables is refused unless the user asks for `--clean`.
+
+use super::dump::{Server, libpq_command, server};
+use super::manifest::{self, Manifest};
+use super::{BackupError, content, files};
+use crate::postgres::conn::ConnSettings;
+use crate::postgres::error::describe_pg_error;
+use crate::postgres::ident::{qualified, quote_literal};
+use crate::postgres::tools::{self, Tool};
+use crate::work::progress::Progress;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// What `restore` is asked to do.
+#[derive(Debug, Clone)]
+pub struct RestoreRequest {
+    pub dump: PathBuf,
+    pub target: ConnSettings,
+    /// Drop the target's objects of the same names first (`pg_restore --clean --if-exists`).
+    pub clean: bool,
+    pub jobs: usize,
+    /// This pg_restore instead of the newest installed one.
+    pub pg_restore: Option<PathBuf>,
+}
+
+/// What a restore (or a verification) found.
+#[derive(Debug)]
+pub struct RestoreReport {
+    pub manifest: Manifest,
+    /// Tables whose rows or checksum differ from the manifest (empty: identical).
+    pub differences: Vec<String>,
+    pub warnings: Vec<String>,
+    pub rows: u64,
+}
+
+/// The manifest of `dump`, after checking the dump's size and SHA-256 against it.
+pub fn checked_manifest(dump: &Path) -> Result<Manifest, BackupError> {
+    let manifest = manifest::read(&manifest::path_for(dump))?;
+    let (bytes, sha) = files::sha256(dump)?;
+    if bytes != manifest.dump_bytes || sha != manifest.dump_sha256 {
+        return Err(BackupError::Failed(format!(
+            "{} is not the dump its manifest describes: {bytes} bytes with SHA-256 {sha}, the \
+             manifest records {} bytes with SHA-256 {} (the file was changed or truncated)",
+            dump.display(),
+            manifest.dump_bytes,
+            manifest.dump_sha256
+        )));
+    }
+    Ok(manifest)
+}
+
+/// A pg_restore that reads the dump's archive version, after `pg_restore --list` read it.
+pub fn listed_restore_tool(
+    dump: &Path,
+    manifest: &Manifest,
+    explicit: Option<&Path>,
+) -> Result<Tool, BackupError> {
+    let tool = tools::find("pg_restore", explicit, manifest.pg_dump_major(), "dump")?;
+    let out = Command::new(&tool.path)
+        .arg("--list")
+        .arg(dump)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| BackupError::Failed(format!("run {}: {e}", tool.path.display())))?;
+    if !out.status.success() {
+        return Err(BackupError::Failed(format!(
+            "pg_restore --list cannot read {}: {}",
+            dump.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(tool)
+}
+
+/// Runs `pg_restore` of `dump` into `target` with `extra` arguments.
+pub fn run_pg_restore(
+    tool: &Tool,
+    dump: &Path,
+    target: &ConnSettings,
+    extra: &[String],
+) -> Result<(), BackupError> {
+    let mut cmd = Command::new(&tool.path);
+    cmd.args(["--exit-on-error", "--no-owner"])
+        .args(extra)
+        .arg(format!("--dbname={}", target.dbname()))
+        .arg(dump);
+    let out = libpq_command(cmd, target)
+        .output()
+        .map_err(|e| BackupError::Failed(format!("run {}: {e}", tool.path.display())))?;
+    if !out.status.success() {
+        return Err(BackupError::Failed(format!(
+            "pg_restore into {} failed ({}): {}",
+            target.location(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(())
+}
+
+/// The tables of `target` (the manifest's schemas) compared with the manifest: the tables
+/// that differ, the rows read, and warnings for sequences not where the manifest has them
+/// (PostgreSQL keeps no snapshot of a sequence, so pg_dump may have read a later position).
+pub fn compare(
+    target: &ConnSettings,
+    manifest: &Manifest,
+    jobs: usize,
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<String>, u64), BackupError> {
+    let mut client = content::reader(target, None)?;
+    let tables = content::tables(&mut client, &manifest.schemas)?;
+    let sequences = content::sequences(&mut client, &manifest.schemas)?;
+    drop(client);
+    for s in &manifest.sequences {
+        if !sequences.contains(s) {
+            warnings.push(format!(
+                "sequence {}.{} is not at {} (is_called {}) as the manifest records",
+                s.schema, s.name, s.last_value, s.is_called
+            ));
+        }
+    }
+    let found = content::sum_tables(target, None, &tables, jobs)?;
+    let rows = found.iter().map(|t| t.rows).sum();
+    Ok((content::differences(&manifest.tables, &found), rows))
+}
+
+/// Whether the database holds tables, views or sequences of its own.
+pub fn has_relations(target: &ConnSettings) -> Result<bool, BackupError> {
+    let mut client = target.connect()?;
+    let row = client
+        .query_one(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' \
+             AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')",
+            &[],
+        )
+        .map_err(|e| BackupError::Failed(describe_pg_error(&e)))?;
+    Ok(row.get::<_, i64>(0) > 0)
+}
+
+/// The server's identity, and a warning when its major version is not the backup's.
+pub fn target_server(
+    target: &ConnSettings,
+    manifest: &Manifest,
+    warnings: &mut Vec<String>,
+) -> Result<Server, BackupError> {
+    let server = server(&mut target.connect()?)?;
+    if server.version_num / 10_000 != manifest.server_major() {
+        warnings.push(format!(
+            "the backup is of PostgreSQL {}, {} runs {}: check the application against it",
+            manifest.server_version,
+            target.location(),
+            server.version
+        ));
+    }
+    Ok(server)
+}
+
+/// Sets every sequence to the position the manifest recorded.
+fn set_sequences(target: &ConnSettings, manifest: &Manifest) -> Result<(), BackupError> {
+    let mut client = target.connect()?;
+    for s in &manifest.sequences {
+        let sql = format!(
+            "SELECT setval({}::regclass, {}, {})",
+            quote_literal(&qualified(&s.schema, &s.name)),
+            s.last_value,
+            s.is_called
+        );
+        client.query_one(&sql, &[]).map_err(|e| {
+            BackupError::Failed(format!(
+                "set sequence {}.{}: {}",
+                s.schema,
+                s.name,
+                describe_pg_error(&e)
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// Restores `request.dump` into `request.target` and verifies it against the manifest.
+pub fn restore(
+    request: &RestoreRequest,
+    progress: &dyn Progress,
+) -> Result<RestoreReport, BackupError> {
+    let manifest = checked_manifest(&request.dump)?;
+    let tool = listed_restore_tool(&request.dump, &manifest, request.pg_restore.as_deref())?;
+    let mut warnings = Vec::new();
+    target_server(&request.target, &manifest, &mut warnings)?;
+    if !request.clean && has_relations(&request.target)? {
+        return Err(BackupError::Usage(format!(
+            "{} already holds tables: restore into an empty database, or add --clean to drop \
+             the objects the backup holds first",
+            request.target.location()
+        )));
+    }
+    let mut extra = vec![format!("--jobs={}", request.jobs.max(1))];
+    if request.clean {
+        extra.extend(["--clean".to_string(), "--if-exists".to_string()]);
+    }
+    progress.message(&format!(
+        "restore {} into {} with {}",
+        request.dump.display(),
+        request.target.location(),
+        tool.version
+    ));
+    run_pg_restore(&tool, &request.dump, &request.target, &extra)?;
+    set_sequences(&request.target, &manifest)?;
+    let (differences, rows) = compare(&request.target, &manifest, request.jobs, &mut warnings)?;
+    Ok(RestoreReport {
+        manifest,
+        differences,
+        warnings,
+        rows,
+    })
+}
