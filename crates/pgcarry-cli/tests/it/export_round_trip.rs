@@ -65,6 +65,7 @@ fn rows(path: &Path, table: &str) -> Vec<Vec<(String, Vec<u8>)>> {
 fn round_trip(dir: &Path, a: &Path, name: &str) -> PathBuf {
     let db = test_db(name);
     migrate_cmd(dir, a, &db.url).assert().code(0);
+    std::fs::write(dir.join(format!("{name}.url")), &db.url).unwrap();
     let b = dir.join(format!("{name}.back.db"));
     let run = pgcarry()
         .current_dir(dir)
@@ -197,6 +198,29 @@ fn values_come_back_in_the_form_the_application_wrote_them() {
         .query_row("SELECT count(*) FROM admins", [], |r| r.get(0))
         .unwrap();
     assert_eq!(admins, 1);
+
+    // A part of it: the view over a table left out is not created (it could not work).
+    let part = dir.path().join("part.db");
+    let db_url = std::fs::read_to_string(dir.path().join("formats.url")).unwrap();
+    pgcarry()
+        .current_dir(dir.path())
+        .args(["export", "--from", &db_url, "--tables", "posts"])
+        .arg(&part)
+        .assert()
+        .code(0);
+    let objects: Vec<String> = rusqlite::Connection::open(&part)
+        .unwrap()
+        .prepare("SELECT name FROM sqlite_schema WHERE type IN ('view', 'trigger') ORDER BY 1")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        objects,
+        ["posts_ai"],
+        "posts' own trigger, not the view over users"
+    );
 }
 
 mod property {

@@ -301,11 +301,11 @@ fn build_plan(
         .filter(|p| p.as_source)
         .filter_map(|p| records.iter().find(|(n, _)| n == &p.name).map(|(_, r)| r))
         .collect();
-    let source_objects = plan::source_objects(&given_back);
+    let recorded: Vec<String> = records.iter().map(|(_, r)| r.source_name.clone()).collect();
+    let source_objects = plan::source_objects(&given_back, &recorded);
     // The source's own views come back with its tables: PostgreSQL's are not reported then.
-    let given_views: Vec<String> = given_back
+    let given_views: Vec<String> = source_objects
         .iter()
-        .flat_map(|r| &r.views)
         .filter_map(|sql| crate::sqlite::sql::parse_create_view(sql).ok())
         .map(|(name, _)| name)
         .collect();

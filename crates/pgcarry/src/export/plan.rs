@@ -39,7 +39,21 @@ pub struct ExportView {
 
 /// The statements that give back the source's objects recorded with the tables in `plan`
 /// that are exported as their source had them.
-pub fn source_objects(records: &[&SourceRecord]) -> Vec<String> {
+/// `recorded` names every table the migration recorded: a view naming one that is not given
+/// back would not work, and is left out.
+pub fn source_objects(records: &[&SourceRecord], recorded: &[String]) -> Vec<String> {
+    let given: Vec<String> = records
+        .iter()
+        .map(|r| r.source_name.to_ascii_lowercase())
+        .collect();
+    let complete = |sql: &str| {
+        let sql = sql.to_ascii_lowercase();
+        recorded
+            .iter()
+            .map(|n| n.to_ascii_lowercase())
+            .filter(|n| sql.contains(n.as_str()))
+            .all(|n| given.contains(&n))
+    };
     let mut out: Vec<String> = Vec::new();
     for r in records {
         for sql in &r.fts {
@@ -54,7 +68,7 @@ pub fn source_objects(records: &[&SourceRecord]) -> Vec<String> {
     }
     for r in records {
         for sql in &r.views {
-            if !out.contains(sql) {
+            if !out.contains(sql) && complete(sql) {
                 out.push(sql.clone());
             }
         }

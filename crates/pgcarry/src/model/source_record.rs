@@ -17,8 +17,9 @@ pub struct SourceRecord {
     /// In the PostgreSQL table's column order.
     pub columns: Vec<SourceColumn>,
     /// The source's objects that go with this table, as `sqlite_schema` holds them: its
-    /// triggers, the FTS tables over its text (rebuilt after the load), and every view of the
-    /// source (the same on each table's record; `export` creates each once).
+    /// triggers, the FTS tables over its text (rebuilt after the load), and the views whose SQL
+    /// names it (a view naming several tables is on each of their records; `export` creates
+    /// each once).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -153,7 +153,13 @@ fn record_objects(schema: &SourceSchema, tables: &mut [TablePlan]) {
             })
             .map(|f| f.sql.clone())
             .collect();
-        record.views.clone_from(&views);
+        // The views that name this table (each is created once by `export`).
+        let name = record.source_name.to_ascii_lowercase();
+        record.views = views
+            .iter()
+            .filter(|v| v.to_ascii_lowercase().contains(&name))
+            .cloned()
+            .collect();
     }
 }
 
