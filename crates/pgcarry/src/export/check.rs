@@ -142,19 +142,8 @@ fn expression(body: &str, columns: &[String]) -> Option<String> {
             continue;
         }
         // PostgreSQL's LIKE is case-sensitive, SQLite's is not: GLOB with the same pattern.
-        if is_op(Some(t), "~~") || is_op(Some(t), "!~~") {
-            let Some(Tok::Str(pattern)) = toks.get(i + 1) else {
-                return None;
-            };
-            out.push(
-                if is_op(Some(t), "~~") {
-                    "GLOB"
-                } else {
-                    "NOT GLOB"
-                }
-                .into(),
-            );
-            out.push(crate::sqlite::quote_sqlite_literal(&glob(pattern)?));
+        if let Some(glob) = like_as_glob(&toks, i) {
+            out.extend(glob?);
             i += 2;
             continue;
         }
@@ -174,6 +163,20 @@ fn expression(body: &str, columns: &[String]) -> Option<String> {
         i += 1;
     }
     Some(out.join(" "))
+}
+
+/// `~~ 'pattern'` (LIKE) or `!~~` at `i`, as SQLite's GLOB with the same meaning: `None` when
+/// there is no LIKE there, `Some(None)` when it cannot be translated.
+fn like_as_glob(toks: &[Tok], i: usize) -> Option<Option<[String; 2]>> {
+    let op = match toks.get(i) {
+        Some(t) if is_op(Some(t), "~~") => "GLOB",
+        Some(t) if is_op(Some(t), "!~~") => "NOT GLOB",
+        _ => return None,
+    };
+    let Some(Tok::Str(pattern)) = toks.get(i + 1) else {
+        return Some(None);
+    };
+    Some(glob(pattern).map(|g| [op.to_string(), crate::sqlite::quote_sqlite_literal(&g)]))
 }
 
 /// A LIKE pattern as a GLOB pattern (`%` → `*`, `_` → `?`); `None` when it holds GLOB's own
@@ -400,19 +403,8 @@ pub fn translate_view(definition: &str) -> Option<String> {
     let mut i = 0;
     while i < toks.len() {
         let t = &toks[i];
-        if is_op(Some(t), "~~") || is_op(Some(t), "!~~") {
-            let Some(Tok::Str(pattern)) = toks.get(i + 1) else {
-                return None;
-            };
-            out.push(
-                if is_op(Some(t), "~~") {
-                    "GLOB"
-                } else {
-                    "NOT GLOB"
-                }
-                .into(),
-            );
-            out.push(crate::sqlite::quote_sqlite_literal(&glob(pattern)?));
+        if let Some(glob) = like_as_glob(&toks, i) {
+            out.extend(glob?);
             i += 2;
             continue;
         }

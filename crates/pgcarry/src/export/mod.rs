@@ -20,6 +20,7 @@ mod write;
 
 use crate::checksum::Checksum;
 use crate::model::outcome::Outcome;
+use crate::model::plan::widest;
 use crate::postgres::conn::ConnSettings;
 use crate::postgres::error::describe_pg_error;
 use crate::postgres::introspect;
@@ -109,13 +110,7 @@ impl ExportReport {
     /// The summary a person reads.
     pub fn render(&self) -> String {
         let mut o = String::new();
-        let w = self
-            .tables
-            .iter()
-            .map(|t| t.name.chars().count())
-            .max()
-            .unwrap_or(5)
-            .max(5);
+        let w = widest(self.tables.iter().map(|t| t.name.as_str())).max(5);
         let _ = writeln!(
             o,
             "{:w$}  {:>10}  {:>10}  {:32}  {:>7}  verified",
@@ -182,6 +177,11 @@ impl ExportReport {
     }
 }
 
+/// The settings of every export session (after its snapshot is set): times in UTC, intervals
+/// in ISO 8601, floats in full, for the columns read as text.
+const SESSION: &str = "SET LOCAL timezone = 'UTC'; SET LOCAL intervalstyle = 'iso_8601'; \
+                       SET LOCAL extra_float_digits = 3";
+
 /// Opens the snapshot: one read-only repeatable-read transaction, times in UTC, intervals in
 /// ISO 8601 (for the columns read as text).
 fn snapshot(source: &ConnSettings) -> Result<Client, ExportError> {
@@ -189,10 +189,9 @@ fn snapshot(source: &ConnSettings) -> Result<Client, ExportError> {
         .connect()
         .map_err(|e| ExportError::Failed(e.to_string()))?;
     client
-        .batch_execute(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL timezone = 'UTC'; \
-             SET LOCAL intervalstyle = 'iso_8601'; SET LOCAL extra_float_digits = 3",
-        )
+        .batch_execute(&format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; {SESSION}"
+        ))
         .map_err(|e| ExportError::pg("start the snapshot", &e))?;
     Ok(client)
 }

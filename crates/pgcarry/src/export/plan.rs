@@ -5,6 +5,7 @@
 
 use super::restyle::{self, Restyle};
 use crate::formats::decode::Wire;
+use crate::model::plan::widest;
 use crate::model::source_record::SourceRecord;
 use crate::model::types::PgType;
 use crate::model::types::ReadAs;
@@ -854,18 +855,8 @@ pub fn render(plan: &ExportPlan) -> String {
     );
     for t in &plan.tables {
         let _ = writeln!(o, "\n{}", t.name);
-        let w = t
-            .columns
-            .iter()
-            .map(|c| c.name.chars().count())
-            .max()
-            .unwrap_or(0);
-        let tw = t
-            .columns
-            .iter()
-            .map(|c| c.declared.chars().count())
-            .max()
-            .unwrap_or(0);
+        let w = widest(t.columns.iter().map(|c| c.name.as_str()));
+        let tw = widest(t.columns.iter().map(|c| c.declared.as_str()));
         for c in &t.columns {
             let _ = writeln!(
                 o,

@@ -14,6 +14,7 @@ use crate::formats::decode;
 use crate::postgres::conn::ConnSettings;
 use crate::postgres::copy_out;
 use crate::postgres::error::describe_pg_error;
+use crate::postgres::ident::quote_literal;
 use crate::work::progress::Progress;
 use postgres::Client;
 use rusqlite::types::Value;
@@ -45,9 +46,9 @@ pub fn in_snapshot(source: &ConnSettings, id: &str) -> Result<Client, String> {
     let mut client = source.connect().map_err(|e| e.to_string())?;
     client
         .batch_execute(&format!(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{}'; \
-             SET LOCAL timezone = 'UTC'; SET LOCAL intervalstyle = 'iso_8601'",
-            id.replace('\'', "''")
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {}; {}",
+            quote_literal(id),
+            super::SESSION
         ))
         .map_err(|e| format!("join the export's snapshot: {}", describe_pg_error(&e)))?;
     Ok(client)

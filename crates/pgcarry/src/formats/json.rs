@@ -29,6 +29,8 @@ impl std::fmt::Display for JsonError {
     }
 }
 
+use super::json_style::{JsonStyle, Spacing};
+
 enum Frame {
     Array,
     Object(Vec<Vec<u8>>),
@@ -38,16 +40,34 @@ struct Checker<'a> {
     s: &'a [u8],
     i: usize,
     found: JsonCheck,
+    /// Where the document's spacing and key order are noted, when asked.
+    style: Option<&'a mut JsonStyle>,
+    spacing: Spacing,
 }
 
 /// Checks `text` as one JSON document.
 pub fn check(text: &[u8]) -> Result<JsonCheck, JsonError> {
+    run(text, None)
+}
+
+/// Checks `text` and, when it is JSON, notes into `style` how it was written (its spacing and
+/// the order of its objects' keys), in the same pass.
+pub fn check_noting(text: &[u8], style: &mut JsonStyle) -> Result<JsonCheck, JsonError> {
+    run(text, Some(style))
+}
+
+fn run<'a>(text: &'a [u8], style: Option<&'a mut JsonStyle>) -> Result<JsonCheck, JsonError> {
     let mut c = Checker {
         s: text,
         i: 0,
         found: JsonCheck::default(),
+        style,
+        spacing: Spacing::default(),
     };
     c.document()?;
+    if let Some(style) = c.style {
+        style.note_spacing(&c.spacing);
+    }
     Ok(c.found)
 }
 
@@ -60,8 +80,29 @@ impl Checker<'_> {
     }
 
     fn ws(&mut self) {
+        let start = self.i;
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.s.get(self.i) {
             self.i += 1;
+        }
+        if self.style.is_some() && self.i > start {
+            let after_separator = start > 0 && matches!(self.s[start - 1], b',' | b':');
+            if after_separator && &self.s[start..self.i] == b" " {
+                self.spacing.single_space += 1;
+            } else {
+                self.spacing.other_whitespace = true;
+            }
+        }
+    }
+
+    /// A `,` or `:` consumed.
+    fn separator(&mut self) {
+        self.spacing.separators += 1;
+    }
+
+    /// Notes key `key` of an object whose previous key is `last`.
+    fn note_key(&mut self, key: &[u8], last: Option<&Vec<u8>>) {
+        if let Some(style) = self.style.as_deref_mut() {
+            style.note_key(key, last.map(Vec::as_slice));
         }
     }
 
@@ -81,6 +122,7 @@ impl Checker<'_> {
                         self.i += 1;
                     } else {
                         let key = self.key()?;
+                        self.note_key(&key, None);
                         stack.push(Frame::Object(vec![key]));
                         continue;
                     }
@@ -117,6 +159,7 @@ impl Checker<'_> {
                 match (top, self.s.get(self.i)) {
                     (Frame::Array, Some(b',')) => {
                         self.i += 1;
+                        self.separator();
                         break;
                     }
                     (Frame::Array, Some(b']')) | (Frame::Object(_), Some(b'}')) => {
@@ -125,11 +168,15 @@ impl Checker<'_> {
                     }
                     (Frame::Object(_), Some(b',')) => {
                         self.i += 1;
+                        self.separator();
                         self.ws();
                         let key = self.key()?;
                         if let Some(Frame::Object(keys)) = stack.last_mut() {
                             if keys.contains(&key) {
                                 self.found.duplicate_keys = true;
+                            }
+                            if let Some(style) = self.style.as_deref_mut() {
+                                style.note_key(&key, keys.last().map(Vec::as_slice));
                             }
                             keys.push(key);
                         }
@@ -153,6 +200,7 @@ impl Checker<'_> {
             return self.err("expected ':'");
         }
         self.i += 1;
+        self.separator();
         Ok(key)
     }
 

@@ -1,7 +1,8 @@
 //! How an application wrote a column's JSON documents, apart from their values: spacing
 //! (compact `{"a":1}` or PostgreSQL's `{"a": 1}`), whether characters beyond ASCII were escaped,
 //! and one order of object keys that every document follows. `jsonb` keeps none of these, so
-//! the scan notes them, the migration records them, and `export` writes documents back so.
+//! the scan notes them (`json::check_noting`, in the pass that checks the document), the
+//! migration records them, and `export` writes documents back so.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -27,41 +28,8 @@ pub struct JsonStyle {
 }
 
 impl JsonStyle {
-    /// Notes one valid document.
-    pub fn observe(&mut self, text: &[u8]) {
-        let mut spacing = Spacing::default();
-        // Per open container: is it an object, and its last key (ranks move as keys are
-        // inserted, names do not).
-        let mut stack: Vec<(bool, Option<String>)> = Vec::new();
-        let mut i = 0;
-        while i < text.len() {
-            match text[i] {
-                b'"' => {
-                    let end = string_end(text, i);
-                    let mut j = end;
-                    while j < text.len() && text[j].is_ascii_whitespace() {
-                        j += 1;
-                    }
-                    if text.get(j) == Some(&b':')
-                        && let Some((true, last)) = stack.last_mut()
-                    {
-                        let key = String::from_utf8_lossy(&text[i + 1..end - 1]).into_owned();
-                        *last = self.place(key, last.as_deref());
-                    }
-                    i = end;
-                    continue;
-                }
-                b'{' => stack.push((true, None)),
-                b'[' => stack.push((false, None)),
-                b'}' | b']' => {
-                    stack.pop();
-                }
-                b',' | b':' => spacing.separator(text.get(i + 1..i + 3)),
-                b' ' | b'\t' | b'\n' | b'\r' => spacing.whitespace(text, i),
-                _ => {}
-            }
-            i += 1;
-        }
+    /// Notes one valid document's spacing (counted by `json::check_noting`).
+    pub(super) fn note_spacing(&mut self, spacing: &Spacing) {
         match spacing.kind() {
             Some(Kind::Compact) => self.compact += 1,
             Some(Kind::Spaced) => self.spaced += 1,
@@ -70,20 +38,26 @@ impl JsonStyle {
         }
     }
 
-    /// Notes that `key` follows `last` in its object; returns the key, the next one's `last`.
-    fn place(&mut self, key: String, last: Option<&str>) -> Option<String> {
+    /// Notes that `key` (unescaped) follows `last` in its object.
+    pub(super) fn note_key(&mut self, key: &[u8], last: Option<&[u8]>) {
+        let text = String::from_utf8_lossy;
+        self.place(&text(key), last.map(text).as_deref());
+    }
+
+    /// Notes that `key` follows `last` in its object.
+    fn place(&mut self, key: &str, last: Option<&str>) {
         if self.keys_mixed {
-            return None;
+            return;
         }
         let index = |keys: &[String], k: &str| keys.iter().position(|x| x == k);
-        let at = match index(&self.keys, &key) {
+        let at = match index(&self.keys, key) {
             Some(p) => p,
             None if self.keys.len() >= MAX_KEYS => {
                 self.keys_mixed = true;
-                return None;
+                return;
             }
             None => {
-                self.keys.push(key.clone());
+                self.keys.push(key.to_string());
                 self.keys.len() - 1
             }
         };
@@ -93,7 +67,6 @@ impl JsonStyle {
             let pair = |i: usize| u16::try_from(i).unwrap_or(u16::MAX);
             self.follows.insert((pair(l), pair(at)));
         }
-        Some(key)
     }
 
     /// One order of the keys that every object followed (first-seen order where free), when
@@ -137,13 +110,14 @@ impl JsonStyle {
     }
 }
 
-/// The spacing one document used.
+/// The spacing of one document, counted while it is checked.
 #[derive(Default)]
-struct Spacing {
-    separators: u64,
-    tight: u64,
-    single_space: u64,
-    other_whitespace: bool,
+pub(super) struct Spacing {
+    pub separators: u64,
+    /// Separators followed by exactly one space (PostgreSQL's form).
+    pub single_space: u64,
+    /// Whitespace anywhere else (indentation, newlines, spaces before a separator).
+    pub other_whitespace: bool,
 }
 
 enum Kind {
@@ -153,30 +127,12 @@ enum Kind {
 }
 
 impl Spacing {
-    fn separator(&mut self, after: Option<&[u8]>) {
-        self.separators += 1;
-        match after {
-            Some([b' ', next]) if !next.is_ascii_whitespace() => self.single_space += 1,
-            Some([b' ']) => self.single_space += 1,
-            Some([c, ..]) if !c.is_ascii_whitespace() => self.tight += 1,
-            _ => {}
-        }
-    }
-
-    /// Whitespace at `i`: PostgreSQL's form only has single spaces after separators.
-    fn whitespace(&mut self, text: &[u8], i: usize) {
-        let after_separator = i > 0 && matches!(text[i - 1], b',' | b':') && text[i] == b' ';
-        if !after_separator {
-            self.other_whitespace = true;
-        }
-    }
-
     fn kind(&self) -> Option<Kind> {
         if self.other_whitespace {
             Some(Kind::Other)
         } else if self.separators == 0 {
             None
-        } else if self.tight == self.separators {
+        } else if self.single_space == 0 {
             Some(Kind::Compact)
         } else if self.single_space == self.separators {
             Some(Kind::Spaced)
@@ -184,19 +140,6 @@ impl Spacing {
             Some(Kind::Other)
         }
     }
-}
-
-/// The index just past the string starting at `start` (a `"`).
-fn string_end(text: &[u8], start: usize) -> usize {
-    let mut i = start + 1;
-    while i < text.len() {
-        match text[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
-        }
-    }
-    text.len()
 }
 
 /// How to write a column's documents back.
@@ -301,7 +244,7 @@ mod tests {
     fn style(docs: &[&str]) -> JsonStyle {
         let mut s = JsonStyle::default();
         for d in docs {
-            s.observe(d.as_bytes());
+            crate::formats::json::check_noting(d.as_bytes(), &mut s).unwrap();
         }
         s
     }

@@ -384,6 +384,15 @@ pub struct Warning {
     pub message: String,
 }
 
+/// The width of the widest text in characters (0 for none), for aligned columns of output.
+pub(crate) fn widest<'a>(texts: impl IntoIterator<Item = &'a str>) -> usize {
+    texts
+        .into_iter()
+        .map(|t| t.chars().count())
+        .max()
+        .unwrap_or(0)
+}
+
 /// SQL on one line, for warnings and reasons.
 pub(crate) fn one_line(sql: &str) -> String {
     sql.split_whitespace().collect::<Vec<_>>().join(" ")

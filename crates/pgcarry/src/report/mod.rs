@@ -6,6 +6,7 @@ use crate::model::outcome::{
     ColumnRepairs, DecisionReport, ExitStatus, Outcome, SequenceReport, StepFailure,
     StructureProblem, TableReport,
 };
+use crate::model::plan::widest;
 use crate::model::plan::{Plan, StepKind, Warning};
 use crate::model::schema::{Skipped, SkippedKind};
 use serde::{Deserialize, Serialize};
@@ -215,13 +216,7 @@ impl Report {
 
     /// One line per table and the totals; returns the totals.
     fn render_tables(&self, o: &mut String) -> TableReport {
-        let w = self
-            .tables
-            .iter()
-            .map(|t| t.name.chars().count())
-            .max()
-            .unwrap_or(5)
-            .max(5);
+        let w = widest(self.tables.iter().map(|t| t.name.as_str())).max(5);
         let _ = writeln!(
             o,
             "{:w$}  {:>10}  {:>10}  {:>8}  {:>8}  {:>8}  verified",

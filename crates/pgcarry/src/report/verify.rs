@@ -1,6 +1,7 @@
 //! The human summaries of verification: the lines a migration's report adds for what
 //! differs, and the whole output of `pgcarry verify`.
 
+use crate::model::plan::widest;
 use crate::report::{Report, StructureProblem, TableReport};
 use std::fmt::Write;
 
@@ -43,13 +44,7 @@ pub fn render_structure_problems(o: &mut String, problems: &[StructureProblem]) 
 /// differs.
 pub fn render(report: &Report) -> String {
     let mut o = String::new();
-    let w = report
-        .tables
-        .iter()
-        .map(|t| t.name.chars().count())
-        .max()
-        .unwrap_or(5)
-        .max(5);
+    let w = widest(report.tables.iter().map(|t| t.name.as_str())).max(5);
     let _ = writeln!(
         o,
         "{:w$}  {:>10}  {:>10}  {:32}  verified",

@@ -217,11 +217,10 @@ fn observe(stats: &mut ColumnStats, probe: Probe, v: ValueRef<'_>) {
                     }
                     None => false,
                 },
-                Probe::Json => match json::check(t) {
+                Probe::Json => match json::check_noting(t, &mut stats.json_style) {
                     Ok(found) => {
                         stats.json_duplicate_keys += u64::from(found.duplicate_keys);
                         stats.json_nul += u64::from(found.nul_escape);
-                        stats.json_style.observe(t);
                         true
                     }
                     Err(_) => false,

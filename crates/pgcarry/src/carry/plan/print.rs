@@ -3,6 +3,7 @@
 //! in order, grouped by phase ([`super::statements`]).
 
 use super::statements::Runs;
+use crate::model::plan::widest;
 use crate::model::plan::{IfExists, Plan, StepKind, TablePlan};
 use std::fmt::Write;
 
@@ -46,12 +47,7 @@ fn render_table(o: &mut String, t: &TablePlan, schema: &str) {
         )
     });
     let _ = writeln!(o, "\n{} ({} rows{chunks})", t.name, t.rows);
-    let w = t
-        .columns
-        .iter()
-        .map(|c| c.name.chars().count())
-        .max()
-        .unwrap_or(0);
+    let w = widest(t.columns.iter().map(|c| c.name.as_str()));
     let tw = t
         .columns
         .iter()
