@@ -486,7 +486,9 @@ fn prove(partial: &Path, plan: &ExportPlan, tables: &mut [TableReport], jobs: us
             .flat_map(|w| w.join().unwrap_or_default())
             .collect()
     });
+    let mut summed = vec![false; tables.len()];
     for (i, sum) in sums {
+        summed[i] = true;
         let r = &mut tables[i];
         if r.error.is_some() {
             continue;
@@ -498,6 +500,13 @@ fn prove(partial: &Path, plan: &ExportPlan, tables: &mut [TableReport], jobs: us
                 r.verified = sum.rows == r.rows && r.sqlite_checksum == r.postgres_checksum;
             }
             Err(e) => r.error = Some(e),
+        }
+    }
+    // A worker that stopped (a panic) leaves its tables unproven: a failure, not a difference.
+    for (r, done) in tables.iter_mut().zip(summed) {
+        if !done && r.error.is_none() {
+            r.error =
+                Some("the file's rows could not be read back (a proof worker stopped)".into());
         }
     }
 }
