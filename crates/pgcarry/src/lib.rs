@@ -63,6 +63,7 @@ pub use carry::prepare::{
     check_schema, check_source, check_target, generate_sample, migrate, prepare, start_cluster,
     verify,
 };
+pub use export::json::{JsonExportReport, JsonExportRequest, export_json};
 pub use export::plan::{ExportPlan, render as render_export_plan};
 pub use export::{ExportError, ExportReport, ExportRequest, export, plan_export};
 /// Timestamps, as the backups' manifests record them.

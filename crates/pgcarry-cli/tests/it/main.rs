@@ -13,6 +13,7 @@ mod concurrency;
 mod config;
 mod corpus;
 mod export;
+mod export_json;
 mod export_round_trip;
 mod faults;
 mod fidelity;
