@@ -249,18 +249,15 @@ fn check_dir(req: &JsonExportRequest) -> Result<PathBuf, ExportError> {
     Ok(partial)
 }
 
-/// Syncs every directory of the written tree (the files were synced as they were written).
+/// Syncs the file system holding the written tree: every file and directory in one call.
 fn sync_tree(dir: &Path) -> Result<(), ExportError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| failed("read", dir, &e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| failed("read", dir, &e))?;
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            sync_tree(&entry.path())?;
-        }
+    use std::os::fd::AsRawFd;
+    let d = std::fs::File::open(dir).map_err(|e| failed("open", dir, &e))?;
+    // SAFETY: `syncfs` only reads the descriptor, which `d` keeps open for the call.
+    if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
+        return Err(failed("sync", dir, &std::io::Error::last_os_error()));
     }
-    std::fs::File::open(dir)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| failed("sync", dir, &e))
+    Ok(())
 }
 
 /// Renames the proven `partial` to `dir`; with `force`, an existing `dir` is moved aside first

@@ -35,6 +35,7 @@ pub fn write_store(db: &Path, recipe: &StoreRecipe, dir: &Path) -> Result<Writte
     let mut out = Output {
         dir,
         written: HashSet::new(),
+        dirs: HashSet::new(),
         dumps: BTreeMap::new(),
     };
     let mut store = Store::default();
@@ -221,6 +222,8 @@ fn bug(e: serde_json::Error) -> JsonError {
 struct Output<'a> {
     dir: &'a Path,
     written: HashSet<String>,
+    /// Directories made so far.
+    dirs: HashSet<PathBuf>,
     /// Dump files: their keys in the order of the collections, and which collections.
     dumps: BTreeMap<String, (Map<String, Value>, Vec<usize>)>,
 }
@@ -233,13 +236,16 @@ impl Output<'_> {
         captures: Vec<String>,
     ) -> Result<SourceFile, JsonError> {
         let path = self.place(rel)?;
-        if let Some(parent) = path.parent() {
+        if let Some(parent) = path.parent()
+            && !self.dirs.contains(parent)
+        {
             std::fs::create_dir_all(parent).map_err(|source| JsonError::Io {
                 path: parent.to_path_buf(),
                 source,
             })?;
+            self.dirs.insert(parent.to_path_buf());
         }
-        write_synced(&path, bytes)?;
+        write_new(&path, bytes)?;
         Ok(SourceFile {
             rel: rel.to_string(),
             path,
@@ -289,7 +295,7 @@ impl Output<'_> {
     }
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), JsonError> {
+fn write_new(path: &Path, bytes: &[u8]) -> Result<(), JsonError> {
     use std::io::Write;
     let io = |source| JsonError::Io {
         path: path.to_path_buf(),
@@ -300,8 +306,9 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), JsonError> {
         .create_new(true)
         .open(path)
         .map_err(io)?;
-    f.write_all(bytes).map_err(io)?;
-    f.sync_all().map_err(io)
+    // Synced all at once when the store is written (`syncfs`): one sync per file costs more
+    // than writing it.
+    f.write_all(bytes).map_err(io)
 }
 
 /// A table's rows in key order, one looked ahead.
