@@ -2,6 +2,7 @@
 //! compared with the manifest (as `verify` does) and the sequences set as recorded. A target
 //! that already holds tables is refused unless the user asks for `--clean`.
 
+use super::archive::Archive;
 use super::dump::{Server, libpq_command, server};
 use super::manifest::{self, Manifest};
 use super::{BackupError, content, files};
@@ -23,6 +24,8 @@ pub struct RestoreRequest {
     pub jobs: usize,
     /// This pg_restore instead of the newest installed one.
     pub pg_restore: Option<PathBuf>,
+    /// The age identity file that decrypts an encrypted dump.
+    pub identity: Option<PathBuf>,
 }
 
 /// What a restore (or a verification) found.
@@ -53,42 +56,36 @@ pub fn checked_manifest(dump: &Path) -> Result<Manifest, BackupError> {
 
 /// A pg_restore that reads the dump's archive version, after `pg_restore --list` read it.
 pub fn listed_restore_tool(
-    dump: &Path,
+    archive: &Archive,
     manifest: &Manifest,
     explicit: Option<&Path>,
 ) -> Result<Tool, BackupError> {
     let tool = tools::find("pg_restore", explicit, manifest.pg_dump_major(), "dump")?;
-    let out = Command::new(&tool.path)
-        .arg("--list")
-        .arg(dump)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| BackupError::Failed(format!("run {}: {e}", tool.path.display())))?;
+    let mut cmd = Command::new(&tool.path);
+    cmd.arg("--list").stdin(Stdio::null());
+    let out = archive.run(cmd)?;
     if !out.status.success() {
         return Err(BackupError::Failed(format!(
             "pg_restore --list cannot read {}: {}",
-            dump.display(),
+            archive.path().display(),
             String::from_utf8_lossy(&out.stderr).trim()
         )));
     }
     Ok(tool)
 }
 
-/// Runs `pg_restore` of `dump` into `target` with `extra` arguments.
+/// Runs `pg_restore` of `archive` into `target` with `extra` arguments.
 pub fn run_pg_restore(
     tool: &Tool,
-    dump: &Path,
+    archive: &Archive,
     target: &ConnSettings,
     extra: &[String],
 ) -> Result<(), BackupError> {
     let mut cmd = Command::new(&tool.path);
     cmd.args(["--exit-on-error", "--no-owner"])
         .args(extra)
-        .arg(format!("--dbname={}", target.dbname()))
-        .arg(dump);
-    let out = libpq_command(cmd, target)
-        .output()
-        .map_err(|e| BackupError::Failed(format!("run {}: {e}", tool.path.display())))?;
+        .arg(format!("--dbname={}", target.dbname()));
+    let out = archive.run(libpq_command(cmd, target))?;
     if !out.status.success() {
         return Err(BackupError::Failed(format!(
             "pg_restore into {} failed ({}): {}",
@@ -186,7 +183,8 @@ pub fn restore(
     progress: &dyn Progress,
 ) -> Result<RestoreReport, BackupError> {
     let manifest = checked_manifest(&request.dump)?;
-    let tool = listed_restore_tool(&request.dump, &manifest, request.pg_restore.as_deref())?;
+    let archive = Archive::open(&request.dump, &manifest, request.identity.as_deref())?;
+    let tool = listed_restore_tool(&archive, &manifest, request.pg_restore.as_deref())?;
     let mut warnings = Vec::new();
     target_server(&request.target, &manifest, &mut warnings)?;
     if !request.clean && has_relations(&request.target)? {
@@ -196,7 +194,15 @@ pub fn restore(
             request.target.location()
         )));
     }
-    let mut extra = vec![format!("--jobs={}", request.jobs.max(1))];
+    let mut extra = Vec::new();
+    if archive.parallel() {
+        extra.push(format!("--jobs={}", request.jobs.max(1)));
+    } else if request.jobs > 1 {
+        progress.message(
+            "the dump is encrypted: pg_restore reads it decrypted from a pipe, with one job \
+             (--jobs sets only the connections that compute checksums)",
+        );
+    }
     if request.clean {
         extra.extend(["--clean".to_string(), "--if-exists".to_string()]);
     }
@@ -206,7 +212,7 @@ pub fn restore(
         request.target.location(),
         tool.version
     ));
-    run_pg_restore(&tool, &request.dump, &request.target, &extra)?;
+    run_pg_restore(&tool, &archive, &request.target, &extra)?;
     set_sequences(&request.target, &manifest)?;
     let (differences, rows) = compare(&request.target, &manifest, request.jobs, &mut warnings)?;
     Ok(RestoreReport {

@@ -1,0 +1,283 @@
+//! Encrypted backups (issue 15 item 7): `backup keygen`, `backup --encrypt-to`, and `backup
+//! verify` / `restore` with `--identity` (or `PGCARRY_AGE_IDENTITY`), with the installed
+//! pg_dump/pg_restore against the shared server. The server only needs the public key; the dump
+//! on disk holds nothing readable; the manifest stays plain JSON.
+
+use crate::support::{TestDb, output, pgcarry, test_db};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+/// Text the dump's table of contents holds in plain (a comment): found in a plain dump, never
+/// in an encrypted one. (Row data in a custom-format dump is compressed either way.)
+const CANARY: &str = "canary-7f3e1b-not-for-disk";
+
+const SCHEMA: &str = "
+    CREATE TABLE secrets (id serial PRIMARY KEY, owner text NOT NULL, token text, doc jsonb);
+    INSERT INTO secrets (owner, token, doc)
+    SELECT 'owner ' || i, md5(i::text), jsonb_build_object('i', i)
+    FROM generate_series(1, 300) i;
+    CREATE TABLE empty_one (x int);
+    COMMENT ON TABLE secrets IS 'canary-7f3e1b-not-for-disk';
+    SELECT setval('secrets_id_seq', 900);
+";
+
+fn source(prefix: &str) -> TestDb {
+    let db = test_db(prefix);
+    db.client().batch_execute(SCHEMA).unwrap();
+    db
+}
+
+/// `pgcarry` without an identity from the caller's environment.
+fn cmd() -> assert_cmd::Command {
+    let mut cmd = pgcarry();
+    cmd.env_remove("PGCARRY_AGE_IDENTITY");
+    cmd
+}
+
+/// `backup keygen --out DIR/NAME`; returns the file and the public key it printed.
+fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
+    let key = dir.join(name);
+    let out = cmd()
+        .args(["backup", "keygen", "--out"])
+        .arg(&key)
+        .assert()
+        .success();
+    let public = String::from_utf8_lossy(&out.get_output().stdout)
+        .trim()
+        .to_string();
+    assert!(public.starts_with("age1"), "{}", output(&out));
+    (key, public)
+}
+
+/// Takes a backup into `dir` with `args`; returns the dump it names.
+fn backup(dir: &Path, url: &str, args: &[&str]) -> PathBuf {
+    let out = cmd()
+        .args(["backup", "--from", url, "--dir"])
+        .arg(dir)
+        .args(args)
+        .assert();
+    let text = output(&out);
+    assert_eq!(out.get_output().status.code(), Some(0), "{text}");
+    let path = text
+        .split("backup: ")
+        .nth(1)
+        .and_then(|t| t.split(" (").next());
+    PathBuf::from(path.unwrap_or_else(|| panic!("{text}")))
+}
+
+fn manifest_of(dump: &Path) -> serde_json::Value {
+    let name = dump.file_name().unwrap().to_string_lossy();
+    let stem = name.trim_end_matches(".age").trim_end_matches(".dump");
+    let path = dump.with_file_name(format!("{stem}.manifest.json"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+fn tables_in(db: &TestDb) -> i64 {
+    db.client()
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+}
+
+#[test]
+fn encrypted_backup_verifies_and_restores_only_with_its_identity() {
+    let db = source("age_round_trip");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("backups");
+    let (key, public) = keygen(tmp.path(), "key.txt");
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let out = cmd().args(["backup", "keygen", "--out"]).arg(&key).assert();
+    assert_eq!(out.get_output().status.code(), Some(2), "{}", output(&out));
+
+    // A plain dump holds the canary: the check below means something.
+    let plain = backup(&tmp.path().join("plain"), &db.url, &[]);
+    assert!(contains(&std::fs::read(&plain).unwrap(), CANARY));
+
+    let dump = backup(&dir, &db.url, &["--encrypt-to", &public]);
+    assert!(dump.to_string_lossy().ends_with(".dump.age"), "{dump:?}");
+    let bytes = std::fs::read(&dump).unwrap();
+    assert!(bytes.starts_with(b"age-encryption.org/v1\n"));
+    assert!(!contains(&bytes, CANARY) && !contains(&bytes, "owner 17"));
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    assert_eq!(
+        names.len(),
+        2,
+        "only the encrypted dump and its manifest: {names:?}"
+    );
+
+    // The manifest is plain JSON: the proof, and who can read the dump (public keys only).
+    let m = manifest_of(&dump);
+    assert_eq!(m["encryption"]["format"], "age");
+    assert_eq!(m["encryption"]["recipients"], serde_json::json!([public]));
+    assert_eq!(m["tables"][0]["name"], "empty_one");
+    assert_eq!(m["tables"][1]["rows"], 300);
+    assert_eq!(m["dump_bytes"].as_u64(), Some(bytes.len() as u64));
+
+    // Without an identity: exit 2, saying what to pass.
+    let scratch = test_db("age_scratch");
+    let verify = |extra: &[&str]| {
+        cmd()
+            .args(["backup", "verify"])
+            .arg(&dump)
+            .args(["--scratch", &scratch.url])
+            .args(extra)
+            .assert()
+    };
+    let out = verify(&[]);
+    let text = output(&out);
+    assert_eq!(out.get_output().status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("is encrypted") && text.contains("--identity") && text.contains(&public),
+        "{text}"
+    );
+
+    // A wrong identity: exit 1, named, nothing restored.
+    let (stranger, stranger_public) = keygen(tmp.path(), "stranger.txt");
+    let out = verify(&["--identity", &stranger.to_string_lossy()]);
+    let text = output(&out);
+    assert_eq!(out.get_output().status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("cannot decrypt") && text.contains(&stranger_public),
+        "{text}"
+    );
+    assert_eq!(tables_in(&scratch), 0, "nothing was restored");
+
+    // The right identity: restored from the decrypted stream, identical, recorded.
+    let out = verify(&["--identity", &key.to_string_lossy()]);
+    let text = output(&out);
+    assert_eq!(out.get_output().status.code(), Some(0), "{text}");
+    assert!(text.contains("2 tables, 300 rows identical"), "{text}");
+    assert!(manifest_of(&dump)["verified_at"].is_string());
+    let out = cmd().args(["backup", "list"]).arg(&dir).assert().success();
+    let text = output(&out);
+    assert!(
+        text.contains(".dump.age")
+            && text.contains("encrypted (age)")
+            && text.contains("verified 20"),
+        "{text}"
+    );
+
+    // restore: the identity from PGCARRY_AGE_IDENTITY; --jobs only sets the checksum readers.
+    let target = test_db("age_restored");
+    let out = cmd()
+        .arg("restore")
+        .arg(&dump)
+        .args(["--to", &target.url, "--jobs", "2"])
+        .env("PGCARRY_AGE_IDENTITY", &key)
+        .assert();
+    let text = output(&out);
+    assert_eq!(out.get_output().status.code(), Some(0), "{text}");
+    assert!(text.contains("with one job"), "{text}");
+    let row = target
+        .client()
+        .query_one(
+            "SELECT owner, token, nextval('secrets_id_seq') FROM secrets WHERE id = 17",
+            &[],
+        )
+        .unwrap();
+    let (owner, token, next): (String, String, i64) = (row.get(0), row.get(1), row.get(2));
+    assert_eq!((owner.as_str(), next), ("owner 17", 901));
+    assert_eq!(token.len(), 32);
+
+    // A wrong identity never touches the target.
+    let other = test_db("age_not_restored");
+    let out = cmd()
+        .arg("restore")
+        .arg(&dump)
+        .args(["--to", &other.url, "--identity"])
+        .arg(&stranger)
+        .assert();
+    assert_eq!(out.get_output().status.code(), Some(1), "{}", output(&out));
+    assert_eq!(tables_in(&other), 0);
+}
+
+#[test]
+fn recipients_file_and_several_recipients() {
+    let db = source("age_recipients");
+    let tmp = tempfile::tempdir().unwrap();
+    let (alice, alice_public) = keygen(tmp.path(), "alice.txt");
+    let (bob, bob_public) = keygen(tmp.path(), "bob.txt");
+    let list = tmp.path().join("recipients.txt");
+    std::fs::write(
+        &list,
+        format!("# the ops team\n{alice_public}\n\n{bob_public}\n"),
+    )
+    .unwrap();
+    let dump = backup(
+        &tmp.path().join("b"),
+        &db.url,
+        &["--encrypt-to", &list.to_string_lossy()],
+    );
+    let m = manifest_of(&dump);
+    assert_eq!(
+        m["encryption"]["recipients"],
+        serde_json::json!([alice_public, bob_public])
+    );
+    // Either identity decrypts it (pg_restore --list, then the restore).
+    for (key, prefix) in [(&alice, "age_alice"), (&bob, "age_bob")] {
+        let target = test_db(prefix);
+        let out = cmd()
+            .arg("restore")
+            .arg(&dump)
+            .args(["--to", &target.url, "--identity"])
+            .arg(key)
+            .assert();
+        assert_eq!(out.get_output().status.code(), Some(0), "{}", output(&out));
+    }
+    // A bad recipient is a usage error before anything is written.
+    let out = cmd()
+        .args(["backup", "--from", &db.url, "--dir"])
+        .arg(tmp.path().join("c"))
+        .args(["--encrypt-to", "age1notakey"])
+        .assert();
+    assert_eq!(out.get_output().status.code(), Some(2), "{}", output(&out));
+    assert!(!tmp.path().join("c").exists());
+}
+
+#[test]
+fn retention_counts_encrypted_backups_like_plain_ones() {
+    let db = source("age_retention");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("b");
+    let (_, public) = keygen(tmp.path(), "key.txt");
+    let keep = ["--keep", "2", "--keep-days", "0"];
+    let first = backup(
+        &dir,
+        &db.url,
+        &[&["--encrypt-to", &public][..], &keep].concat(),
+    );
+    let second = backup(&dir, &db.url, &keep);
+    let third = backup(
+        &dir,
+        &db.url,
+        &[&["--encrypt-to", &public][..], &keep].concat(),
+    );
+    assert!(!first.exists(), "the oldest (encrypted) backup goes");
+    assert!(second.exists() && third.exists(), "the newest two stay");
+    let manifests = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".manifest.json"))
+        .count();
+    assert_eq!(manifests, 2);
+    let out = cmd().args(["backup", "list", "--json"]).arg(&dir).assert();
+    let list: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(list[0]["encrypted_to"], serde_json::Value::Null);
+    assert_eq!(list[1]["encrypted_to"], serde_json::json!([public]));
+    assert_eq!(list[1]["complete"], true);
+}
