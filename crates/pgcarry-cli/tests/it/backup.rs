@@ -360,8 +360,23 @@ fn verify_without_scratch_restores_into_a_throw_away_server() {
     assert!(manifest(&dump)["verified_at"].is_string());
 }
 
-/// A small tmpfs mounted for one test, unmounted when dropped.
-struct SmallDisk(PathBuf);
+/// A small tmpfs (256 KiB) mounted for one test, unmounted when dropped.
+pub struct SmallDisk(pub PathBuf);
+
+impl SmallDisk {
+    /// Mounts it at `dir/disk` (the tests run as root).
+    pub fn mount(dir: &Path) -> SmallDisk {
+        let mount = dir.join("disk");
+        std::fs::create_dir(&mount).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+            .arg(&mount)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(mounted, "mount a tmpfs (the tests run as root)");
+        SmallDisk(mount)
+    }
+}
 
 impl Drop for SmallDisk {
     fn drop(&mut self) {
@@ -375,15 +390,8 @@ impl Drop for SmallDisk {
 fn full_disk_leaves_no_backup_and_deletes_nothing() {
     let db = source("backup_full_disk");
     let tmp = tempfile::tempdir().unwrap();
-    let mount = tmp.path().join("disk");
-    std::fs::create_dir(&mount).unwrap();
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
-        .arg(&mount)
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(mounted, "mount a tmpfs (the tests run as root)");
-    let _disk = SmallDisk(mount.clone());
+    let disk = SmallDisk::mount(tmp.path());
+    let mount = disk.0.clone();
     backup(&mount, &db.url, &[]).success();
     db.client()
         .batch_execute(

@@ -17,6 +17,14 @@ const SCHEMA: &str = "
     SELECT 'owner ' || i, md5(i::text), jsonb_build_object('i', i)
     FROM generate_series(1, 300) i;
     CREATE TABLE empty_one (x int);
+    CREATE TABLE notes (secret_id int REFERENCES secrets, body text);
+    INSERT INTO notes SELECT i, 'note ' || i FROM generate_series(1, 300, 3) i;
+    CREATE INDEX ON notes (body);
+    CREATE MATERIALIZED VIEW per_owner AS SELECT owner, count(*) FROM secrets GROUP BY owner;
+    CREATE TABLE events (at date NOT NULL, what text) PARTITION BY RANGE (at);
+    CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+    INSERT INTO events SELECT date '2026-01-01' + i, 'e' || i FROM generate_series(0, 99) i;
+    SELECT lo_from_bytea(0, 'a large object');
     COMMENT ON TABLE secrets IS 'canary-7f3e1b-not-for-disk';
     SELECT setval('secrets_id_seq', 900);
 ";
@@ -124,8 +132,16 @@ fn encrypted_backup_verifies_and_restores_only_with_its_identity() {
     let m = manifest_of(&dump);
     assert_eq!(m["encryption"]["format"], "age");
     assert_eq!(m["encryption"]["recipients"], serde_json::json!([public]));
-    assert_eq!(m["tables"][0]["name"], "empty_one");
-    assert_eq!(m["tables"][1]["rows"], 300);
+    let tables: Vec<String> = m["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| format!("{}={}", t["name"].as_str().unwrap(), t["rows"]))
+        .collect();
+    assert_eq!(
+        tables,
+        ["empty_one=0", "events_2026=100", "notes=100", "secrets=300"]
+    );
     assert_eq!(m["dump_bytes"].as_u64(), Some(bytes.len() as u64));
 
     // Without an identity: exit 2, saying what to pass.
@@ -161,7 +177,7 @@ fn encrypted_backup_verifies_and_restores_only_with_its_identity() {
     let out = verify(&["--identity", &key.to_string_lossy()]);
     let text = output(&out);
     assert_eq!(out.get_output().status.code(), Some(0), "{text}");
-    assert!(text.contains("2 tables, 300 rows identical"), "{text}");
+    assert!(text.contains("4 tables, 500 rows identical"), "{text}");
     assert!(manifest_of(&dump)["verified_at"].is_string());
     let out = cmd().args(["backup", "list"]).arg(&dir).assert().success();
     let text = output(&out);
@@ -193,6 +209,16 @@ fn encrypted_backup_verifies_and_restores_only_with_its_identity() {
     let (owner, token, next): (String, String, i64) = (row.get(0), row.get(1), row.get(2));
     assert_eq!((owner.as_str(), next), ("owner 17", 901));
     assert_eq!(token.len(), 32);
+    let row = target
+        .client()
+        .query_one(
+            "SELECT (SELECT count(*) FROM per_owner), \
+             (SELECT convert_from(lo_get(min(oid)), 'UTF8') FROM pg_largeobject_metadata)",
+            &[],
+        )
+        .unwrap();
+    let (owners, lo): (i64, String) = (row.get(0), row.get(1));
+    assert_eq!((owners, lo.as_str()), (300, "a large object"));
 
     // A wrong identity never touches the target.
     let other = test_db("age_not_restored");
@@ -280,4 +306,40 @@ fn retention_counts_encrypted_backups_like_plain_ones() {
     assert_eq!(list[0]["encrypted_to"], serde_json::Value::Null);
     assert_eq!(list[1]["encrypted_to"], serde_json::json!([public]));
     assert_eq!(list[1]["complete"], true);
+}
+
+// The encrypting writer, not pg_dump, meets the full disk: the backup still exits 1, names the
+// cause, leaves no partial and no dump, and retention (which would make room) never runs.
+#[test]
+fn full_disk_under_encryption_leaves_no_backup_and_deletes_nothing() {
+    let db = source("age_full_disk");
+    let tmp = tempfile::tempdir().unwrap();
+    let disk = crate::backup::SmallDisk::mount(tmp.path());
+    let (_, public) = keygen(tmp.path(), "key.txt");
+    let first = backup(&disk.0, &db.url, &["--encrypt-to", &public]);
+    db.client()
+        .batch_execute(
+            "CREATE TABLE noise AS SELECT decode(string_agg(md5(random()::text || i), ''), 'hex') \
+             AS b FROM generate_series(1, 40000) i GROUP BY i % 10",
+        )
+        .unwrap();
+    let out = cmd()
+        .args(["backup", "--from", &db.url, "--dir"])
+        .arg(&disk.0)
+        .args(["--encrypt-to", &public, "--keep", "1", "--keep-days", "0"])
+        .assert();
+    let text = output(&out);
+    assert_eq!(out.get_output().status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("No space left on device") && text.contains("encrypted dump"),
+        "{text}"
+    );
+    let names: Vec<String> = std::fs::read_dir(&disk.0)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    assert_eq!(names.len(), 2, "only the first backup: {names:?}");
+    assert!(first.exists());
 }
