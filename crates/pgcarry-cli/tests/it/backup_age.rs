@@ -220,6 +220,21 @@ fn encrypted_backup_verifies_and_restores_only_with_its_identity() {
     let (owners, lo): (i64, String) = (row.get(0), row.get(1));
     assert_eq!((owners, lo.as_str()), (300, "a large object"));
 
+    // --clean over it, from the pipe too: identical again.
+    target
+        .client()
+        .batch_execute("DELETE FROM notes WHERE secret_id < 50")
+        .unwrap();
+    let out = cmd()
+        .arg("restore")
+        .arg(&dump)
+        .args(["--to", &target.url, "--clean", "--identity"])
+        .arg(&key)
+        .assert();
+    let text = output(&out);
+    assert_eq!(out.get_output().status.code(), Some(0), "{text}");
+    assert!(text.contains("500 rows identical"), "{text}");
+
     // A wrong identity never touches the target.
     let other = test_db("age_not_restored");
     let out = cmd()
