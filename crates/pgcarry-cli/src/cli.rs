@@ -470,7 +470,7 @@ pub struct BackupArgs {
     /// /usr/lib/postgresql/*/bin; its major version must be at least the server's).
     #[arg(long, value_name = "PATH")]
     pub pg_dump: Option<PathBuf>,
-    /// Print the manifest as JSON.
+    /// Print the manifest as JSON (with --dry-run: {"would_delete": [dumps]}).
     #[arg(long)]
     pub json: bool,
 }

@@ -339,6 +339,12 @@ fn backup(a: BackupArgs) -> anyhow::Result<ExitStatus> {
     let progress = Terminal::new(a.json);
     if a.dry_run {
         let going = pgcarry::retention_plan(&dir, &retention, jiff_now()).map_err(dump_error)?;
+        if a.json {
+            let dumps: Vec<_> = going.iter().map(|b| &b.dump).collect();
+            let value = serde_json::json!({ "dry_run": true, "would_delete": dumps });
+            println!("{}", serde_json::to_string_pretty(&value)?);
+            return Ok(ExitStatus::Success);
+        }
         for b in &going {
             println!("would delete {}", b.dump.display());
         }

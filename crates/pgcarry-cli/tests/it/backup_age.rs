@@ -321,6 +321,15 @@ fn retention_counts_encrypted_backups_like_plain_ones() {
     assert_eq!(list[0]["encrypted_to"], serde_json::Value::Null);
     assert_eq!(list[1]["encrypted_to"], serde_json::json!([public]));
     assert_eq!(list[1]["complete"], true);
+    // The dry run's --json names the encrypted dump retention would delete next.
+    let out = cmd()
+        .args(["backup", "--dir"])
+        .arg(&dir)
+        .args(["--keep", "1", "--dry-run", "--json"])
+        .assert()
+        .success();
+    let plan: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(plan["would_delete"], serde_json::json!([second]));
 }
 
 // The encrypting writer, not pg_dump, meets the full disk: the backup still exits 1, names the
