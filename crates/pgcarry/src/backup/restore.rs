@@ -4,7 +4,7 @@
 
 use super::archive::Archive;
 use super::dump::{Server, libpq_command, server};
-use super::manifest::{self, Manifest};
+use super::manifest::{self, Manifest, SequencePos};
 use super::{BackupError, content, files};
 use crate::postgres::conn::ConnSettings;
 use crate::postgres::error::describe_pg_error;
@@ -98,8 +98,9 @@ pub fn run_pg_restore(
 }
 
 /// The tables of `target` (the manifest's schemas) compared with the manifest: the tables
-/// that differ, the rows read, and warnings for sequences not where the manifest has them
-/// (PostgreSQL keeps no snapshot of a sequence, so pg_dump may have read a later position).
+/// that differ, the rows read, and warnings for sequences missing or behind the manifest's
+/// position. A sequence ahead of it is expected: PostgreSQL keeps no snapshot of a sequence, so
+/// pg_dump reads a position later than the snapshot's (and a live database moves on).
 pub fn compare(
     target: &ConnSettings,
     manifest: &Manifest,
@@ -109,18 +110,44 @@ pub fn compare(
     let mut client = content::reader(target, None)?;
     let tables = content::tables(&mut client, &manifest.schemas)?;
     let sequences = content::sequences(&mut client, &manifest.schemas)?;
+    let descending: Vec<(String, String)> = client
+        .query(
+            "SELECT schemaname::text, sequencename::text FROM pg_sequences WHERE increment_by < 0",
+            &[],
+        )
+        .map_err(|e| BackupError::Failed(format!("list the sequences: {}", describe_pg_error(&e))))?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
     drop(client);
     for s in &manifest.sequences {
-        if !sequences.contains(s) {
-            warnings.push(format!(
-                "sequence {}.{} is not at {} (is_called {}) as the manifest records",
-                s.schema, s.name, s.last_value, s.is_called
-            ));
+        let up = !descending.contains(&(s.schema.clone(), s.name.clone()));
+        match sequences
+            .iter()
+            .find(|f| f.schema == s.schema && f.name == s.name)
+        {
+            None => warnings.push(format!("sequence {}.{} is missing", s.schema, s.name)),
+            Some(f) if behind(f, s, up) => warnings.push(format!(
+                "sequence {}.{} is at {} (is_called {}), behind the manifest's {} (is_called \
+                 {}): new rows could take keys the backup's rows hold; `restore` sets every \
+                 sequence as recorded",
+                s.schema, s.name, f.last_value, f.is_called, s.last_value, s.is_called
+            )),
+            Some(_) => {}
         }
     }
     let found = content::sum_tables(target, None, &tables, jobs)?;
     let rows = found.iter().map(|t| t.rows).sum();
     Ok((content::differences(&manifest.tables, &found), rows))
+}
+
+/// Whether `found` would hand out a value `recorded` already handed out (`up`: ascending).
+fn behind(found: &SequencePos, recorded: &SequencePos, up: bool) -> bool {
+    let key = |p: &SequencePos| {
+        let v = i128::from(p.last_value);
+        (if up { v } else { -v }, p.is_called)
+    };
+    key(found) < key(recorded)
 }
 
 /// Whether the database holds tables, views or sequences of its own.
@@ -221,4 +248,30 @@ pub fn restore(
         warnings,
         rows,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SequencePos, behind};
+
+    fn at(last_value: i64, is_called: bool) -> SequencePos {
+        SequencePos {
+            schema: "public".into(),
+            name: "s".into(),
+            last_value,
+            is_called,
+        }
+    }
+
+    #[test]
+    fn a_sequence_is_behind_only_when_it_would_repeat_a_value() {
+        assert!(behind(&at(99, true), &at(100, true), true));
+        assert!(behind(&at(100, false), &at(100, true), true));
+        assert!(!behind(&at(100, true), &at(100, true), true));
+        assert!(!behind(&at(101, true), &at(100, true), true));
+        // Descending: -5 comes after -4.
+        assert!(!behind(&at(-5, true), &at(-4, true), false));
+        assert!(behind(&at(-3, true), &at(-4, true), false));
+        assert!(!behind(&at(i64::MIN, true), &at(i64::MAX, true), false));
+    }
 }
