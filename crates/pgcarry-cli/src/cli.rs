@@ -508,6 +508,9 @@ pub struct BackupKeygenArgs {
     /// The identity file to create (mode 0600; an existing file is refused).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// Print {"identity": FILE, "public_key": "age1…"} instead of the bare public key.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]

@@ -516,7 +516,12 @@ fn backup_keygen(a: &BackupKeygenArgs) -> anyhow::Result<ExitStatus> {
         "wrote the secret key to {} (keep it off the database server); public key:",
         a.out.display()
     );
-    println!("{public}");
+    if a.json {
+        let value = serde_json::json!({ "identity": a.out, "public_key": public });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!("{public}");
+    }
     Ok(ExitStatus::Success)
 }
 

@@ -104,6 +104,13 @@ fn encrypted_backup_verifies_and_restores_only_with_its_identity() {
     let (key, public) = keygen(tmp.path(), "key.txt");
     let mode = std::fs::metadata(&key).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
+    let out = cmd()
+        .args(["backup", "keygen", "--json", "--out"])
+        .arg(tmp.path().join("json.txt"))
+        .assert()
+        .success();
+    let printed: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert!(printed["public_key"].as_str().unwrap().starts_with("age1"));
     let out = cmd().args(["backup", "keygen", "--out"]).arg(&key).assert();
     assert_eq!(out.get_output().status.code(), Some(2), "{}", output(&out));
 
