@@ -386,6 +386,9 @@ fn backup(a: BackupArgs) -> anyhow::Result<ExitStatus> {
         done.manifest_path.display(),
         m.dump_sha256
     );
+    if let Some(e) = &m.encryption {
+        println!("encrypted (age) to {}", e.recipients.join(", "));
+    }
     Ok(ExitStatus::Success)
 }
 

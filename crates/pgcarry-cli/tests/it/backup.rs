@@ -151,34 +151,26 @@ fn backup_verify_restore_round_trip() {
     assert_eq!(out.get_output().status.code(), Some(2), "{}", output(&out));
     assert!(output(&out).contains("--clean"));
 
+    // Changes `target` with `sql`, then compares it with the manifest.
+    let change_and_compare = |sql: &str| {
+        target.client().batch_execute(sql).unwrap();
+        let out = pgcarry()
+            .args(["backup", "verify"])
+            .arg(&dumps[0])
+            .args(["--scratch", &target.url, "--already-restored"])
+            .assert();
+        (out.get_output().status.code(), output(&out))
+    };
     // A table changed after the restore is named (exit 3).
-    target
-        .client()
-        .batch_execute("UPDATE app.notes SET body = 'changed' WHERE user_id = 7")
-        .unwrap();
-    let out = pgcarry()
-        .args(["backup", "verify"])
-        .arg(&dumps[0])
-        .args(["--scratch", &target.url, "--already-restored"])
-        .assert();
-    let text = output(&out);
-    assert_eq!(out.get_output().status.code(), Some(3), "{text}");
+    let (code, text) =
+        change_and_compare("UPDATE app.notes SET body = 'changed' WHERE user_id = 7");
+    assert_eq!(code, Some(3), "{text}");
     assert!(text.contains("app.notes: content checksum"), "{text}");
     // nextval above moved the sequence ahead, as a live database does: no warning.
     assert!(!text.contains("sequence public.users_id_seq"), "{text}");
     assert!(!text.contains("public.users:"), "{text}");
-
     // A sequence behind the manifest's position would hand out keys the rows hold: a warning.
-    target
-        .client()
-        .batch_execute("SELECT setval('users_id_seq', 100)")
-        .unwrap();
-    let out = pgcarry()
-        .args(["backup", "verify"])
-        .arg(&dumps[0])
-        .args(["--scratch", &target.url, "--already-restored"])
-        .assert();
-    let text = output(&out);
+    let (_, text) = change_and_compare("SELECT setval('users_id_seq', 100)");
     assert!(
         text.contains("sequence public.users_id_seq is at 100 (is_called true), behind"),
         "{text}"

@@ -118,7 +118,11 @@ fn encrypted_backup_verifies_and_restores_only_with_its_identity() {
     let plain = backup(&tmp.path().join("plain"), &db.url, &[]);
     assert!(contains(&std::fs::read(&plain).unwrap(), CANARY));
 
-    let dump = backup(&dir, &db.url, &["--encrypt-to", &public]);
+    let dump = backup(
+        &dir,
+        &db.url,
+        &["--encrypt-to", &public, "--encrypt-to", &public],
+    );
     assert!(dump.to_string_lossy().ends_with(".dump.age"), "{dump:?}");
     let bytes = std::fs::read(&dump).unwrap();
     assert!(bytes.starts_with(b"age-encryption.org/v1\n"));
