@@ -80,6 +80,23 @@ fn manifest_of(dump: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// Compares what a person reads with the snapshot `name`: temporary paths, backup names and
+/// age public keys (new each run) masked.
+fn assert_masked(name: &str, tmp: &Path, text: &str) {
+    let tmp = std::fs::canonicalize(tmp).unwrap();
+    let text = text.replace(tmp.to_string_lossy().as_ref(), "[TMP]");
+    insta::with_settings!({
+        filters => vec![
+            (r"age1[0-9a-z]{58}", "[AGE PUBLIC KEY]"),
+            (r"[\w.-]+-\d{8}T\d{6}Z(-\d+)?\.dump\.age", "[NAME].dump.age"),
+        ],
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
@@ -183,6 +200,12 @@ fn encrypted_backup_verifies_and_restores_only_with_its_identity() {
         "{text}"
     );
     assert_eq!(tables_in(&scratch), 0, "nothing was restored");
+    let missing = output(&verify(&[]));
+    assert_masked(
+        "age_identity_errors",
+        tmp.path(),
+        &format!("{missing}---\n{text}"),
+    );
 
     // The right identity: restored from the decrypted stream, identical, recorded.
     let out = verify(&["--identity", &key.to_string_lossy()]);
