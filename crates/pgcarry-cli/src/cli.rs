@@ -109,9 +109,12 @@ pub enum Command {
         pgcarry restore backups/app-20261204T030000Z.dump --to \"$DATABASE_URL\" --clean --jobs 4\n  \
         pgcarry restore backups/app-20261204T030000Z.dump.age --identity backup-key.txt --to \"$DATABASE_URL\"\n\n\
         A target that holds tables is refused (exit 2) unless --clean (pg_restore --clean\n\
-        --if-exists: drops the objects of the backup's names first).\n\n\
+        --if-exists: drops the objects of the backup's names first). An encrypted dump (.dump.age)\n\
+        needs --identity FILE or PGCARRY_AGE_IDENTITY; it is decrypted into pg_restore's stdin,\n\
+        so pg_restore runs with one job.\n\n\
         Exit codes: 0 restored and identical to the manifest; 3 restored, but tables differ\n\
-        (named); 1 failed; 2 usage error.")]
+        (named); 1 failed (an age identity that does not match: nothing restored); 2 usage error\n\
+        (an encrypted dump without --identity).")]
     Restore(RestoreArgs),
     /// Block until the server accepts a real query, with exponential backoff and jitter; for
     /// container entrypoints and deploy scripts. Exits non-zero with the last error at the
@@ -485,8 +488,9 @@ pub enum BackupAction {
         pgcarry backup verify backups/app-20261204T030000Z.dump --scratch postgresql://localhost/scratch\n  \
         pgcarry backup verify backups/app-20261204T030000Z.dump --scratch \"$RESTORED_URL\" --already-restored\n\n\
         Exit codes: 0 identical to the manifest; 3 tables differ (named); 1 failed (a dump that is\n\
-        not the one its manifest describes, pg_restore errors); 2 usage error (a scratch database\n\
-        that is the source, or not empty).")]
+        not the one its manifest describes, pg_restore errors, an age identity that does not match);\n\
+        2 usage error (a scratch database that is the source, or not empty; an encrypted dump\n\
+        without --identity).")]
     Verify(BackupVerifyArgs),
     /// The backups in a directory: time, size, server version, verified or not.
     #[command(
@@ -496,8 +500,8 @@ pub enum BackupAction {
     /// Write a new age identity (secret key) for encrypted backups, and print its public key
     /// for `backup --encrypt-to`. Keep the file away from the database server.
     #[command(after_help = "Examples:\n  \
-        pgcarry backup keygen --out backup-key.txt\n  \
-        pgcarry backup --from \"$DATABASE_URL\" --dir backups/ --encrypt-to \"$(pgcarry backup keygen --out key.txt)\"\n\n\
+        pgcarry backup keygen --out ~/keys/app-backup.txt    # on a machine that is not the server\n  \
+        pgcarry backup keygen --out key.txt --json\n\n\
         The file is age-keygen's format (AGE-SECRET-KEY-1…, mode 0600) and is never overwritten;\n\
         age and rage read it too. Exit codes: 0 written; 1 failed; 2 the file exists.")]
     Keygen(BackupKeygenArgs),
