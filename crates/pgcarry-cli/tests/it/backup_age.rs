@@ -314,6 +314,17 @@ fn recipients_file_and_several_recipients() {
             .assert();
         assert_eq!(out.get_output().status.code(), Some(0), "{}", output(&out));
     }
+    // verify's default: restored into a throw-away local server, the identity from the env.
+    let out = cmd()
+        .args(["backup", "verify", "--json"])
+        .arg(&dump)
+        .env("PGCARRY_AGE_IDENTITY", &bob)
+        .assert();
+    let text = output(&out);
+    assert_eq!(out.get_output().status.code(), Some(0), "{text}");
+    let result: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(result["identical"], true, "{text}");
+    assert_eq!(result["rows"], 500);
     // A bad recipient is a usage error before anything is written.
     let out = cmd()
         .args(["backup", "--from", &db.url, "--dir"])
