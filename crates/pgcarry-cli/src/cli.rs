@@ -93,12 +93,17 @@ pub enum Command {
         pgcarry backup --from \"$DATABASE_URL\" --dir backups/ --keep-days 30 --keep 7\n  \
         pgcarry backup list backups/\n  \
         pgcarry backup verify backups/app-20261204T030000Z.dump\n  \
-        pgcarry backup verify backups/app-20261204T030000Z.dump --scratch postgresql://localhost/scratch\n\n\
+        pgcarry backup verify backups/app-20261204T030000Z.dump --scratch postgresql://localhost/scratch\n  \
+        pgcarry backup keygen --out backup-key.txt       # prints the public key (age1…)\n  \
+        pgcarry backup --from \"$DATABASE_URL\" --dir backups/ --encrypt-to age1…\n  \
+        pgcarry backup verify backups/app-20261204T030000Z.dump.age --identity backup-key.txt\n\n\
         Writes DIR/NAME.dump and DIR/NAME.manifest.json (NAME = DATABASE-YYYYMMDDTHHMMSSZ), each\n\
         as a .partial file made durable and renamed, the manifest last: a dump without its\n\
         manifest is not a backup. One backup into a directory at a time (DIR/.pgcarry-backup.lock).\n\
         Retention runs only after the new backup is in place, and touches only backups with a\n\
-        pgcarry manifest; --keep N is a floor no age removes.\n\n\
+        pgcarry manifest; --keep N is a floor no age removes. With --encrypt-to the dump is\n\
+        NAME.dump.age (age format), encrypted as pg_dump writes it; the manifest stays plain JSON\n\
+        (it holds checksums and names, no data) and records the recipients' public keys.\n\n\
         Exit codes: 0 done (verify: identical); 3 verify found tables that differ (named);\n\
         1 failed (nothing that looks like a backup is left); 2 usage error."
     )]
@@ -107,11 +112,15 @@ pub enum Command {
     /// recorded, and verify every table against the backup's manifest.
     #[command(after_help = "Examples:\n  \
         pgcarry restore backups/app-20261204T030000Z.dump --to postgresql://app@localhost/app_restored\n  \
-        pgcarry restore backups/app-20261204T030000Z.dump --to \"$DATABASE_URL\" --clean --jobs 4\n\n\
+        pgcarry restore backups/app-20261204T030000Z.dump --to \"$DATABASE_URL\" --clean --jobs 4\n  \
+        pgcarry restore backups/app-20261204T030000Z.dump.age --identity backup-key.txt --to \"$DATABASE_URL\"\n\n\
         A target that holds tables is refused (exit 2) unless --clean (pg_restore --clean\n\
-        --if-exists: drops the objects of the backup's names first).\n\n\
+        --if-exists: drops the objects of the backup's names first). An encrypted dump (.dump.age)\n\
+        needs --identity FILE or PGCARRY_AGE_IDENTITY; it is decrypted into pg_restore's stdin,\n\
+        so pg_restore runs with one job.\n\n\
         Exit codes: 0 restored and identical to the manifest; 3 restored, but tables differ\n\
-        (named); 1 failed; 2 usage error.")]
+        (named); 1 failed (an age identity that does not match: nothing restored); 2 usage error\n\
+        (an encrypted dump without --identity).")]
     Restore(RestoreArgs),
     /// Block until the server accepts a real query, with exponential backoff and jitter; for
     /// container entrypoints and deploy scripts. Exits non-zero with the last error at the
@@ -462,6 +471,11 @@ pub struct BackupArgs {
     /// of failing at once (exit 1).
     #[arg(long, value_name = "DURATION")]
     pub lock_wait: Option<String>,
+    /// Encrypt the dump with age to this public key (age1…), or to every key in this file
+    /// (one a line, # comments); repeat for more. The dump is then NAME.dump.age; any one
+    /// recipient's identity decrypts it.
+    #[arg(long, value_name = "RECIPIENT")]
+    pub encrypt_to: Vec<String>,
     /// pg_dump's --lock-wait-timeout: give up when a table lock is not granted in time.
     #[arg(long, value_name = "DURATION")]
     pub lock_wait_timeout: Option<String>,
@@ -469,7 +483,7 @@ pub struct BackupArgs {
     /// /usr/lib/postgresql/*/bin; its major version must be at least the server's).
     #[arg(long, value_name = "PATH")]
     pub pg_dump: Option<PathBuf>,
-    /// Print the manifest as JSON.
+    /// Print the manifest as JSON (with --dry-run: {"would_delete": [dumps]}).
     #[arg(long)]
     pub json: bool,
 }
@@ -484,19 +498,38 @@ pub enum BackupAction {
         pgcarry backup verify backups/app-20261204T030000Z.dump --scratch postgresql://localhost/scratch\n  \
         pgcarry backup verify backups/app-20261204T030000Z.dump --scratch \"$RESTORED_URL\" --already-restored\n\n\
         Exit codes: 0 identical to the manifest; 3 tables differ (named); 1 failed (a dump that is\n\
-        not the one its manifest describes, pg_restore errors); 2 usage error (a scratch database\n\
-        that is the source, or not empty).")]
+        not the one its manifest describes, pg_restore errors, an age identity that does not match);\n\
+        2 usage error (a scratch database that is the source, or not empty; an encrypted dump\n\
+        without --identity).")]
     Verify(BackupVerifyArgs),
     /// The backups in a directory: time, size, server version, verified or not.
     #[command(
         after_help = "Examples:\n  pgcarry backup list backups/\n  pgcarry backup list backups/ --json"
     )]
     List(BackupListArgs),
+    /// Write a new age identity (secret key) for encrypted backups, and print its public key
+    /// for `backup --encrypt-to`. Keep the file away from the database server.
+    #[command(after_help = "Examples:\n  \
+        pgcarry backup keygen --out ~/keys/app-backup.txt    # on a machine that is not the server\n  \
+        pgcarry backup keygen --out key.txt --json\n\n\
+        The file is age-keygen's format (AGE-SECRET-KEY-1…, mode 0600) and is never overwritten;\n\
+        age and rage read it too. Exit codes: 0 written; 1 failed; 2 the file exists.")]
+    Keygen(BackupKeygenArgs),
+}
+
+#[derive(Args)]
+pub struct BackupKeygenArgs {
+    /// The identity file to create (mode 0600; an existing file is refused).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Print {"identity": FILE, "public_key": "age1…"} instead of the bare public key.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]
 pub struct BackupVerifyArgs {
-    /// The backup's dump (NAME.dump, its manifest beside it).
+    /// The backup's dump (NAME.dump or NAME.dump.age, its manifest beside it).
     #[arg(value_name = "FILE.dump")]
     pub file: PathBuf,
     /// Restore into this empty database instead of a throw-away local PostgreSQL (refused
@@ -522,7 +555,7 @@ pub struct BackupListArgs {
 
 #[derive(Args)]
 pub struct RestoreArgs {
-    /// The backup's dump (NAME.dump, its manifest beside it).
+    /// The backup's dump (NAME.dump or NAME.dump.age, its manifest beside it).
     #[arg(value_name = "FILE.dump")]
     pub file: PathBuf,
     #[command(flatten)]
@@ -544,6 +577,10 @@ pub struct RestoreToolArgs {
     /// archive version).
     #[arg(long, value_name = "PATH")]
     pub pg_restore: Option<PathBuf>,
+    /// The age identity file (AGE-SECRET-KEY-1… lines) that decrypts an encrypted dump
+    /// (NAME.dump.age); ignored for a plain one.
+    #[arg(long, value_name = "FILE", env = pgcarry::AGE_IDENTITY_ENV)]
+    pub identity: Option<PathBuf>,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

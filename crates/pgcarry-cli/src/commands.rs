@@ -1,9 +1,9 @@
 //! Each command: turn flags into library options, call the library, print the result.
 
 use crate::cli::{
-    BackupAction, BackupArgs, BackupListArgs, BackupVerifyArgs, Cli, Command, CommonArgs,
-    ExportArgs, IfExistsArg, LoadArgs, MigrateArgs, PlanArgs, RehearseArgs, RestoreArgs,
-    SampleArgs, VerifyArgs, WaitArgs,
+    BackupAction, BackupArgs, BackupKeygenArgs, BackupListArgs, BackupVerifyArgs, Cli, Command,
+    CommonArgs, ExportArgs, IfExistsArg, LoadArgs, MigrateArgs, PlanArgs, RehearseArgs,
+    RestoreArgs, SampleArgs, VerifyArgs, WaitArgs,
 };
 use crate::progress::Terminal;
 use anyhow::Context;
@@ -23,6 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Backup(a) => match a.action {
             Some(BackupAction::Verify(v)) => backup_verify(v),
             Some(BackupAction::List(l)) => backup_list(&l),
+            Some(BackupAction::Keygen(k)) => backup_keygen(&k),
             None => backup(a),
         },
         Command::Restore(a) => restore(a),
@@ -355,6 +356,12 @@ fn backup(a: BackupArgs) -> anyhow::Result<ExitStatus> {
     let progress = Terminal::new(a.json);
     if a.dry_run {
         let going = pgcarry::retention_plan(&dir, &retention, jiff_now()).map_err(dump_error)?;
+        if a.json {
+            let dumps: Vec<_> = going.iter().map(|b| &b.dump).collect();
+            let value = serde_json::json!({ "dry_run": true, "would_delete": dumps });
+            println!("{}", serde_json::to_string_pretty(&value)?);
+            return Ok(ExitStatus::Success);
+        }
         for b in &going {
             println!("would delete {}", b.dump.display());
         }
@@ -372,6 +379,7 @@ fn backup(a: BackupArgs) -> anyhow::Result<ExitStatus> {
         lock_wait_timeout: a.lock_wait_timeout.clone(),
         pg_dump: a.pg_dump.clone(),
         retention,
+        encrypt_to: a.encrypt_to.clone(),
     };
     let source = resolve_target(a.from.as_deref())?;
     eprintln!("source: {}", source.location());
@@ -395,6 +403,9 @@ fn backup(a: BackupArgs) -> anyhow::Result<ExitStatus> {
         done.manifest_path.display(),
         m.dump_sha256
     );
+    if let Some(e) = &m.encryption {
+        println!("encrypted (age) to {}", e.recipients.join(", "));
+    }
     Ok(ExitStatus::Success)
 }
 
@@ -461,6 +472,7 @@ fn backup_verify(a: BackupVerifyArgs) -> anyhow::Result<ExitStatus> {
         already_restored: a.already_restored,
         jobs: a.restore.jobs.max(1),
         pg_restore: a.restore.pg_restore,
+        identity: a.restore.identity,
     };
     let progress = Terminal::new(a.restore.json);
     let report = pgcarry::verify_backup(&request, &progress).map_err(dump_error)?;
@@ -481,6 +493,7 @@ fn backup_list(a: &BackupListArgs) -> anyhow::Result<ExitStatus> {
                     "server_version": b.manifest.server_version,
                     "complete": b.complete,
                     "verified_at": b.manifest.verified_at,
+                    "encrypted_to": b.manifest.encryption.as_ref().map(|e| &e.recipients),
                 })
             })
             .collect();
@@ -490,7 +503,7 @@ fn backup_list(a: &BackupListArgs) -> anyhow::Result<ExitStatus> {
     for b in &all {
         let m = &b.manifest;
         println!(
-            "{:40} {:28} {:>10.1} MB  PostgreSQL {:8} {}{}",
+            "{:40} {:28} {:>10.1} MB  PostgreSQL {:8} {}{}{}",
             m.dump_file,
             m.created_at,
             m.dump_bytes as f64 / 1e6,
@@ -501,6 +514,11 @@ fn backup_list(a: &BackupListArgs) -> anyhow::Result<ExitStatus> {
             m.verified_at
                 .as_deref()
                 .map_or("not verified".to_string(), |t| format!("verified {t}")),
+            if m.encryption.is_some() {
+                "  encrypted (age)"
+            } else {
+                ""
+            },
             if b.complete {
                 ""
             } else {
@@ -509,6 +527,21 @@ fn backup_list(a: &BackupListArgs) -> anyhow::Result<ExitStatus> {
         );
     }
     println!("{} backup(s) in {}", all.len(), a.dir.display());
+    Ok(ExitStatus::Success)
+}
+
+fn backup_keygen(a: &BackupKeygenArgs) -> anyhow::Result<ExitStatus> {
+    let public = pgcarry::backup_keygen(&a.out).map_err(dump_error)?;
+    eprintln!(
+        "wrote the secret key to {} (keep it off the database server); public key:",
+        a.out.display()
+    );
+    if a.json {
+        let value = serde_json::json!({ "identity": a.out, "public_key": public });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!("{public}");
+    }
     Ok(ExitStatus::Success)
 }
 
@@ -521,6 +554,7 @@ fn restore(a: RestoreArgs) -> anyhow::Result<ExitStatus> {
         clean: a.clean,
         jobs: a.restore.jobs.max(1),
         pg_restore: a.restore.pg_restore,
+        identity: a.restore.identity,
     };
     let progress = Terminal::new(a.restore.json);
     let report = pgcarry::restore_backup(&request, &progress).map_err(dump_error)?;

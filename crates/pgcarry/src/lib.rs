@@ -51,9 +51,10 @@ mod work;
 
 pub use backup::manifest::Manifest as BackupManifest;
 pub use backup::{
-    BackupError as DumpError, BackupOutcome, BackupRequest, Listed as ListedBackup, RestoreReport,
-    RestoreRequest, Retention, VerifyReport, VerifyRequest, backup as backup_database,
-    list as list_backups, restore as restore_backup, retention_plan, verify as verify_backup,
+    BackupError as DumpError, BackupOutcome, BackupRequest, IDENTITY_ENV as AGE_IDENTITY_ENV,
+    Listed as ListedBackup, RestoreReport, RestoreRequest, Retention, VerifyReport, VerifyRequest,
+    backup as backup_database, keygen as backup_keygen, list as list_backups,
+    restore as restore_backup, retention_plan, verify as verify_backup,
 };
 pub use carry::archive::Destination as BackupDestination;
 pub use carry::plan::print::render as render_plan;

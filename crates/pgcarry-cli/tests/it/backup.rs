@@ -151,25 +151,30 @@ fn backup_verify_restore_round_trip() {
     assert_eq!(out.get_output().status.code(), Some(2), "{}", output(&out));
     assert!(output(&out).contains("--clean"));
 
+    // Changes `target` with `sql`, then compares it with the manifest.
+    let change_and_compare = |sql: &str| {
+        target.client().batch_execute(sql).unwrap();
+        let out = pgcarry()
+            .args(["backup", "verify"])
+            .arg(&dumps[0])
+            .args(["--scratch", &target.url, "--already-restored"])
+            .assert();
+        (out.get_output().status.code(), output(&out))
+    };
     // A table changed after the restore is named (exit 3).
-    target
-        .client()
-        .batch_execute("UPDATE app.notes SET body = 'changed' WHERE user_id = 7")
-        .unwrap();
-    let out = pgcarry()
-        .args(["backup", "verify"])
-        .arg(&dumps[0])
-        .args(["--scratch", &target.url, "--already-restored"])
-        .assert();
-    let text = output(&out);
-    assert_eq!(out.get_output().status.code(), Some(3), "{text}");
+    let (code, text) =
+        change_and_compare("UPDATE app.notes SET body = 'changed' WHERE user_id = 7");
+    assert_eq!(code, Some(3), "{text}");
     assert!(text.contains("app.notes: content checksum"), "{text}");
-    // nextval above moved the sequence: a warning, not a difference.
+    // nextval above moved the sequence ahead, as a live database does: no warning.
+    assert!(!text.contains("sequence public.users_id_seq"), "{text}");
+    assert!(!text.contains("public.users:"), "{text}");
+    // A sequence behind the manifest's position would hand out keys the rows hold: a warning.
+    let (_, text) = change_and_compare("SELECT setval('users_id_seq', 100)");
     assert!(
-        text.contains("sequence public.users_id_seq is not at 500"),
+        text.contains("sequence public.users_id_seq is at 100 (is_called true), behind"),
         "{text}"
     );
-    assert!(!text.contains("public.users:"), "{text}");
 
     // --clean restores over it, identical again.
     let out = pgcarry()
@@ -360,8 +365,23 @@ fn verify_without_scratch_restores_into_a_throw_away_server() {
     assert!(manifest(&dump)["verified_at"].is_string());
 }
 
-/// A small tmpfs mounted for one test, unmounted when dropped.
-struct SmallDisk(PathBuf);
+/// A small tmpfs (256 KiB) mounted for one test, unmounted when dropped.
+pub struct SmallDisk(pub PathBuf);
+
+impl SmallDisk {
+    /// Mounts it at `dir/disk` (the tests run as root).
+    pub fn mount(dir: &Path) -> SmallDisk {
+        let mount = dir.join("disk");
+        std::fs::create_dir(&mount).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+            .arg(&mount)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(mounted, "mount a tmpfs (the tests run as root)");
+        SmallDisk(mount)
+    }
+}
 
 impl Drop for SmallDisk {
     fn drop(&mut self) {
@@ -375,15 +395,8 @@ impl Drop for SmallDisk {
 fn full_disk_leaves_no_backup_and_deletes_nothing() {
     let db = source("backup_full_disk");
     let tmp = tempfile::tempdir().unwrap();
-    let mount = tmp.path().join("disk");
-    std::fs::create_dir(&mount).unwrap();
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
-        .arg(&mount)
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(mounted, "mount a tmpfs (the tests run as root)");
-    let _disk = SmallDisk(mount.clone());
+    let disk = SmallDisk::mount(tmp.path());
+    let mount = disk.0.clone();
     backup(&mount, &db.url, &[]).success();
     db.client()
         .batch_execute(

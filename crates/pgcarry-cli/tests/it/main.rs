@@ -8,6 +8,7 @@ mod support;
 
 mod app_files;
 mod backup;
+mod backup_age;
 mod cli;
 mod concurrency;
 mod config;

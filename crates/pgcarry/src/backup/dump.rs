@@ -3,6 +3,7 @@
 //! snapshot, then put the dump and (last) its manifest in place, and only then apply retention.
 
 use super::content::{self, TableSpec};
+use super::encrypt::{self, Recipients};
 use super::manifest::{self, FORMAT, Manifest};
 use super::retention::{self, Retention};
 use super::{BackupError, files};
@@ -30,6 +31,9 @@ pub struct BackupRequest {
     /// This pg_dump instead of the newest installed one.
     pub pg_dump: Option<PathBuf>,
     pub retention: Retention,
+    /// Encrypt the dump with age to these public keys (`age1…`) or files of them, one a line;
+    /// the dump is then `NAME.dump.age`. Empty: not encrypted.
+    pub encrypt_to: Vec<String>,
 }
 
 /// What a successful backup wrote and removed.
@@ -93,7 +97,9 @@ fn unique_name(dir: &Path, database: &str, at: jiff::Timestamp) -> String {
         .collect();
     let stem = format!("{db}-{}", at.strftime("%Y%m%dT%H%M%SZ"));
     let taken = |n: &str| {
-        dir.join(format!("{n}.dump")).exists() || dir.join(format!("{n}.manifest.json")).exists()
+        ["dump", "dump.age", "manifest.json"]
+            .iter()
+            .any(|ext| dir.join(format!("{n}.{ext}")).exists())
     };
     let mut name = stem.clone();
     let mut n = 1;
@@ -120,6 +126,8 @@ pub fn backup(
     progress: &dyn Progress,
 ) -> Result<BackupOutcome, BackupError> {
     let dir = &request.dir;
+    let recipients = Recipients::parse(&request.encrypt_to)?;
+    let recipients = (!recipients.is_empty()).then_some(recipients);
     std::fs::create_dir_all(dir)
         .map_err(|e| BackupError::Failed(format!("create {}: {e}", dir.display())))?;
     let _lock = files::lock(dir, request.lock_wait)?;
@@ -141,7 +149,11 @@ pub fn backup(
     let snapshot = export_snapshot(&mut exporter)?;
     let created = jiff::Timestamp::now();
     let name = unique_name(dir, &server.database, created);
-    let dump = dir.join(format!("{name}.dump"));
+    let dump_file = match recipients {
+        Some(_) => format!("{name}.dump.age"),
+        None => format!("{name}.dump"),
+    };
+    let dump = dir.join(&dump_file);
     let partial = files::partial_of(&dump);
     let client = &mut exporter;
     let tables = content::tables(client, &request.schemas)?;
@@ -154,7 +166,11 @@ pub fn backup(
         pg_dump.version,
         dump.display()
     ));
-    let sums = dump_and_sum(source, request, &pg_dump, &snapshot, &tables, &partial);
+    let to = Output {
+        partial: &partial,
+        recipients: recipients.as_ref(),
+    };
+    let sums = dump_and_sum(source, request, &pg_dump, &snapshot, &tables, &to);
     let _ = exporter.batch_execute("COMMIT");
     let sums = match sums {
         Ok(sums) => sums,
@@ -169,7 +185,7 @@ pub fn backup(
         format: FORMAT.into(),
         version: 1,
         name: name.clone(),
-        dump_file: format!("{name}.dump"),
+        dump_file,
         created_at: created.to_string(),
         database: server.database,
         system_identifier: server.system_identifier,
@@ -184,6 +200,7 @@ pub fn backup(
         sequences,
         extensions,
         verified_at: None,
+        encryption: recipients.as_ref().map(Recipients::record),
     };
     let manifest_path = manifest::path_for(&dump);
     manifest::write(&manifest_path, &manifest)?;
@@ -196,31 +213,47 @@ pub fn backup(
     })
 }
 
-/// Runs pg_dump on `snapshot` into `partial` while the tables are summed from the same
-/// snapshot; a failure of either is the backup's failure.
+/// Where pg_dump's archive goes: `partial` itself, or through the age encryptor into it.
+struct Output<'a> {
+    partial: &'a Path,
+    recipients: Option<&'a Recipients>,
+}
+
+/// Runs pg_dump on `snapshot` into `to` while the tables are summed from the same snapshot;
+/// a failure of either (or of the encryption) is the backup's failure.
 fn dump_and_sum(
     source: &ConnSettings,
     request: &BackupRequest,
     pg_dump: &Tool,
     snapshot: &str,
     tables: &[TableSpec],
-    partial: &Path,
+    to: &Output,
 ) -> Result<Vec<super::manifest::TableSum>, BackupError> {
     let mut cmd = Command::new(&pg_dump.path);
     cmd.arg("--format=custom")
-        .arg(format!("--snapshot={snapshot}"))
-        .arg("--file")
-        .arg(partial);
+        .arg(format!("--snapshot={snapshot}"));
+    if to.recipients.is_none() {
+        cmd.arg("--file").arg(to.partial);
+    }
     if let Some(t) = &request.lock_wait_timeout {
         cmd.arg(format!("--lock-wait-timeout={t}"));
     }
     for schema in &request.schemas {
         cmd.arg(format!("--schema={schema}"));
     }
-    let mut child = libpq_command(cmd, source)
+    let mut cmd = libpq_command(cmd, source);
+    if to.recipients.is_some() {
+        cmd.stdout(Stdio::piped());
+    }
+    let mut child = cmd
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| BackupError::Failed(format!("run {}: {e}", pg_dump.path.display())))?;
+    // The archive on pg_dump's stdout is encrypted on its way to disk, never written plain.
+    let encrypting = to.recipients.zip(child.stdout.take()).map(|(r, out)| {
+        let (r, partial) = (r.clone(), to.partial.to_path_buf());
+        std::thread::spawn(move || encrypt::encrypt_into(out, &partial, &r))
+    });
     let sums = content::sum_tables(source, Some(snapshot), tables, request.jobs);
     if sums.is_err() {
         let _ = child.kill();
@@ -228,13 +261,19 @@ fn dump_and_sum(
     let out = child
         .wait_with_output()
         .map_err(|e| BackupError::Failed(format!("wait for pg_dump: {e}")))?;
+    let written = encrypting.map_or(Ok(()), |t| {
+        t.join()
+            .unwrap_or_else(|_| Err(BackupError::Failed("the encryption stopped".into())))
+    });
     if !out.status.success() {
+        let also = written.err().map(|e| format!(" ({e})")).unwrap_or_default();
         return Err(BackupError::Failed(format!(
-            "pg_dump failed ({}); no backup was written: {}",
+            "pg_dump failed ({}); no backup was written: {}{also}",
             out.status,
             String::from_utf8_lossy(&out.stderr).trim()
         )));
     }
+    written?;
     sums
 }
 

@@ -42,7 +42,14 @@ pub fn remove_stale_partials(dir: &Path) -> Result<Vec<PathBuf>, BackupError> {
     let entries = std::fs::read_dir(dir).map_err(|e| failed("read the directory", dir, &e))?;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".dump.partial") || name.ends_with(".manifest.json.partial") {
+        if [
+            ".dump.partial",
+            ".dump.age.partial",
+            ".manifest.json.partial",
+        ]
+        .iter()
+        .any(|suffix| name.ends_with(suffix))
+        {
             let path = entry.path();
             std::fs::remove_file(&path).map_err(|e| failed("remove the stale", &path, &e))?;
             removed.push(path);
@@ -119,13 +126,14 @@ mod tests {
         for name in [
             "a.dump.partial",
             "a.manifest.json.partial",
+            "c.dump.age.partial",
             "b.dump",
             "notes.partial",
         ] {
             std::fs::write(dir.path().join(name), b"x").unwrap();
         }
         let removed = remove_stale_partials(dir.path()).unwrap();
-        assert_eq!(removed.len(), 2);
+        assert_eq!(removed.len(), 3);
         assert!(dir.path().join("b.dump").exists());
         assert!(dir.path().join("notes.partial").exists());
     }

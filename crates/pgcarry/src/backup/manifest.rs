@@ -2,6 +2,7 @@
 //! (`NAME.dump` + `NAME.manifest.json`). A dump without a manifest is not a backup.
 
 use super::BackupError;
+pub use super::encrypt::Encryption;
 use super::files;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -63,6 +64,10 @@ pub struct Manifest {
     /// When `backup verify` last restored it and found every checksum identical.
     #[serde(default)]
     pub verified_at: Option<String>,
+    /// Set when the dump is encrypted (`NAME.dump.age`): the format and the recipients' public
+    /// keys. `dump_bytes` and `dump_sha256` are of the encrypted file on disk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
 }
 
 impl Manifest {
@@ -77,14 +82,15 @@ impl Manifest {
     }
 }
 
-/// `DIR/NAME.manifest.json` for `DIR/NAME.dump` (or for the manifest itself).
+/// `DIR/NAME.manifest.json` for `DIR/NAME.dump`, `DIR/NAME.dump.age` (or the manifest itself).
 pub fn path_for(dump: &Path) -> PathBuf {
     let name = dump
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let stem = name
-        .strip_suffix(".dump")
+        .strip_suffix(".dump.age")
+        .or_else(|| name.strip_suffix(".dump"))
         .or_else(|| name.strip_suffix(".manifest.json"))
         .unwrap_or(&name);
     dump.with_file_name(format!("{stem}.manifest.json"))

@@ -5,8 +5,10 @@
 //! manifest. The dump is PostgreSQL's own format, made by the installed `pg_dump`; nothing
 //! here writes a dump format of its own, and nothing here touches a file without a manifest.
 
+mod archive;
 mod content;
 mod dump;
+mod encrypt;
 mod files;
 mod list;
 pub mod manifest;
@@ -15,6 +17,7 @@ mod retention;
 mod verify;
 
 pub use dump::{BackupOutcome, BackupRequest, backup};
+pub use encrypt::{IDENTITY_ENV, keygen};
 pub use list::{Listed, list};
 pub use restore::{RestoreReport, RestoreRequest, restore};
 pub use retention::{Retention, retention_plan};

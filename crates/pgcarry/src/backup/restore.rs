@@ -2,8 +2,9 @@
 //! compared with the manifest (as `verify` does) and the sequences set as recorded. A target
 //! that already holds tables is refused unless the user asks for `--clean`.
 
+use super::archive::Archive;
 use super::dump::{Server, libpq_command, server};
-use super::manifest::{self, Manifest};
+use super::manifest::{self, Manifest, SequencePos};
 use super::{BackupError, content, files};
 use crate::postgres::conn::ConnSettings;
 use crate::postgres::error::describe_pg_error;
@@ -23,6 +24,8 @@ pub struct RestoreRequest {
     pub jobs: usize,
     /// This pg_restore instead of the newest installed one.
     pub pg_restore: Option<PathBuf>,
+    /// The age identity file that decrypts an encrypted dump.
+    pub identity: Option<PathBuf>,
 }
 
 /// What a restore (or a verification) found.
@@ -53,42 +56,36 @@ pub fn checked_manifest(dump: &Path) -> Result<Manifest, BackupError> {
 
 /// A pg_restore that reads the dump's archive version, after `pg_restore --list` read it.
 pub fn listed_restore_tool(
-    dump: &Path,
+    archive: &Archive,
     manifest: &Manifest,
     explicit: Option<&Path>,
 ) -> Result<Tool, BackupError> {
     let tool = tools::find("pg_restore", explicit, manifest.pg_dump_major(), "dump")?;
-    let out = Command::new(&tool.path)
-        .arg("--list")
-        .arg(dump)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| BackupError::Failed(format!("run {}: {e}", tool.path.display())))?;
+    let mut cmd = Command::new(&tool.path);
+    cmd.arg("--list").stdin(Stdio::null());
+    let out = archive.run(cmd)?;
     if !out.status.success() {
         return Err(BackupError::Failed(format!(
             "pg_restore --list cannot read {}: {}",
-            dump.display(),
+            archive.path().display(),
             String::from_utf8_lossy(&out.stderr).trim()
         )));
     }
     Ok(tool)
 }
 
-/// Runs `pg_restore` of `dump` into `target` with `extra` arguments.
+/// Runs `pg_restore` of `archive` into `target` with `extra` arguments.
 pub fn run_pg_restore(
     tool: &Tool,
-    dump: &Path,
+    archive: &Archive,
     target: &ConnSettings,
     extra: &[String],
 ) -> Result<(), BackupError> {
     let mut cmd = Command::new(&tool.path);
     cmd.args(["--exit-on-error", "--no-owner"])
         .args(extra)
-        .arg(format!("--dbname={}", target.dbname()))
-        .arg(dump);
-    let out = libpq_command(cmd, target)
-        .output()
-        .map_err(|e| BackupError::Failed(format!("run {}: {e}", tool.path.display())))?;
+        .arg(format!("--dbname={}", target.dbname()));
+    let out = archive.run(libpq_command(cmd, target))?;
     if !out.status.success() {
         return Err(BackupError::Failed(format!(
             "pg_restore into {} failed ({}): {}",
@@ -101,8 +98,9 @@ pub fn run_pg_restore(
 }
 
 /// The tables of `target` (the manifest's schemas) compared with the manifest: the tables
-/// that differ, the rows read, and warnings for sequences not where the manifest has them
-/// (PostgreSQL keeps no snapshot of a sequence, so pg_dump may have read a later position).
+/// that differ, the rows read, and warnings for sequences missing or behind the manifest's
+/// position. A sequence ahead of it is expected: PostgreSQL keeps no snapshot of a sequence, so
+/// pg_dump reads a position later than the snapshot's (and a live database moves on).
 pub fn compare(
     target: &ConnSettings,
     manifest: &Manifest,
@@ -112,18 +110,44 @@ pub fn compare(
     let mut client = content::reader(target, None)?;
     let tables = content::tables(&mut client, &manifest.schemas)?;
     let sequences = content::sequences(&mut client, &manifest.schemas)?;
+    let descending: Vec<(String, String)> = client
+        .query(
+            "SELECT schemaname::text, sequencename::text FROM pg_sequences WHERE increment_by < 0",
+            &[],
+        )
+        .map_err(|e| BackupError::Failed(format!("list the sequences: {}", describe_pg_error(&e))))?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
     drop(client);
     for s in &manifest.sequences {
-        if !sequences.contains(s) {
-            warnings.push(format!(
-                "sequence {}.{} is not at {} (is_called {}) as the manifest records",
-                s.schema, s.name, s.last_value, s.is_called
-            ));
+        let up = !descending.contains(&(s.schema.clone(), s.name.clone()));
+        match sequences
+            .iter()
+            .find(|f| f.schema == s.schema && f.name == s.name)
+        {
+            None => warnings.push(format!("sequence {}.{} is missing", s.schema, s.name)),
+            Some(f) if behind(f, s, up) => warnings.push(format!(
+                "sequence {}.{} is at {} (is_called {}), behind the manifest's {} (is_called \
+                 {}): new rows could take keys the backup's rows hold; `restore` sets every \
+                 sequence as recorded",
+                s.schema, s.name, f.last_value, f.is_called, s.last_value, s.is_called
+            )),
+            Some(_) => {}
         }
     }
     let found = content::sum_tables(target, None, &tables, jobs)?;
     let rows = found.iter().map(|t| t.rows).sum();
     Ok((content::differences(&manifest.tables, &found), rows))
+}
+
+/// Whether `found` would hand out a value `recorded` already handed out (`up`: ascending).
+fn behind(found: &SequencePos, recorded: &SequencePos, up: bool) -> bool {
+    let key = |p: &SequencePos| {
+        let v = i128::from(p.last_value);
+        (if up { v } else { -v }, p.is_called)
+    };
+    key(found) < key(recorded)
 }
 
 /// Whether the database holds tables, views or sequences of its own.
@@ -186,7 +210,8 @@ pub fn restore(
     progress: &dyn Progress,
 ) -> Result<RestoreReport, BackupError> {
     let manifest = checked_manifest(&request.dump)?;
-    let tool = listed_restore_tool(&request.dump, &manifest, request.pg_restore.as_deref())?;
+    let archive = Archive::open(&request.dump, &manifest, request.identity.as_deref())?;
+    let tool = listed_restore_tool(&archive, &manifest, request.pg_restore.as_deref())?;
     let mut warnings = Vec::new();
     target_server(&request.target, &manifest, &mut warnings)?;
     if !request.clean && has_relations(&request.target)? {
@@ -196,7 +221,15 @@ pub fn restore(
             request.target.location()
         )));
     }
-    let mut extra = vec![format!("--jobs={}", request.jobs.max(1))];
+    let mut extra = Vec::new();
+    if archive.parallel() {
+        extra.push(format!("--jobs={}", request.jobs.max(1)));
+    } else if request.jobs > 1 {
+        progress.message(
+            "the dump is encrypted: pg_restore reads it decrypted from a pipe, with one job \
+             (--jobs sets only the connections that compute checksums)",
+        );
+    }
     if request.clean {
         extra.extend(["--clean".to_string(), "--if-exists".to_string()]);
     }
@@ -206,7 +239,7 @@ pub fn restore(
         request.target.location(),
         tool.version
     ));
-    run_pg_restore(&tool, &request.dump, &request.target, &extra)?;
+    run_pg_restore(&tool, &archive, &request.target, &extra)?;
     set_sequences(&request.target, &manifest)?;
     let (differences, rows) = compare(&request.target, &manifest, request.jobs, &mut warnings)?;
     Ok(RestoreReport {
@@ -215,4 +248,30 @@ pub fn restore(
         warnings,
         rows,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SequencePos, behind};
+
+    fn at(last_value: i64, is_called: bool) -> SequencePos {
+        SequencePos {
+            schema: "public".into(),
+            name: "s".into(),
+            last_value,
+            is_called,
+        }
+    }
+
+    #[test]
+    fn a_sequence_is_behind_only_when_it_would_repeat_a_value() {
+        assert!(behind(&at(99, true), &at(100, true), true));
+        assert!(behind(&at(100, false), &at(100, true), true));
+        assert!(!behind(&at(100, true), &at(100, true), true));
+        assert!(!behind(&at(101, true), &at(100, true), true));
+        // Descending: -5 comes after -4.
+        assert!(!behind(&at(-5, true), &at(-4, true), false));
+        assert!(behind(&at(-3, true), &at(-4, true), false));
+        assert!(!behind(&at(i64::MIN, true), &at(i64::MAX, true), false));
+    }
 }

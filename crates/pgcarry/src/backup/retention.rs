@@ -157,6 +157,7 @@ mod tests {
             sequences: Vec::new(),
             extensions: Vec::new(),
             verified_at: None,
+            encryption: None,
         };
         manifest::write(&dir.join(format!("{name}.manifest.json")), &m).unwrap();
     }

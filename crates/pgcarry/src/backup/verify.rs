@@ -4,6 +4,7 @@
 //! identical result is recorded in the manifest (`verified_at`).
 
 use super::BackupError;
+use super::archive::Archive;
 use super::manifest::{self, Manifest};
 use super::restore::{
     RestoreReport, checked_manifest, compare, has_relations, listed_restore_tool, run_pg_restore,
@@ -24,6 +25,8 @@ pub struct VerifyRequest {
     pub already_restored: bool,
     pub jobs: usize,
     pub pg_restore: Option<PathBuf>,
+    /// The age identity file that decrypts an encrypted dump.
+    pub identity: Option<PathBuf>,
 }
 
 /// What a verification found.
@@ -66,7 +69,8 @@ pub fn verify(
         "{}: SHA-256 matches the manifest",
         request.dump.display()
     ));
-    let tool = listed_restore_tool(&request.dump, &manifest, request.pg_restore.as_deref())?;
+    let archive = Archive::open(&request.dump, &manifest, request.identity.as_deref())?;
+    let tool = listed_restore_tool(&archive, &manifest, request.pg_restore.as_deref())?;
     let mut warnings = Vec::new();
     let mut cluster = None;
     let scratch = match &request.scratch {
@@ -95,12 +99,7 @@ pub fn verify(
             scratch.location(),
             tool.version
         ));
-        run_pg_restore(
-            &tool,
-            &request.dump,
-            &scratch,
-            &["--no-privileges".to_string()],
-        )?;
+        run_pg_restore(&tool, &archive, &scratch, &["--no-privileges".to_string()])?;
     }
     let (differences, rows) = compare(&scratch, &manifest, request.jobs, &mut warnings)?;
     if let Some(c) = cluster {
