@@ -1,0 +1,200 @@
+//! The checks as a table, and what every check stands on: one read-only session under a
+//! `statement_timeout`, what the role may see, and a finding for a check that lacks the
+//! privilege instead of a failed run.
+
+use super::finding::{Category, Finding, Level};
+use super::{Options, integrity, keys, maintenance, runtime, security};
+use postgres::Client;
+use postgres::error::SqlState;
+
+/// What a check reads through, and what it knows about the session.
+pub struct Ctx<'a> {
+    pub client: &'a mut Client,
+    pub options: &'a Options,
+    /// The role doctor connected as (`current_user`).
+    pub role: String,
+    /// The role is a superuser, or a member of `pg_read_all_stats`: it sees every session.
+    pub sees_all_sessions: bool,
+    /// Findings a check adds besides its own result (an object it could not read).
+    pub notes: Vec<Finding>,
+}
+
+impl Ctx<'_> {
+    /// Notes that `object` could not be read by `check` for lack of privilege; `Err` for any
+    /// other error, which fails the check.
+    pub fn unreadable(
+        &mut self,
+        check: &str,
+        category: Category,
+        object: &str,
+        error: postgres::Error,
+    ) -> Result<(), postgres::Error> {
+        if !lacks_privilege(&error) {
+            return Err(error);
+        }
+        self.notes
+            .push(no_privilege(check, category, object, &self.role, &error));
+        Ok(())
+    }
+}
+
+/// One check: a name (stable, the first part of its findings' keys), its category, and the
+/// function that runs it (read-only).
+pub struct Check {
+    pub name: &'static str,
+    pub category: Category,
+    pub run: fn(&mut Ctx<'_>) -> Result<Vec<Finding>, postgres::Error>,
+}
+
+/// Every check, most important first.
+pub const CHECKS: &[Check] = &[
+    Check {
+        name: "sequences",
+        category: Category::Keys,
+        run: keys::sequences,
+    },
+    Check {
+        name: "key_range",
+        category: Category::Keys,
+        run: keys::unsequenced_key_range,
+    },
+    Check {
+        name: "no_primary_key",
+        category: Category::Keys,
+        run: keys::no_primary_key,
+    },
+    Check {
+        name: "constraints",
+        category: Category::Integrity,
+        run: integrity::not_valid,
+    },
+    Check {
+        name: "invalid_index",
+        category: Category::Integrity,
+        run: integrity::invalid_indexes,
+    },
+    Check {
+        name: "fk_without_index",
+        category: Category::Integrity,
+        run: integrity::unindexed_foreign_keys,
+    },
+    Check {
+        name: "duplicate_index",
+        category: Category::Integrity,
+        run: integrity::duplicate_indexes,
+    },
+    Check {
+        name: "unused_index",
+        category: Category::Integrity,
+        run: integrity::unused_indexes,
+    },
+    Check {
+        name: "never_analyzed",
+        category: Category::Maintenance,
+        run: maintenance::never_analyzed,
+    },
+    Check {
+        name: "dead_tuples",
+        category: Category::Maintenance,
+        run: maintenance::dead_tuples,
+    },
+    Check {
+        name: "xid_wraparound",
+        category: Category::Maintenance,
+        run: maintenance::wraparound,
+    },
+    Check {
+        name: "autovacuum",
+        category: Category::Maintenance,
+        run: maintenance::autovacuum,
+    },
+    Check {
+        name: "connections",
+        category: Category::Runtime,
+        run: runtime::connections,
+    },
+    Check {
+        name: "sessions",
+        category: Category::Runtime,
+        run: runtime::sessions,
+    },
+    Check {
+        name: "lock_waits",
+        category: Category::Runtime,
+        run: runtime::lock_waits,
+    },
+    Check {
+        name: "replication",
+        category: Category::Runtime,
+        run: runtime::replication,
+    },
+    Check {
+        name: "slow_statements",
+        category: Category::Runtime,
+        run: runtime::slow_statements,
+    },
+    Check {
+        name: "tls",
+        category: Category::Security,
+        run: security::tls,
+    },
+    Check {
+        name: "password_encryption",
+        category: Category::Security,
+        run: security::password_encryption,
+    },
+    Check {
+        name: "role",
+        category: Category::Security,
+        run: security::role,
+    },
+    Check {
+        name: "public_schema_create",
+        category: Category::Security,
+        run: security::public_create,
+    },
+];
+
+/// True for "permission denied" (42501) and its kin: the role may not read this.
+pub fn lacks_privilege(e: &postgres::Error) -> bool {
+    e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE)
+}
+
+/// The info finding for something `check` could not read as `role`.
+pub fn no_privilege(
+    check: &str,
+    category: Category,
+    object: &str,
+    role: &str,
+    error: &postgres::Error,
+) -> Finding {
+    let message = error
+        .as_db_error()
+        .map_or_else(|| error.to_string(), |d| d.message().to_string());
+    let (key, what) = if object.is_empty() {
+        (check.to_string(), "what it needs".to_string())
+    } else {
+        (format!("{check}:{object}"), object.to_string())
+    };
+    Finding::new(
+        "no_privilege",
+        Level::Info,
+        category,
+        key,
+        format!("check {check} could not read {what} as role {role}: {message}"),
+    )
+    .advice(
+        "run doctor as a role that may read it (SELECT on the object, or pg_read_all_data; \
+         pg_monitor for the statistics views), or accept the gap",
+    )
+}
+
+/// The SQL condition for a namespace `n` holding the application's objects: not the
+/// catalogs, TOAST, temporary schemas or pgcarry's own state.
+pub const USER_SCHEMA: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgcarry') \
+     AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'";
+
+/// `schema.name` as findings name an object (not quoted: the key stays readable).
+pub fn object(schema: &str, name: &str) -> String {
+    format!("{schema}.{name}")
+}

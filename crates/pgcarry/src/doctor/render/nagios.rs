@@ -1,0 +1,38 @@
+//! One Nagios plugin line and its status: OK (0), WARNING (1) for warnings, CRITICAL (2) for
+//! errors; info findings never raise the status. (UNKNOWN, 3, is for a run that could not
+//! check: the command line says it.)
+
+use crate::doctor::DoctorReport;
+use crate::doctor::finding::Level;
+
+/// The line (with performance data) and the plugin's exit code.
+pub fn render(report: &DoctorReport) -> (String, u8) {
+    let (errors, warnings, info) = report.counts();
+    let (word, code, level) = if errors > 0 {
+        ("CRITICAL", 2, Level::Error)
+    } else if warnings > 0 {
+        ("WARNING", 1, Level::Warning)
+    } else {
+        ("OK", 0, Level::Info)
+    };
+    let mut keys: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.level == level && code > 0)
+        .map(|f| f.key.as_str())
+        .collect();
+    let more = keys.len().saturating_sub(5);
+    keys.truncate(5);
+    let mut what = keys.join(", ");
+    if more > 0 {
+        what.push_str(&format!(" and {more} more"));
+    }
+    if !what.is_empty() {
+        what = format!(": {what}");
+    }
+    let line = format!(
+        "PGCARRY DOCTOR {word} - {errors} error(s), {warnings} warning(s), {info} info{what} \
+         | errors={errors};;;0 warnings={warnings};;;0 info={info};;;0"
+    );
+    (line.replace('\n', " "), code)
+}
