@@ -12,6 +12,7 @@ mod cli;
 mod concurrency;
 mod config;
 mod corpus;
+mod doctor;
 mod export;
 mod export_round_trip;
 mod faults;

@@ -1,9 +1,9 @@
-//! The checks as a table, and what every check stands on: one read-only session under a
+//! What every check stands on: one read-only session under a
 //! `statement_timeout`, what the role may see, and a finding for a check that lacks the
 //! privilege instead of a failed run.
 
+use super::Options;
 use super::finding::{Category, Finding, Level};
-use super::{Options, integrity, keys, maintenance, runtime, security};
 use postgres::Client;
 use postgres::error::SqlState;
 
@@ -45,115 +45,6 @@ pub struct Check {
     pub category: Category,
     pub run: fn(&mut Ctx<'_>) -> Result<Vec<Finding>, postgres::Error>,
 }
-
-/// Every check, most important first.
-pub const CHECKS: &[Check] = &[
-    Check {
-        name: "sequences",
-        category: Category::Keys,
-        run: keys::sequences,
-    },
-    Check {
-        name: "key_range",
-        category: Category::Keys,
-        run: keys::unsequenced_key_range,
-    },
-    Check {
-        name: "no_primary_key",
-        category: Category::Keys,
-        run: keys::no_primary_key,
-    },
-    Check {
-        name: "constraints",
-        category: Category::Integrity,
-        run: integrity::not_valid,
-    },
-    Check {
-        name: "invalid_index",
-        category: Category::Integrity,
-        run: integrity::invalid_indexes,
-    },
-    Check {
-        name: "fk_without_index",
-        category: Category::Integrity,
-        run: integrity::unindexed_foreign_keys,
-    },
-    Check {
-        name: "duplicate_index",
-        category: Category::Integrity,
-        run: integrity::duplicate_indexes,
-    },
-    Check {
-        name: "unused_index",
-        category: Category::Integrity,
-        run: integrity::unused_indexes,
-    },
-    Check {
-        name: "never_analyzed",
-        category: Category::Maintenance,
-        run: maintenance::never_analyzed,
-    },
-    Check {
-        name: "dead_tuples",
-        category: Category::Maintenance,
-        run: maintenance::dead_tuples,
-    },
-    Check {
-        name: "xid_wraparound",
-        category: Category::Maintenance,
-        run: maintenance::wraparound,
-    },
-    Check {
-        name: "autovacuum",
-        category: Category::Maintenance,
-        run: maintenance::autovacuum,
-    },
-    Check {
-        name: "connections",
-        category: Category::Runtime,
-        run: runtime::connections,
-    },
-    Check {
-        name: "sessions",
-        category: Category::Runtime,
-        run: runtime::sessions,
-    },
-    Check {
-        name: "lock_waits",
-        category: Category::Runtime,
-        run: runtime::lock_waits,
-    },
-    Check {
-        name: "replication",
-        category: Category::Runtime,
-        run: runtime::replication,
-    },
-    Check {
-        name: "slow_statements",
-        category: Category::Runtime,
-        run: runtime::slow_statements,
-    },
-    Check {
-        name: "tls",
-        category: Category::Security,
-        run: security::tls,
-    },
-    Check {
-        name: "password_encryption",
-        category: Category::Security,
-        run: security::password_encryption,
-    },
-    Check {
-        name: "role",
-        category: Category::Security,
-        run: security::role,
-    },
-    Check {
-        name: "public_schema_create",
-        category: Category::Security,
-        run: security::public_create,
-    },
-];
 
 /// True for "permission denied" (42501) and its kin: the role may not read this.
 pub fn lacks_privilege(e: &postgres::Error) -> bool {
@@ -197,4 +88,18 @@ pub const USER_SCHEMA: &str = "n.nspname NOT IN ('pg_catalog', 'information_sche
 /// `schema.name` as findings name an object (not quoted: the key stays readable).
 pub fn object(schema: &str, name: &str) -> String {
     format!("{schema}.{name}")
+}
+
+/// One finding per row of `sql`, a query of `(schema, name)` pairs.
+pub fn per_object(
+    ctx: &mut Ctx<'_>,
+    sql: &str,
+    make: impl Fn(&str, &str) -> Finding,
+) -> Result<Vec<Finding>, postgres::Error> {
+    Ok(ctx
+        .client
+        .query(sql, &[])?
+        .iter()
+        .map(|r| make(r.get(0), r.get(1)))
+        .collect())
 }

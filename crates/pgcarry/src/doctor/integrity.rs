@@ -148,7 +148,7 @@ pub fn unindexed_foreign_keys(ctx: &mut Ctx<'_>) -> Result<Vec<Finding>, postgre
 }
 
 /// Indexes identical to another one on the same table (same columns, operator classes,
-/// expressions and predicate), and plain btree indexes whose columns lead another one.
+/// collations, sort orders, method; neither has expressions or a predicate), and plain btree indexes whose columns lead another one.
 pub fn duplicate_indexes(ctx: &mut Ctx<'_>) -> Result<Vec<Finding>, postgres::Error> {
     let sql = format!(
         "WITH ix AS (\
@@ -165,6 +165,8 @@ pub fn duplicate_indexes(ctx: &mut Ctx<'_>) -> Result<Vec<Finding>, postgres::Er
          WHERE NOT a.backs AND a.indexprs IS NULL AND b.indexprs IS NULL \
            AND a.indpred IS NULL AND b.indpred IS NULL \
            AND (a.indclass::oid[])[0:a.indnkeyatts - 1] = (b.indclass::oid[])[0:a.indnkeyatts - 1] \
+           AND (a.indcollation::oid[])[0:a.indnkeyatts - 1] = (b.indcollation::oid[])[0:a.indnkeyatts - 1] \
+           AND (a.indoption::int2[])[0:a.indnkeyatts - 1] = (b.indoption::int2[])[0:a.indnkeyatts - 1] \
            AND ((a.indkey::text = b.indkey::text AND a.indnkeyatts = b.indnkeyatts \
                  AND (b.backs OR (b.indisunique AND NOT a.indisunique) \
                       OR (b.indisunique = a.indisunique AND b.index < a.index))) \

@@ -2,7 +2,7 @@
 //! largest key (`is_called` taken into account), be as wide as its column, and not run out of
 //! range soon; every table should have a primary key.
 
-use super::check::{Ctx, USER_SCHEMA, object};
+use super::check::{Ctx, USER_SCHEMA, object, per_object};
 use super::finding::{Category, Finding, Level};
 use crate::postgres::ident::{qualified, quote_ident, quote_literal};
 
@@ -353,28 +353,22 @@ pub fn no_primary_key(ctx: &mut Ctx<'_>) -> Result<Vec<Finding>, postgres::Error
            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e') \
          ORDER BY 1, 2"
     );
-    Ok(ctx
-        .client
-        .query(&sql, &[])?
-        .iter()
-        .map(|r| {
-            let (schema, table): (String, String) = (r.get(0), r.get(1));
-            Finding::new(
-                "no_primary_key",
-                Level::Warning,
-                Category::Keys,
-                object(&schema, &table),
-                format!(
-                    "table {} has no primary key: nothing prevents duplicate rows, and logical \
-                     replication cannot apply its UPDATEs and DELETEs",
-                    object(&schema, &table)
-                ),
-            )
-            .advice(format!(
-                "ALTER TABLE {} ADD PRIMARY KEY (...) on the columns that identify a row \
-                 (or an identity column: ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY)",
-                qualified(&schema, &table)
-            ))
-        })
-        .collect())
+    per_object(ctx, &sql, |schema, table| {
+        Finding::new(
+            "no_primary_key",
+            Level::Warning,
+            Category::Keys,
+            object(schema, table),
+            format!(
+                "table {} has no primary key: nothing prevents duplicate rows, and logical \
+                 replication cannot apply its UPDATEs and DELETEs",
+                object(schema, table)
+            ),
+        )
+        .advice(format!(
+            "ALTER TABLE {} ADD PRIMARY KEY (...) on the columns that identify a row \
+             (or an identity column: ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY)",
+            qualified(schema, table)
+        ))
+    })
 }

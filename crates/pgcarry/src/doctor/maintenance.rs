@@ -1,7 +1,7 @@
 //! Maintenance: tables never analysed (the planner guesses after a bulk load), dead tuples
 //! autovacuum has not caught up with, transaction-ID wraparound age, autovacuum switched off.
 
-use super::check::{Ctx, USER_SCHEMA, object};
+use super::check::{Ctx, USER_SCHEMA, object, per_object};
 use super::finding::{Category, Finding, Level};
 use crate::postgres::ident::{qualified, quote_ident};
 
@@ -22,26 +22,20 @@ pub fn never_analyzed(ctx: &mut Ctx<'_>) -> Result<Vec<Finding>, postgres::Error
          WHERE s.last_analyze IS NULL AND s.last_autoanalyze IS NULL \
            AND pg_relation_size(s.relid) > 0 AND {USER_SCHEMA} ORDER BY 1, 2"
     );
-    Ok(ctx
-        .client
-        .query(&sql, &[])?
-        .iter()
-        .map(|r| {
-            let (schema, table): (String, String) = (r.get(0), r.get(1));
-            Finding::new(
-                "never_analyzed",
-                Level::Warning,
-                Category::Maintenance,
-                object(&schema, &table),
-                format!(
-                    "table {} holds rows but was never analysed: the planner guesses its size \
-                     and value distribution (typical right after a bulk load)",
-                    object(&schema, &table)
-                ),
-            )
-            .sql(format!("ANALYZE {};", qualified(&schema, &table)), true)
-        })
-        .collect())
+    per_object(ctx, &sql, |schema, table| {
+        Finding::new(
+            "never_analyzed",
+            Level::Warning,
+            Category::Maintenance,
+            object(schema, table),
+            format!(
+                "table {} holds rows but was never analysed: the planner guesses its size \
+                 and value distribution (typical right after a bulk load)",
+                object(schema, table)
+            ),
+        )
+        .sql(format!("ANALYZE {};", qualified(schema, table)), true)
+    })
 }
 
 /// Tables whose dead tuples are more than a fifth of their rows.
@@ -160,27 +154,21 @@ pub fn autovacuum(ctx: &mut Ctx<'_>) -> Result<Vec<Finding>, postgres::Error> {
          WHERE c.relkind IN ('r', 'm') AND 'autovacuum_enabled=false' = ANY (c.reloptions) \
            AND {USER_SCHEMA} ORDER BY 1, 2"
     );
-    for r in ctx.client.query(&sql, &[])? {
-        let (schema, table): (String, String) = (r.get(0), r.get(1));
-        out.push(
-            Finding::new(
-                "autovacuum_off",
-                Level::Warning,
-                Category::Maintenance,
-                object(&schema, &table),
-                format!(
-                    "autovacuum is disabled for table {}",
-                    object(&schema, &table)
-                ),
-            )
-            .sql(
-                format!(
-                    "ALTER TABLE {} RESET (autovacuum_enabled);",
-                    qualified(&schema, &table)
-                ),
-                false,
+    out.extend(per_object(ctx, &sql, |schema, table| {
+        Finding::new(
+            "autovacuum_off",
+            Level::Warning,
+            Category::Maintenance,
+            object(schema, table),
+            format!("autovacuum is disabled for table {}", object(schema, table)),
+        )
+        .sql(
+            format!(
+                "ALTER TABLE {} RESET (autovacuum_enabled);",
+                qualified(schema, table)
             ),
-        );
-    }
+            false,
+        )
+    })?);
     Ok(out)
 }

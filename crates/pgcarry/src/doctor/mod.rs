@@ -11,6 +11,7 @@ mod finding;
 mod fix;
 mod integrity;
 mod keys;
+mod list;
 mod maintenance;
 mod render;
 mod runtime;
@@ -26,7 +27,8 @@ pub use source::findings as source_findings;
 use crate::model::outcome::ExitStatus;
 use crate::postgres::conn::{ConnError, ConnSettings};
 use crate::postgres::error::describe_pg_error;
-use check::{CHECKS, Ctx, lacks_privilege, no_privilege};
+use check::{Ctx, lacks_privilege, no_privilege};
+use list::CHECKS;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 

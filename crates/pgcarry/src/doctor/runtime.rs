@@ -76,6 +76,7 @@ fn other_sessions(ctx: &mut Ctx<'_>) -> Result<Vec<Session>, postgres::Error> {
                 left(coalesce(query, ''), 200) \
          FROM pg_stat_activity \
          WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND state IS NOT NULL \
+           AND datname = current_database() \
          ORDER BY pid",
         &[],
     )?;
@@ -92,7 +93,7 @@ fn other_sessions(ctx: &mut Ctx<'_>) -> Result<Vec<Session>, postgres::Error> {
         .collect())
 }
 
-/// Sessions idle in a transaction past `--idle-after`, transactions open past `--long-after`;
+/// Sessions of this database idle in a transaction past `--idle-after`, transactions open past `--long-after`;
 /// one finding per role and application, with the oldest session's pid.
 pub fn sessions(ctx: &mut Ctx<'_>) -> Result<Vec<Finding>, postgres::Error> {
     let idle_after = ctx.options.idle_after.as_secs_f64();
@@ -187,7 +188,7 @@ fn partial_view(ctx: &Ctx<'_>) -> Finding {
     )
 }
 
-/// Sessions waiting for a lock, and who blocks them.
+/// Sessions of this database waiting for a lock, and who blocks them.
 pub fn lock_waits(ctx: &mut Ctx<'_>) -> Result<Vec<Finding>, postgres::Error> {
     let rows = ctx.client.query(
         "SELECT pid, coalesce(usename::text, '?') || '/' || \
@@ -195,6 +196,7 @@ pub fn lock_waits(ctx: &mut Ctx<'_>) -> Result<Vec<Finding>, postgres::Error> {
                 coalesce(extract(epoch FROM now() - query_start)::float8, 0), \
                 pg_blocking_pids(pid)::text, left(coalesce(query, ''), 200) \
          FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() \
+           AND datname = current_database() \
          ORDER BY pid",
         &[],
     )?;
