@@ -20,8 +20,9 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// Notes that `object` could not be read by `check` for lack of privilege; `Err` for any
-    /// other error, which fails the check.
+    /// Notes that `object` could not be read by `check`: for lack of privilege (info), or in
+    /// time — a lock held too long, the statement timeout (warning); the check goes on with
+    /// the next object. `Err` for any other error, which fails the check.
     pub fn unreadable(
         &mut self,
         check: &str,
@@ -29,11 +30,31 @@ impl Ctx<'_> {
         object: &str,
         error: postgres::Error,
     ) -> Result<(), postgres::Error> {
-        if !lacks_privilege(&error) {
+        if lacks_privilege(&error) {
+            self.notes
+                .push(no_privilege(check, category, object, &self.role, &error));
+            return Ok(());
+        }
+        let late = [SqlState::LOCK_NOT_AVAILABLE, SqlState::QUERY_CANCELED];
+        if !error.code().is_some_and(|c| late.contains(c)) {
             return Err(error);
         }
-        self.notes
-            .push(no_privilege(check, category, object, &self.role, &error));
+        let message = error
+            .as_db_error()
+            .map_or_else(|| error.to_string(), |d| d.message().to_string());
+        self.notes.push(
+            Finding::new(
+                "check_failed",
+                Level::Warning,
+                category,
+                format!("{check}:{object}"),
+                format!("check {check} could not read {object} in time: {message}"),
+            )
+            .advice(
+                "run doctor again when the lock is released (see lock_wait findings and \
+                 pg_locks), or raise --statement-timeout",
+            ),
+        );
         Ok(())
     }
 }

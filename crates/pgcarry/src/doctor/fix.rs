@@ -95,3 +95,38 @@ pub fn apply(target: &ConnSettings, report: &DoctorReport) -> Result<Vec<Applied
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::finding::{Category, Level};
+
+    fn report(findings: Vec<Finding>) -> DoctorReport {
+        DoctorReport {
+            version: 1,
+            target: "postgresql://app@db/app".into(),
+            server_version: "15".into(),
+            role: "app".into(),
+            findings,
+            excluded: Vec::new(),
+            checks: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn only_safe_fixes_stay_uncommented() {
+        let safe = Finding::new("a", Level::Error, Category::Keys, "t", "behind")
+            .sql("SELECT setval('s', 1);", true);
+        let risky = Finding::new("b", Level::Warning, Category::Integrity, "i", "dup\nindex")
+            .sql("DROP INDEX i;\nANALYZE t;", false);
+        let advice = Finding::new("c", Level::Info, Category::Keys, "t", "x").advice("look");
+        let text = script(&report(vec![safe, risky, advice]));
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines.contains(&"SELECT setval('s', 1);"));
+        assert!(lines.contains(&"-- DROP INDEX i;"));
+        assert!(lines.contains(&"-- ANALYZE t;"));
+        assert!(lines.contains(&"-- warning b:i: dup index"));
+        assert!(!text.contains("look"));
+        assert!(script(&report(Vec::new())).contains("-- nothing to fix"));
+    }
+}

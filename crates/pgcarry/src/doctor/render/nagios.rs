@@ -36,3 +36,48 @@ pub fn render(report: &DoctorReport) -> (String, u8) {
     );
     (line.replace('\n', " "), code)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::finding::{Category, Finding};
+
+    fn report(levels: &[Level]) -> DoctorReport {
+        DoctorReport {
+            version: 1,
+            target: String::new(),
+            server_version: String::new(),
+            role: String::new(),
+            findings: levels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| Finding::new("c", *l, Category::Keys, format!("o{i}"), "d"))
+                .collect(),
+            excluded: Vec::new(),
+            checks: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn status_follows_the_worst_level() {
+        assert_eq!(
+            render(&report(&[])),
+            (
+                "PGCARRY DOCTOR OK - 0 error(s), 0 warning(s), 0 info | errors=0;;;0 \
+                 warnings=0;;;0 info=0;;;0"
+                    .into(),
+                0
+            )
+        );
+        assert_eq!(render(&report(&[Level::Info])).1, 0);
+        let (line, code) = render(&report(&[Level::Warning, Level::Info]));
+        assert_eq!(code, 1);
+        assert!(
+            line.starts_with("PGCARRY DOCTOR WARNING - 0 error(s), 1 warning(s), 1 info: c:o0 |")
+        );
+        let many = [Level::Error; 7];
+        let (line, code) = render(&report(&many));
+        assert_eq!(code, 2);
+        assert!(line.contains("c:o4 and 2 more |"), "{line}");
+    }
+}
