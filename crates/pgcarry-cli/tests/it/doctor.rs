@@ -790,3 +790,45 @@ fn locked_table_is_a_warning_not_a_hang() {
     expect(&report, "sequence_behind_max:public.other.id");
     holder.batch_execute("ROLLBACK").unwrap();
 }
+
+// One session holds a lock, another queues behind it: doctor names the waiter and the holder.
+#[test]
+fn session_waiting_on_a_lock() {
+    let db = db_with(
+        "doctor_lock_wait",
+        "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1); ANALYZE;",
+    );
+    let mut holder = db.client();
+    holder
+        .batch_execute("BEGIN; UPDATE t SET id = 1 WHERE id = 1;")
+        .unwrap();
+    let holder_pid: i32 = holder
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+    let url = db.url.clone();
+    let waiter = std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        c.batch_execute("SET application_name = 'queued'; UPDATE t SET id = 1 WHERE id = 1;")
+    });
+    let mut admin = db.client();
+    let waiting = crate::support::wait_until(std::time::Duration::from_secs(10), || {
+        admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'queued' \
+                 AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .unwrap()
+            .get::<_, i64>(0)
+            == 1
+    });
+    assert!(waiting, "the second UPDATE waits for the first");
+    let (_, report) = doctor_json(&db.url, &[]);
+    let f = expect(&report, "lock_wait:postgres/queued");
+    assert_eq!(f["level"], "warning");
+    let detail = f["detail"].as_str().unwrap();
+    assert!(detail.contains(&format!("held by pid(s) {holder_pid} ")), "{detail}");
+    holder.batch_execute("COMMIT").unwrap();
+    waiter.join().unwrap().unwrap();
+}

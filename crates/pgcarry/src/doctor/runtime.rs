@@ -194,7 +194,7 @@ pub fn lock_waits(ctx: &mut Ctx<'_>) -> Result<Vec<Finding>, postgres::Error> {
         "SELECT pid, coalesce(usename::text, '?') || '/' || \
                   coalesce(nullif(application_name, ''), '(no name)'), \
                 coalesce(extract(epoch FROM now() - query_start)::float8, 0), \
-                pg_blocking_pids(pid)::text, left(coalesce(query, ''), 200) \
+                array_to_string(pg_blocking_pids(pid), ', '), left(coalesce(query, ''), 200) \
          FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() \
            AND datname = current_database() \
          ORDER BY pid",
