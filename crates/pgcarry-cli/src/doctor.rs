@@ -67,7 +67,10 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub long_after: String,
     /// With --source: how the migration was made (--schema, --config, --orphans ...).
-    #[command(flatten)]
+    #[command(
+        flatten,
+        next_help_heading = "With --source: the options the migration was made with"
+    )]
     pub common: CommonArgs,
 }
 

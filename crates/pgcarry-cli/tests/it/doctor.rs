@@ -828,7 +828,10 @@ fn session_waiting_on_a_lock() {
     let f = expect(&report, "lock_wait:postgres/queued");
     assert_eq!(f["level"], "warning");
     let detail = f["detail"].as_str().unwrap();
-    assert!(detail.contains(&format!("held by pid(s) {holder_pid} ")), "{detail}");
+    assert!(
+        detail.contains(&format!("held by pid(s) {holder_pid} ")),
+        "{detail}"
+    );
     holder.batch_execute("COMMIT").unwrap();
     waiter.join().unwrap().unwrap();
 }
