@@ -835,3 +835,59 @@ fn session_waiting_on_a_lock() {
     holder.batch_execute("COMMIT").unwrap();
     waiter.join().unwrap().unwrap();
 }
+
+// A server with TLS: an encrypted connection is no finding; a pg_hba line that lets the
+// network in without TLS is a warning, one without a password an error (the superuser reads
+// pg_hba).
+#[test]
+fn tls_connection_and_pg_hba_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let (crt, key) = crate::tls::self_signed(dir.path());
+    let mut opts = pgcarry::ClusterOptions::for_tests();
+    opts.extra_settings = vec![
+        ("ssl".into(), "on".into()),
+        ("ssl_cert_file".into(), crt),
+        ("ssl_key_file".into(), key),
+    ];
+    let cluster = pgcarry::LocalCluster::start(&opts).unwrap();
+    let hba = cluster.data_dir().join("pg_hba.conf");
+    let mut text = std::fs::read_to_string(&hba).unwrap();
+    text.push_str("\nhost all all 10.0.0.0/8 scram-sha-256\nhost all all 192.168.0.0/16 trust\n");
+    std::fs::write(&hba, text).unwrap();
+    let mut admin = postgres::Client::connect(&cluster.url(), postgres::NoTls).unwrap();
+    admin.query_one("SELECT pg_reload_conf()", &[]).unwrap();
+    drop(admin);
+    let (_, report) = doctor_json(&format!("{}?sslmode=require", cluster.url()), &[]);
+    assert!(
+        finding(&report, "tls:connection").is_none(),
+        "{}",
+        keys(&report).join("\n")
+    );
+    let lines: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "hba")
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["level"], "error");
+    assert!(lines[0]["detail"].as_str().unwrap().contains("192.168.0.0"));
+    assert!(
+        lines[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("without any password")
+    );
+    assert_eq!(lines[1]["level"], "warning");
+    assert!(lines[1]["detail"].as_str().unwrap().contains("without TLS"));
+    let (_, report) = doctor_json(&format!("{}?sslmode=disable", cluster.url()), &[]);
+    let f = expect(&report, "tls:connection");
+    assert_eq!(f["level"], "info", "127.0.0.1 is this machine: {f}");
+    assert!(
+        f["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the server offers TLS")
+    );
+    cluster.stop().unwrap();
+}
