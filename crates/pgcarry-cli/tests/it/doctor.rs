@@ -891,3 +891,80 @@ fn tls_connection_and_pg_hba_lines() {
     );
     cluster.stop().unwrap();
 }
+
+// Settings of the database and schema: CREATE on public for everyone, md5 password hashing,
+// pg_stat_statements installed but not loaded (info, never required).
+#[test]
+fn security_settings_and_statement_statistics() {
+    let db = db_with(
+        "doctor_settings",
+        "CREATE TABLE t (id int PRIMARY KEY); ANALYZE;
+         GRANT CREATE ON SCHEMA public TO PUBLIC;
+         CREATE EXTENSION pg_stat_statements;",
+    );
+    db.client()
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{}\" SET password_encryption = 'md5'",
+            db.name
+        ))
+        .unwrap();
+    let (_, report) = doctor_json(&db.url, &[]);
+    let f = expect(&report, "public_create:public");
+    assert_eq!(f["level"], "warning");
+    assert_eq!(
+        sql_of(f),
+        ("REVOKE CREATE ON SCHEMA \"public\" FROM PUBLIC;", false)
+    );
+    let f = expect(&report, "password_encryption:password_encryption");
+    assert!(
+        f["remediation"]["setting"]
+            .as_str()
+            .unwrap()
+            .contains("scram-sha-256")
+    );
+    let f = expect(&report, "slow_statement:pg_stat_statements");
+    assert_eq!(f["level"], "info");
+    assert!(
+        f["remediation"]["setting"]
+            .as_str()
+            .unwrap()
+            .contains("shared_preload_libraries")
+    );
+}
+
+// Rows deleted on a table autovacuum may not touch: dead tuples and autovacuum off.
+#[test]
+fn dead_tuples_on_a_table_without_autovacuum() {
+    let db = db_with(
+        "doctor_dead",
+        "CREATE TABLE churn (id int PRIMARY KEY) WITH (autovacuum_enabled = false);
+         INSERT INTO churn SELECT generate_series(1, 5000);
+         ANALYZE churn;
+         DELETE FROM churn WHERE id > 1000;",
+    );
+    let (_, report) = doctor_json(&db.url, &[]);
+    let f = expect(&report, "autovacuum_off:public.churn");
+    assert_eq!(
+        sql_of(f),
+        (
+            "ALTER TABLE \"public\".\"churn\" RESET (autovacuum_enabled);",
+            false
+        )
+    );
+    // The deleting session's statistics reach the server when it ends (asynchronously).
+    let mut last = Value::Null;
+    let found = crate::support::wait_until(std::time::Duration::from_secs(10), || {
+        last = doctor_json(&db.url, &[]).1;
+        finding(&last, "dead_tuples:public.churn").is_some()
+    });
+    assert!(found, "{}", keys(&last).join("\n"));
+    let f = expect(&last, "dead_tuples:public.churn");
+    assert!(
+        f["detail"]
+            .as_str()
+            .unwrap()
+            .contains("4000 dead row versions"),
+        "{f}"
+    );
+    assert_eq!(sql_of(f), ("VACUUM (ANALYZE) \"public\".\"churn\";", false));
+}
