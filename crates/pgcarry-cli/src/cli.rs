@@ -67,12 +67,18 @@ pub enum Command {
         pgcarry export --from \"$DATABASE_URL\" rollback.db\n  \
         pgcarry export --from postgresql://app@localhost/app --schema app --tables users,orders dev.db\n  \
         pgcarry export --from \"$DATABASE_URL\" dev.db --force --report export.json\n  \
-        pgcarry plan --from \"$DATABASE_URL\" --to-sqlite dev.db   # the plan alone\n\n\
+        pgcarry plan --from \"$DATABASE_URL\" --to-sqlite dev.db   # the plan alone\n  \
+        pgcarry export --from \"$DATABASE_URL\" --to-json store/   # a JSON store pgcarry migrated\n\n\
         The file is built as OUT.partial and renamed to OUT only once every table's rows and\n\
         content checksum match PostgreSQL's snapshot and SQLite's integrity_check and\n\
         foreign_key_check pass. An existing OUT is replaced only with --force. Tables that\n\
         pgcarry migrated come back as their SQLite source had them (its CREATE statements,\n\
         triggers, FTS tables and views, each value in the form it was written).\n\n\
+        --to-json DIR writes a JSON store that pgcarry migrated back as files: the store's\n\
+        tables are exported and proven as above, each document is reassembled from them and\n\
+        written at its path (one file per document, or its array, NDJSON or dump file), and\n\
+        every leaf value of every written document is compared with the rows before\n\
+        DIR.partial is renamed to DIR.\n\n\
         Exit codes: 0 exported and verified; 3 the file differs (it stays as OUT.partial);\n\
         1 the export failed; 2 usage error (nothing written).")]
     Export(ExportArgs),
@@ -271,8 +277,12 @@ pub struct ExportArgs {
     #[arg(long, value_name = "URL")]
     pub from: Option<String>,
     /// The SQLite file to write (must not exist, unless --force).
-    #[arg(value_name = "OUT.db")]
-    pub out: PathBuf,
+    #[arg(value_name = "OUT.db", required_unless_present = "to_json")]
+    pub out: Option<PathBuf>,
+    /// Write the JSON store the schema was migrated from back as files, into this new
+    /// directory: each document reassembled from its tables, at its original path.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["out", "tables", "strict"])]
+    pub to_json: Option<PathBuf>,
     /// The PostgreSQL schema to export.
     #[arg(long, default_value = "public", value_name = "NAME")]
     pub schema: String,

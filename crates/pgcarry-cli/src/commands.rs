@@ -78,6 +78,7 @@ fn plan(a: PlanArgs) -> anyhow::Result<ExitStatus> {
             force: true,
             strict: false,
             jobs: 1,
+            json_store: false,
         };
         let plan = pgcarry::plan_export(&source, &request).map_err(export_error)?;
         if a.json {
@@ -283,19 +284,35 @@ fn export(a: ExportArgs) -> anyhow::Result<ExitStatus> {
     if let Some(report) = &a.report {
         pgcarry::check_output(report, "report")?;
     }
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
+    eprintln!("source: {}, schema {}", source.location(), a.schema);
+    let progress = Terminal::new(false);
+    if let Some(dir) = a.to_json {
+        let request = pgcarry::JsonExportRequest {
+            schema: a.schema,
+            dir,
+            force: a.force,
+            jobs,
+        };
+        let report = pgcarry::export_json(&source, &request, &progress).map_err(export_error)?;
+        print!("{}", report.render());
+        if let Some(path) = &a.report {
+            write_json(path, serde_json::to_string_pretty(&report))?;
+        }
+        return Ok(report.outcome().into());
+    }
     let request = pgcarry::ExportRequest {
         schema: a.schema,
         tables: a.tables,
-        out: a.out,
+        out: a.out.unwrap_or_default(),
         force: a.force,
         strict: a.strict,
-        jobs: a
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
-            .max(1),
+        jobs,
+        json_store: false,
     };
-    eprintln!("source: {}, schema {}", source.location(), request.schema);
-    let progress = Terminal::new(false);
     let report = pgcarry::export(&source, &request, &progress).map_err(export_error)?;
     print!("{}", report.render());
     if let Some(path) = &a.report {

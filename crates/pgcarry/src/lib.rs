@@ -73,6 +73,7 @@ pub use doctor::{
     prometheus as render_doctor_prometheus, run as doctor, script as doctor_fix_script,
     source_findings as doctor_source_findings, text as render_doctor_text,
 };
+pub use export::json::{JsonExportReport, JsonExportRequest, export_json};
 pub use export::plan::{ExportPlan, render as render_export_plan};
 pub use export::{ExportError, ExportReport, ExportRequest, export, plan_export};
 /// Timestamps, as the backups' manifests record them.

@@ -9,7 +9,7 @@ use std::path::Path;
 
 const USERS: [&str; 2] = ["111111111", "222222222"];
 
-fn write(root: &Path, rel: &str, bytes: &[u8]) {
+pub(crate) fn write(root: &Path, rel: &str, bytes: &[u8]) {
     let p = root.join(rel);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(p, bytes).unwrap();
@@ -20,7 +20,7 @@ fn conversation_id(u: usize, c: usize) -> String {
 }
 
 /// The chat backend's store: conversations with council-style assistant messages, usage.
-fn chat_store(root: &Path) {
+pub(crate) fn chat_store(root: &Path) {
     for (u, user) in USERS.iter().enumerate() {
         for c in 0..3 {
             let id = conversation_id(u, c);
@@ -67,7 +67,7 @@ fn chat_store(root: &Path) {
 }
 
 /// The in-memory store's dump, an NDJSON file and an array file.
-fn dump_store(root: &Path) {
+pub(crate) fn dump_store(root: &Path) {
     let dump = r#"{
       "facts": [{"id": 1, "text": "water boils at 100 C", "confidence": 0.1000000000000000000001},
                 {"id": 2, "text": "the sky is blue", "confidence": 0.5}],
@@ -85,7 +85,7 @@ fn dump_store(root: &Path) {
 }
 
 /// Every file under `root` with its bytes.
-fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(d) = stack.pop() {

@@ -14,6 +14,7 @@ mod config;
 mod corpus;
 mod doctor;
 mod export;
+mod export_json;
 mod export_round_trip;
 mod faults;
 mod fidelity;

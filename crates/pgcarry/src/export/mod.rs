@@ -11,6 +11,7 @@
 //! touched and the partial file stays for inspection.
 
 mod check;
+pub mod json;
 mod locate;
 pub mod plan;
 mod read;
@@ -45,6 +46,9 @@ pub struct ExportRequest {
     pub strict: bool,
     /// Tables read (and proven) at once, each on its own connection to the snapshot.
     pub jobs: usize,
+    /// Only the tables of the JSON store pgcarry migrated into the schema (`export --to-json`
+    /// takes them from the file this writes).
+    pub json_store: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -202,10 +206,15 @@ fn build_plan(
     source: &ConnSettings,
     req: &ExportRequest,
 ) -> Result<ExportPlan, ExportError> {
-    let tables = introspect::tables(client, &req.schema, &req.tables)
+    let records = records(client, &req.schema)?;
+    let store = match req.json_store {
+        true => Some(json::store_tables(&records, &req.schema)?),
+        false => None,
+    };
+    let wanted = store.as_ref().map_or(&req.tables, |(_, tables)| tables);
+    let tables = introspect::tables(client, &req.schema, wanted)
         .map_err(|e| ExportError::pg("read the tables", &e))?;
-    let missing: Vec<&String> = req
-        .tables
+    let missing: Vec<&String> = wanted
         .iter()
         .filter(|n| !tables.iter().any(|t| &t.name == *n))
         .collect();
@@ -249,7 +258,6 @@ fn build_plan(
             }),
         }
     }
-    let records = records(client, &req.schema)?;
     let mut planned = Vec::new();
     for t in &tables {
         let integral = integral_numerics(client, &req.schema, t)?;
@@ -311,6 +319,7 @@ fn build_plan(
     not_exported.retain(|n| n.table.is_some() || !given_views.contains(&n.name));
     views.retain(|v| !given_views.contains(&v.name));
     Ok(ExportPlan {
+        json_store: store.map(|(recipe, _)| recipe),
         source: source.redacted(),
         schema: req.schema.clone(),
         tables: planned,

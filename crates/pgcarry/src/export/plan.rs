@@ -30,6 +30,9 @@ pub struct ExportPlan {
     /// PostgreSQL views translated to SQLite (each proven by its row count, or left out).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub views: Vec<ExportView>,
+    /// `export --to-json`: the recipe of the JSON store the tables were migrated from.
+    #[serde(skip)]
+    pub json_store: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -183,12 +183,20 @@ fn same_decimal(t: &str, f: f64) -> bool {
 }
 
 /// A timestamp text in the first recorded form that holds it exactly. Instants
-/// (timestamptz) only go into forms in UTC (`Z`, `+00:00`, or none for a naive column).
+/// (timestamptz) go into forms in UTC (`Z`, `+00:00`, or none for a naive column) — or, when
+/// every recorded form has one and the same other offset (`+02:00`), into that offset.
 fn datetime(forms: &[String], wire: Wire, t: &str) -> Option<Value> {
     let (value, instant) = match t.strip_suffix("+00:00") {
         Some(v) if wire == Wire::Timestamptz => (v, true),
         _ => (t, false),
     };
+    if instant && let Some(seconds) = one_offset(forms) {
+        let local = shifted(value, seconds)?;
+        return forms
+            .iter()
+            .find_map(|f| shape::write_datetime(&local, f))
+            .map(Value::Text);
+    }
     forms
         .iter()
         .filter(|f| {
@@ -201,6 +209,48 @@ fn datetime(forms: &[String], wire: Wire, t: &str) -> Option<Value> {
         })
         .find_map(|f| shape::write_datetime(value, f))
         .map(Value::Text)
+}
+
+/// The offset (in seconds east of UTC) that every form names, when they all name the same
+/// one and it is not UTC.
+fn one_offset(forms: &[String]) -> Option<i32> {
+    let mut offsets = forms.iter().map(|f| offset_seconds(zone_of(f).trim()));
+    let first = offsets.next()??;
+    (first != 0 && offsets.all(|o| o == Some(first))).then_some(first)
+}
+
+/// `+02:00`, `+0200`, `+02`, `-05:30` in seconds; `None` for anything else.
+fn offset_seconds(zone: &str) -> Option<i32> {
+    let sign = match zone.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let digits: String = zone[1..].chars().filter(|&c| c != ':').collect();
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || !matches!(digits.len(), 2 | 4) {
+        return None;
+    }
+    let hours: i32 = digits[..2].parse().ok()?;
+    let minutes: i32 = digits.get(2..).map_or(Some(0), |m| m.parse().ok())?;
+    Some(sign * (hours * 3600 + minutes * 60))
+}
+
+/// `YYYY-MM-DD HH:MM:SS[.ffffff]` (UTC) as the same instant's local time at `seconds` east.
+fn shifted(value: &str, seconds: i32) -> Option<String> {
+    let (whole, fraction) = match value.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (value, None),
+    };
+    let utc: jiff::civil::DateTime = whole.replacen(' ', "T", 1).parse().ok()?;
+    let local = utc
+        .checked_add(jiff::SignedDuration::from_secs(i64::from(seconds)))
+        .ok()?;
+    let mut out = local.strftime("%Y-%m-%d %H:%M:%S").to_string();
+    if let Some(f) = fraction {
+        out.push('.');
+        out.push_str(f);
+    }
+    Some(out)
 }
 
 /// The zone part of a written form (`Z`, ` +00:00`), empty when naive.
@@ -223,6 +273,33 @@ fn zone_of(form: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instants_go_back_into_their_one_offset() {
+        let forms = vec!["9999-99-99T99:99:99.999999+02:00".to_string()];
+        assert_eq!(
+            datetime(
+                &forms,
+                Wire::Timestamptz,
+                "2024-05-01 08:00:00.123456+00:00"
+            ),
+            Some(Value::Text("2024-05-01T10:00:00.123456+02:00".into()))
+        );
+        let forms = vec!["9999-99-99 99:99:99-0530".to_string()];
+        assert_eq!(
+            datetime(&forms, Wire::Timestamptz, "2024-01-01 02:00:00+00:00"),
+            Some(Value::Text("2023-12-31 20:30:00-0530".into()))
+        );
+        // Two offsets: which one a value had is not known, so neither is used.
+        let forms = vec![
+            "9999-99-99T99:99:99+01:00".to_string(),
+            "9999-99-99T99:99:99+02:00".to_string(),
+        ];
+        assert_eq!(
+            datetime(&forms, Wire::Timestamptz, "2024-01-01 02:00:00+00:00"),
+            None
+        );
+    }
 
     #[test]
     fn booleans_keep_their_spelling() {

@@ -5,6 +5,7 @@
 //! document; everything after that is the SQLite pipeline, unchanged. Source files are only
 //! ever opened for reading.
 
+pub mod assemble;
 pub mod discover;
 pub mod flatten;
 pub mod layout;
@@ -13,6 +14,7 @@ pub mod number;
 pub mod pattern;
 pub mod proof;
 pub mod read;
+pub mod recipe;
 pub mod stage;
 pub mod stats;
 pub mod storage;
@@ -125,7 +127,10 @@ pub fn stage(
             key: l.key_reason.clone(),
         })
         .collect();
+    let recipe = serde_json::to_value(recipe::recipe(&store, &layout))
+        .map_err(|e| JsonError::Bug(format!("the store's recipe: {e}")))?;
     let summary = JsonSummary {
+        recipe: Some(recipe),
         collections,
         ignored: store.ignored.clone(),
         not_loaded: store.problems.clone(),

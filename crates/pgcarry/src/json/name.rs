@@ -25,6 +25,34 @@ pub fn escape(name: &OsStr) -> String {
     out
 }
 
+/// The name's bytes again from its text (the inverse of [`escape`]); `None` for a text that
+/// `escape` never writes.
+pub fn unescape(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b != b'\\' {
+            out.push(b);
+            rest = tail;
+            continue;
+        }
+        match tail {
+            [b'\\', more @ ..] => {
+                out.push(b'\\');
+                rest = more;
+            }
+            [b'x', h, l, more @ ..] => {
+                let hex = std::str::from_utf8(&[*h, *l]).ok()?.to_string();
+                out.push(u8::from_str_radix(&hex, 16).ok()?);
+                rest = more;
+            }
+            _ => return None,
+        }
+    }
+    // `\x41` is not how `escape` writes `A`: such a text names no file.
+    (escape(OsStr::from_bytes(&out)) == text).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,5 +69,15 @@ mod tests {
         assert_ne!(text(b"a\\xff.json"), text(b"a\xff.json"));
         // A truncated multi-byte sequence: each of its bytes.
         assert_eq!(text(b"\xc3.json"), "\\xc3.json");
+        for name in [
+            &b"a\\xff.json"[..],
+            b"a\xff.json",
+            b"\xc3\\",
+            "é.json".as_bytes(),
+        ] {
+            assert_eq!(unescape(&text(name)).as_deref(), Some(name));
+        }
+        assert_eq!(unescape("a\\q"), None);
+        assert_eq!(unescape("\\x41"), None);
     }
 }

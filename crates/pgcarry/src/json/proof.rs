@@ -247,7 +247,7 @@ fn read_table(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::config::Config;
 
@@ -275,10 +275,10 @@ mod tests {
     }
 
     /// A small deterministic generator of values of every kind, nested.
-    struct Gen(u64);
+    pub(crate) struct Gen(pub(crate) u64);
 
     impl Gen {
-        fn next(&mut self, n: u64) -> u64 {
+        pub(crate) fn next(&mut self, n: u64) -> u64 {
             self.0 = self
                 .0
                 .wrapping_mul(6_364_136_223_846_793_005)
@@ -286,7 +286,7 @@ mod tests {
             (self.0 >> 33) % n
         }
 
-        fn value(&mut self, depth: u32) -> Value {
+        pub(crate) fn value(&mut self, depth: u32) -> Value {
             let pick = if depth > 3 {
                 self.next(7)
             } else {

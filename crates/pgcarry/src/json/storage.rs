@@ -6,7 +6,7 @@
 
 use super::stats::Stats;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Storage {
     Bool,
     Int,

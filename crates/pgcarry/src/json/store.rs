@@ -38,7 +38,7 @@ pub struct TreeFile {
     pub hash: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Kind {
     /// One document per file; captures come from the path.
     Documents,
@@ -62,7 +62,7 @@ pub struct Collection {
     pub files: Vec<SourceFile>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Capture {
     pub name: String,
     /// Named by pgcarry (not the config): the layout may rename it after a document field

@@ -24,6 +24,10 @@ pub struct JsonSummary {
     /// Fields `null` in some documents and absent from others: both load as NULL.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub null_and_absent: Vec<String>,
+    /// How the store's documents are laid out in tables and files (`json::recipe`), for the
+    /// target's record: not part of the report.
+    #[serde(skip)]
+    pub recipe: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

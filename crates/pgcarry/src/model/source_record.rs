@@ -26,6 +26,10 @@ pub struct SourceRecord {
     pub fts: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub views: Vec<String>,
+    /// The JSON store the tables were staged from (`json::recipe`), on the record of the
+    /// store's first migrated table only: what `export --to-json` writes the files by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

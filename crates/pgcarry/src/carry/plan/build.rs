@@ -91,6 +91,9 @@ pub fn build(
     }
     super::load::apply(&mut tables, schema, &opts.schema);
     if let Some(json) = &opts.json {
+        if let Some(record) = tables.iter_mut().find_map(|t| t.source_record.as_mut()) {
+            record.store.clone_from(&json.recipe);
+        }
         warnings.extend(json.not_loaded.iter().map(|f| Warning {
             table: None,
             column: None,

@@ -66,6 +66,7 @@ fn source_record(t: &Table, s: &TableStats, columns: &[ColumnPlan]) -> SourceRec
         triggers: Vec::new(),
         fts: Vec::new(),
         views: Vec::new(),
+        store: None,
     }
 }
 

@@ -12,8 +12,9 @@ use super::read::Record;
 use super::stats::{Field, Node, Stats};
 pub use super::storage::{Storage, storage, widened};
 use super::store::{Collection, Kind, Store};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 mod references;
 
@@ -22,7 +23,7 @@ pub const MAX_DEPTH: usize = 3;
 /// An object with more distinct keys than this is a map (ids as keys): one jsonb column.
 pub const MAX_FIELDS: usize = 64;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
     /// The parent row's key column at this index of its primary key.
     ParentKey(usize),
@@ -31,15 +32,30 @@ pub enum Role {
     Field(Vec<String>),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ColumnLayout {
     pub name: String,
     pub declared: String,
     pub storage: Storage,
     pub role: Role,
+    /// What a NULL of this column was in most of the documents: the field `null`, or absent.
+    #[serde(default)]
+    pub if_null: Missing,
 }
 
-#[derive(Debug, Clone)]
+/// What a document held where its table has nothing (a NULL, or no child rows): the export
+/// back to JSON writes what most documents held.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Missing {
+    #[default]
+    Absent,
+    Null,
+    /// An empty array (child tables only).
+    Empty,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Slot {
     Column(usize),
     Object(Slots),
@@ -47,17 +63,17 @@ pub enum Slot {
 }
 
 /// Where each field of an object goes.
-#[derive(Debug, Clone, Default)]
-pub struct Slots(pub HashMap<String, Slot>);
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Slots(pub BTreeMap<String, Slot>);
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Reference {
     pub column: usize,
     pub table: usize,
     pub parent_column: usize,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TableLayout {
     pub name: String,
     pub collection: usize,
@@ -72,9 +88,16 @@ pub struct TableLayout {
     pub positions: Vec<usize>,
     /// The paths of the arrays from the document to this table's rows, outer to inner.
     pub array_paths: Vec<Vec<String>>,
+    /// Child tables: what the parent held when it has no rows here (`[]`, `null` or nothing).
+    #[serde(default)]
+    pub if_empty: Missing,
+    /// The objects (paths in this table's rows) that were `null` more often than absent when
+    /// they were not objects: written back as `null` when every field of theirs is NULL.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub null_objects: Vec<Vec<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CaptureUse {
     /// Every document holds the same value in the field of that name.
     Merged,
@@ -82,7 +105,7 @@ pub enum CaptureUse {
     Column(String),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CollectionLayout {
     pub table: usize,
     pub documents: u64,
@@ -90,9 +113,12 @@ pub struct CollectionLayout {
     /// A synthetic key column added to each document (`_file`, `_line`, `_position`).
     pub synthetic: Option<String>,
     pub key_reason: String,
+    /// Some record was not an object: it is staged as the field `value`.
+    #[serde(default)]
+    pub wrapped: bool,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Layout {
     pub tables: Vec<TableLayout>,
     pub collections: Vec<CollectionLayout>,
@@ -137,6 +163,8 @@ struct Seen {
     capture_stats: Vec<Stats>,
     tuples: BTreeSet<Vec<String>>,
     tuples_repeat: bool,
+    /// Some record was not an object.
+    wrapped: bool,
 }
 
 fn first_pass(c: &Collection) -> Result<Seen, JsonError> {
@@ -152,6 +180,7 @@ fn first_pass(c: &Collection) -> Result<Seen, JsonError> {
             .collect(),
         tuples: BTreeSet::new(),
         tuples_repeat: false,
+        wrapped: false,
     };
     c.for_each_record(&mut |r| {
         seen.documents += 1;
@@ -159,6 +188,7 @@ fn first_pass(c: &Collection) -> Result<Seen, JsonError> {
         let m = match &r.value {
             Value::Object(m) => m,
             other => {
+                seen.wrapped = true;
                 wrapped = Map::from_iter([("value".to_string(), other.clone())]);
                 &wrapped
             }
@@ -302,10 +332,25 @@ pub fn infer(store: &mut Store) -> Result<Layout, JsonError> {
             captures,
             synthetic,
             key_reason,
+            wrapped: seen.wrapped,
         });
     }
     references::find(&mut b.layout, &roots);
     Ok(b.layout)
+}
+
+/// What most of the `seen` objects held at a field of these stats when they held no value:
+/// `null`, nothing, or (`arrays`) an empty array.
+fn missing(s: &Stats, seen: u64, arrays: bool) -> Missing {
+    let absent = seen.saturating_sub(s.nulls + s.non_null());
+    let empty = if arrays { s.empty_arrays } else { 0 };
+    if empty > 0 && empty >= s.nulls && empty >= absent {
+        Missing::Empty
+    } else if s.nulls > 0 && s.nulls >= absent {
+        Missing::Null
+    } else {
+        Missing::Absent
+    }
 }
 
 fn free_field_name(root: &Node, added: &[(String, Field)], base: &str) -> String {
@@ -371,6 +416,8 @@ impl Builder {
             top_key: Vec::new(),
             positions: Vec::new(),
             array_paths,
+            if_empty: Missing::Absent,
+            null_objects: Vec::new(),
         });
         self.layout.tables.len() - 1
     }
@@ -388,6 +435,7 @@ impl Builder {
             declared: storage.1.to_string(),
             storage: storage.0,
             role,
+            if_null: Missing::Absent,
         });
         cols.len() - 1
     }
@@ -409,15 +457,21 @@ impl Builder {
                         && o.fields.len() <= MAX_FIELDS =>
                 {
                     let mut inner = Slots::default();
+                    if missing(s, node.seen, false) == Missing::Null {
+                        self.layout.tables[t].null_objects.push(path.clone());
+                    }
                     self.place(t, &path, o, &mut inner);
                     Slot::Object(inner)
                 }
                 (_, Some(e)) if s.object_arrays > 0 && only(s.object_arrays + s.empty_arrays) => {
-                    Slot::Child(self.child_table(t, &path, e))
+                    let child = self.child_table(t, &path, e);
+                    self.layout.tables[child].if_empty = missing(s, node.seen, true);
+                    Slot::Child(child)
                 }
                 _ => {
                     let st = storage(s);
                     let c = self.add_column(t, &path.join("__"), st, Role::Field(path));
+                    self.layout.tables[t].columns[c].if_null = missing(s, node.seen, false);
                     let table = &self.layout.tables[t];
                     let column = format!("{}.{}", table.name, table.columns[c].name);
                     if let Some(why) = widened(s, st.0) {
