@@ -129,6 +129,11 @@ pub enum Command {
         pgcarry wait \"$DATABASE_URL\" --timeout 60s && exec ./app\n  \
         pgcarry wait --timeout 2m          # DATABASE_URL, .env or PGHOST/PGPORT/...")]
     Wait(WaitArgs),
+    /// Health and post-migration checks: sequences behind their keys, keys running out of
+    /// range, missing and broken indexes and constraints, maintenance, sessions, security;
+    /// each finding with what to run or change. Read-only unless --fix --apply.
+    #[command(after_help = crate::doctor::AFTER_HELP)]
+    Doctor(crate::doctor::DoctorArgs),
     /// Write the built-in sample application database (an IELTS practice bot's SQLite file,
     /// as SQLAlchemy writes it) — the demo and the benchmark workload.
     #[command(

@@ -27,12 +27,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             None => backup(a),
         },
         Command::Restore(a) => restore(a),
+        Command::Doctor(a) => crate::doctor::run(a),
     }
 }
 
 /// The options every command that reads a source shares; `--schema` is checked here, before
 /// anything is read or written.
-fn prepare_options(c: &CommonArgs) -> Result<pgcarry::PrepareOptions, RunError> {
+pub(crate) fn prepare_options(c: &CommonArgs) -> Result<pgcarry::PrepareOptions, RunError> {
     pgcarry::check_schema(&c.schema)?;
     Ok(pgcarry::PrepareOptions {
         schema: c.schema.clone(),
@@ -128,7 +129,7 @@ fn finish(report: &Report, load: &LoadArgs) -> anyhow::Result<ExitStatus> {
 }
 
 /// The target's settings (a usage error if they are wrong), after showing libpq's warnings.
-fn resolve_target(explicit: Option<&str>) -> Result<ConnSettings, RunError> {
+pub(crate) fn resolve_target(explicit: Option<&str>) -> Result<ConnSettings, RunError> {
     let target = ConnSettings::resolve(explicit).map_err(|e| RunError::Usage(e.to_string()))?;
     for warning in target.warnings() {
         eprintln!("warning: {warning}");

@@ -11,6 +11,8 @@
 //! - `export`: the route back, PostgreSQL → a new SQLite file (plan, decode, write, prove).
 //! - `backup`: `pg_dump` from an exported snapshot with a manifest that proves what it holds;
 //!   verify, list, restore, retention.
+//! - `doctor`: health and post-migration checks as findings with their fixes (read-only,
+//!   on the `postgres` engine; `--source` reads `carry`'s verification report).
 //! - `report` and `checksum`: what a run found, and how content is compared.
 //!
 //! Modules are private; what the command line and the tests need is re-exported here.
@@ -39,6 +41,7 @@
 mod backup;
 mod carry;
 mod checksum;
+mod doctor;
 mod export;
 mod formats;
 mod json;
@@ -63,6 +66,13 @@ pub use carry::prepare::{
     MigrateRequest, PrepareOptions, Prepared, RunError, backup, check_backup, check_output,
     check_schema, check_source, check_target, generate_sample, migrate, prepare, start_cluster,
     verify,
+};
+pub use doctor::{
+    Applied as DoctorFix, Category as FindingCategory, CheckRun, CheckStatus, DoctorError,
+    DoctorReport, Exclusions, Finding, Level as FindingLevel, Options as DoctorOptions,
+    Remediation, apply as apply_doctor_fixes, nagios as render_doctor_nagios,
+    prometheus as render_doctor_prometheus, run as doctor, script as doctor_fix_script,
+    source_findings as doctor_source_findings, text as render_doctor_text,
 };
 pub use export::json::{JsonExportReport, JsonExportRequest, export_json};
 pub use export::plan::{ExportPlan, render as render_export_plan};

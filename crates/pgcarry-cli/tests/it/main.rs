@@ -13,6 +13,7 @@ mod cli;
 mod concurrency;
 mod config;
 mod corpus;
+mod doctor;
 mod export;
 mod export_json;
 mod export_round_trip;

@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
 /// A self-signed certificate and key readable by the server's user.
-fn self_signed(dir: &std::path::Path) -> (String, String) {
+pub(crate) fn self_signed(dir: &std::path::Path) -> (String, String) {
     let crt = dir.join("server.crt");
     let key = dir.join("server.key");
     let status = Command::new("openssl")
