@@ -26,6 +26,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             None => backup(a),
         },
         Command::Restore(a) => restore(a),
+        Command::Schema(a) => crate::schema::run(a),
     }
 }
 

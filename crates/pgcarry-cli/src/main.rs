@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod progress;
+mod schema;
 
 use clap::Parser;
 use pgcarry::{ExitStatus, RunError};
