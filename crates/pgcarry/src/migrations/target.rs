@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone)]
 pub enum Database {
     Sqlite(PathBuf),
-    Postgres(ConnSettings),
+    Postgres(Box<ConnSettings>),
 }
 
 impl Database {
@@ -27,7 +27,7 @@ impl Database {
             return Ok(Database::Sqlite(path));
         }
         ConnSettings::resolve(given.as_deref())
-            .map(Database::Postgres)
+            .map(|s| Database::Postgres(Box::new(s)))
             .map_err(|e| e.to_string())
     }
 
