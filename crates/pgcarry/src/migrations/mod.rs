@@ -147,10 +147,7 @@ fn lint_refusal(dir: &file::Directory, what: &str) -> SchemaError {
 pub fn status(req: &Request, progress: &dyn Progress) -> Result<Status, SchemaError> {
     let dir = file::read_dir(&req.dir)?;
     let mut engine = open(req, false, progress)?;
-    let records = engine
-        .records()
-        .map_err(SchemaError::Failed)?
-        .unwrap_or_default();
+    let records = run::applied(engine.as_mut())?;
     let needs_baseline = if records.is_empty() {
         engine.user_tables().map_err(SchemaError::Failed)?
     } else {

@@ -31,10 +31,7 @@ pub fn up(req: &Request, opts: UpOptions, progress: &dyn Progress) -> Result<Don
         return Err(lint_refusal(&dir, "apply"));
     }
     let mut engine = open(req, !opts.dry_run, progress)?;
-    let records = engine
-        .records()
-        .map_err(SchemaError::Failed)?
-        .unwrap_or_default();
+    let records = applied(engine.as_mut())?;
     if records.is_empty() && !opts.allow_existing_tables {
         let tables = engine.user_tables().map_err(SchemaError::Failed)?;
         if !tables.is_empty() {
@@ -108,13 +105,16 @@ pub fn up(req: &Request, opts: UpOptions, progress: &dyn Progress) -> Result<Don
             )),
         }
     }
-    done.version = newest(
-        &engine
-            .records()
-            .map_err(SchemaError::Failed)?
-            .unwrap_or_default(),
-    );
+    done.version = newest(&applied(engine.as_mut())?);
     Ok(done)
+}
+
+/// The records (none when there is no record table yet).
+pub fn applied(engine: &mut dyn Engine) -> Result<Vec<Record>, SchemaError> {
+    Ok(engine
+        .records()
+        .map_err(SchemaError::Failed)?
+        .unwrap_or_default())
 }
 
 /// The newest finished version.
@@ -163,12 +163,7 @@ fn millis(started: Instant) -> i64 {
 
 /// True when `version` is recorded (read inside the transaction that holds the lock).
 fn recorded(engine: &mut dyn Engine, version: i64) -> Result<bool, SchemaError> {
-    Ok(engine
-        .records()
-        .map_err(SchemaError::Failed)?
-        .unwrap_or_default()
-        .iter()
-        .any(|r| r.version == version))
+    Ok(applied(engine)?.iter().any(|r| r.version == version))
 }
 
 /// Runs `statements`; the first that fails, as the error to report.
@@ -331,10 +326,7 @@ pub fn down(
         return Err(lint_refusal(&dir, "revert"));
     }
     let mut engine = open(req, !dry, progress)?;
-    let records = engine
-        .records()
-        .map_err(SchemaError::Failed)?
-        .unwrap_or_default();
+    let records = applied(engine.as_mut())?;
     if let Some(r) = records.iter().find(|r| r.state == State::Started) {
         let file = dir.find(r.version).map(|m| m.path.display().to_string());
         return Err(unfinished(r.version, &r.name, &file.unwrap_or_default()));
@@ -387,12 +379,7 @@ pub fn down(
             millis(started)
         ));
     }
-    done.version = newest(
-        &engine
-            .records()
-            .map_err(SchemaError::Failed)?
-            .unwrap_or_default(),
-    );
+    done.version = newest(&applied(engine.as_mut())?);
     Ok(done)
 }
 
@@ -456,10 +443,7 @@ pub fn baseline(req: &Request, version: i64, progress: &dyn Progress) -> Result<
     let mut engine = open(req, true, progress)?;
     engine.ensure_records().map_err(SchemaError::Failed)?;
     engine.begin().map_err(SchemaError::Failed)?;
-    let records = engine
-        .records()
-        .map_err(SchemaError::Failed)?
-        .unwrap_or_default();
+    let records = applied(engine.as_mut())?;
     if !records.is_empty() {
         engine.rollback();
         return Err(SchemaError::Refused(format!(
@@ -511,12 +495,7 @@ pub fn repair(
     match result {
         Ok(mut done) => {
             engine.commit().map_err(SchemaError::Failed)?;
-            done.version = newest(
-                &engine
-                    .records()
-                    .map_err(SchemaError::Failed)?
-                    .unwrap_or_default(),
-            );
+            done.version = newest(&applied(engine.as_mut())?);
             Ok(done)
         }
         Err(e) => {
@@ -532,10 +511,7 @@ fn restamp(
     unfinished_as: Option<Unfinished>,
 ) -> Result<Done, SchemaError> {
     let mut done = Done::default();
-    let records = engine
-        .records()
-        .map_err(SchemaError::Failed)?
-        .unwrap_or_default();
+    let records = applied(engine)?;
     for r in records {
         let file = dir.find(r.version);
         match (r.state, unfinished_as, file) {
