@@ -555,3 +555,76 @@ fn migrate_then_baseline_then_a_new_migration_on_both() {
         .unwrap();
     assert!(found > 0);
 }
+
+/// A second `schema up` on PostgreSQL while one runs: with `--lock-wait 0s` it fails at once,
+/// naming the session that holds the lock; the first one finishes unharmed.
+#[test]
+fn a_held_lock_names_its_holder() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = support::test_db("schema_lock");
+    write(
+        dir.path(),
+        "1_slow.sql",
+        "-- pgcarry:up\nCREATE TABLE slow (x int);\nSELECT pg_sleep(3);\n",
+    );
+    let first = Running::spawn(dir.path(), &["schema", "up", "--db", &db.url]);
+    assert!(
+        first.says("applying 1_slow.sql", std::time::Duration::from_secs(20)),
+        "{}",
+        first.stderr()
+    );
+    let out = schema(dir.path(), &["up", "--db", &db.url, "--lock-wait", "0s"])
+        .assert()
+        .code(1);
+    let text = output(&out);
+    assert!(text.contains("holds the lock"), "{text}");
+    assert!(text.contains("pid "), "{text}");
+    assert!(text.contains("--lock-wait"), "{text}");
+    let (code, text, _) = first.finish();
+    assert_eq!(code, Some(0), "{text}");
+}
+
+/// What the user must change is a usage error (exit 2), with what to do.
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = schema(dir.path(), &["new", "add search"]).assert().code(2);
+    assert!(
+        output(&out).contains("letters, digits and _"),
+        "{}",
+        output(&out)
+    );
+    let out = schema(dir.path(), &["status", "--db", "sqlite:dev.db"])
+        .assert()
+        .code(2);
+    assert!(output(&out).contains("schema new NAME"), "{}", output(&out));
+    write(dir.path(), "1_tags.sql", TAGS);
+    let out = schema(dir.path(), &["status", "--db", "sqlite://host/dev.db"])
+        .assert()
+        .code(2);
+    assert!(
+        output(&out).contains("sqlite:///relative/path"),
+        "{}",
+        output(&out)
+    );
+    let out = schema(dir.path(), &["baseline", "7", "--db", "sqlite:dev.db"])
+        .assert()
+        .code(2);
+    assert!(
+        output(&out).contains("no migration in migrations has version 7"),
+        "{}",
+        output(&out)
+    );
+    schema(
+        dir.path(),
+        &["up", "--db", "sqlite:dev.db", "--lock-wait", "soon"],
+    )
+    .assert()
+    .code(2);
+    // status of a file that does not exist yet: everything pending, nothing created.
+    let out = schema(dir.path(), &["status", "--db", "sqlite:dev.db"])
+        .assert()
+        .code(0);
+    assert!(output(&out).contains("1 pending"), "{}", output(&out));
+    assert!(!dir.path().join("dev.db").exists());
+}

@@ -231,3 +231,67 @@ pub fn shorten(names: &[String]) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migrations::file::{Directory, Migration, Section};
+
+    fn migration(version: i64, checksum: &str) -> Migration {
+        Migration {
+            version,
+            name: format!("m{version}"),
+            path: format!("migrations/{version}_m{version}.sql").into(),
+            checksum: checksum.into(),
+            no_transaction: false,
+            up: Section::default(),
+            down: None,
+        }
+    }
+
+    fn record(version: i64, checksum: &str, state: State) -> Record {
+        Record {
+            version,
+            name: format!("m{version}"),
+            checksum: checksum.into(),
+            applied_at: "2026-12-06T00:00:00Z".into(),
+            duration_ms: 1,
+            state,
+            baseline: version == 1,
+        }
+    }
+
+    #[test]
+    fn every_migration_gets_one_state() {
+        let dir = Directory {
+            migrations: [(1, "a"), (2, "b"), (3, "c"), (4, "d"), (6, "f"), (7, "g")]
+                .iter()
+                .map(|(v, c)| migration(*v, c))
+                .collect(),
+            findings: Vec::new(),
+        };
+        let records = vec![
+            record(1, "a", State::Finished),
+            record(2, "changed", State::Finished),
+            record(4, "d", State::Started),
+            record(5, "e", State::Finished),
+            record(6, "f", State::Finished),
+        ];
+        let states: Vec<(i64, Kind)> = compare(&dir, &records)
+            .iter()
+            .map(|e| (e.version, e.state))
+            .collect();
+        assert_eq!(
+            states,
+            vec![
+                (1, Kind::Baseline),
+                (2, Kind::Modified),
+                (3, Kind::OutOfOrder),
+                (4, Kind::Unfinished),
+                (5, Kind::Missing),
+                (6, Kind::Applied),
+                (7, Kind::Pending),
+            ]
+        );
+    }
+}
