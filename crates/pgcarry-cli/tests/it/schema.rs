@@ -628,3 +628,60 @@ fn usage_errors_exit_2() {
     assert!(output(&out).contains("1 pending"), "{}", output(&out));
     assert!(!dir.path().join("dev.db").exists());
 }
+
+/// What a person reads, as a snapshot: `status` with a modified, a pending and an out-of-order
+/// migration, a file that does not parse and a note; `up`'s refusal; a failing migration.
+#[test]
+fn status_and_errors_read_well() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = "sqlite:dev.db";
+    write(dir.path(), "20261201000000_tags.sql", TAGS);
+    write(dir.path(), "20261203000000_notes.sql", NOTES);
+    schema(dir.path(), &["up", "--db", db]).assert().success();
+    write(
+        dir.path(),
+        "20261201000000_tags.sql",
+        &TAGS.replace("'a;b'", "'c'"),
+    );
+    write(
+        dir.path(),
+        "20261202000000_early.sql",
+        "-- pgcarry:up\nCREATE TABLE early (x int);\n",
+    );
+    write(
+        dir.path(),
+        "20261204000000_broken.sql",
+        "-- pgcarry:up\nCREATE TABLE half (x int);\nINSERT INTO nowhere VALUES (1);\n",
+    );
+    write(
+        dir.path(),
+        "20261205000000_bad.sql",
+        "-- pgcarry:up\nBEGIN;\n-- pgcarry:sqlite-only\n",
+    );
+    write(dir.path(), "notes.txt", "to do\n");
+    let mut text = String::new();
+    for (args, code) in [(vec!["status", "--db", db], 3), (vec!["up", "--db", db], 1)] {
+        let out = schema(dir.path(), &args).assert().code(code);
+        text.push_str(&format!(
+            "$ pgcarry schema {} (exit {code})\n{}\n",
+            args.join(" "),
+            output(&out)
+        ));
+    }
+    std::fs::remove_file(dir.path().join("migrations/20261205000000_bad.sql")).unwrap();
+    write(dir.path(), "20261201000000_tags.sql", TAGS);
+    let args = ["up", "--db", db, "--allow-out-of-order"];
+    let out = schema(dir.path(), &args).assert().code(1);
+    text.push_str(&format!(
+        "$ pgcarry schema {} (exit 1)\n{}",
+        args.join(" "),
+        output(&out)
+    ));
+    insta::with_settings!({
+        filters => vec![(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[TIME]"), (r"\(\d+ ms\)", "([MS] ms)")],
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!("schema_status_and_errors", text);
+    });
+}

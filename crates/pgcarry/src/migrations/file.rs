@@ -340,6 +340,12 @@ fn parse(text: &str) -> Result<Parsed, Vec<(usize, String)>> {
             }
         }
     }
+    if !no_transaction {
+        for section in up.iter().chain(down.iter()) {
+            problems.extend(transaction_control(section));
+        }
+    }
+    problems.sort();
     match up {
         Some(up) if problems.is_empty() => Ok((up, down, no_transaction)),
         None if problems.is_empty() => Err(vec![(
@@ -350,6 +356,42 @@ fn parse(text: &str) -> Result<Parsed, Vec<(usize, String)>> {
         )]),
         _ => Err(problems),
     }
+}
+
+/// Statements that begin or end a transaction, in either dialect: pgcarry runs each migration
+/// in a transaction of its own, and a COMMIT inside would split it.
+fn transaction_control(section: &Section) -> Vec<(usize, String)> {
+    let mut lines = std::collections::BTreeSet::new();
+    for dialect in [Dialect::Postgres, Dialect::Sqlite] {
+        for s in section.statements(dialect) {
+            let words: Vec<String> = s
+                .sql
+                .split_whitespace()
+                .take(2)
+                .map(str::to_ascii_uppercase)
+                .collect();
+            let controls = match words.first().map(String::as_str) {
+                Some("BEGIN" | "COMMIT" | "END" | "ABORT") => true,
+                Some("ROLLBACK") => words.get(1).is_none_or(|w| w != "TO"),
+                Some("START") => words.get(1).is_some_and(|w| w == "TRANSACTION"),
+                _ => false,
+            };
+            if controls {
+                lines.insert(s.line);
+            }
+        }
+    }
+    lines
+        .into_iter()
+        .map(|line| {
+            (
+                line,
+                "a statement that begins or ends a transaction: pgcarry runs each migration in a \
+                 transaction of its own; remove it, or mark the file `-- pgcarry:no-transaction`"
+                    .to_string(),
+            )
+        })
+        .collect()
 }
 
 /// True for a line that is neither blank nor a comment.
@@ -417,6 +459,8 @@ mod tests {
                 .1
                 .contains("no `-- pgcarry:up`")
         );
+        let inner = parse("-- pgcarry:up\nBEGIN;\nSELECT 1;\nCOMMIT;\n").unwrap_err();
+        assert_eq!(inner.iter().map(|p| p.0).collect::<Vec<_>>(), vec![2, 4]);
         let (_, _, no_tx) = parse("-- pgcarry:no-transaction\n-- pgcarry:up\nSELECT 1;\n").unwrap();
         assert!(no_tx);
     }

@@ -142,14 +142,13 @@ impl Status {
         );
         for e in &self.migrations {
             let when = e.applied_at.as_deref().unwrap_or("");
-            let _ = writeln!(
-                out,
-                "  {:<14} {:<12} {:<32} {}",
+            let row = format!(
+                "  {:<14} {:<12} {:<32} {when}",
                 e.version,
                 label(e.state),
-                e.name,
-                when
+                e.name
             );
+            let _ = writeln!(out, "{}", row.trim_end());
         }
         for f in &self.findings {
             let place = f.line.map_or(String::new(), |l| format!(":{l}"));
