@@ -1,6 +1,7 @@
 //! `pgcarry schema`: its flags (defined once, in `DbArgs`, for every subcommand that opens a
 //! database) and the thin calls into the library's `migrations`.
 
+use crate::commands::duration_flag;
 use crate::progress::Terminal;
 use clap::{Args, Subcommand, ValueEnum};
 use pgcarry::{
@@ -223,17 +224,14 @@ pub fn run(args: SchemaArgs) -> anyhow::Result<ExitStatus> {
 
 /// The database, the directory and the lock wait, checked; waits for the server if asked.
 fn request(a: &DbArgs) -> Result<SchemaRequest, RunError> {
-    let duration = |flag: &str, text: &str| {
-        pgcarry::parse_duration(text).map_err(|e| RunError::Usage(format!("{flag}: {e}")))
-    };
-    let lock_wait = duration("--lock-wait", &a.lock_wait)?;
+    let lock_wait = duration_flag("--lock-wait", Some(&a.lock_wait))?;
     let database = SchemaDatabase::resolve(a.db.as_deref()).map_err(RunError::Usage)?;
     eprintln!("database: {}", database.location());
     if let (Some(text), SchemaDatabase::Postgres(settings)) = (&a.wait, &database) {
         for warning in settings.warnings() {
             eprintln!("warning: {warning}");
         }
-        let timeout = duration("--wait", text)?;
+        let timeout = duration_flag("--wait", Some(text))?;
         let mut tell = |n: u32, error: &str, delay: std::time::Duration| {
             eprintln!("attempt {n}: {error}; next in {:.1} s", delay.as_secs_f64());
         };

@@ -567,7 +567,10 @@ fn a_held_lock_names_its_holder() {
         "1_slow.sql",
         "-- pgcarry:up\nCREATE TABLE slow (x int);\nSELECT pg_sleep(3);\n",
     );
-    let first = Running::spawn(dir.path(), &["schema", "up", "--db", &db.url]);
+    let first = Running::spawn(
+        dir.path(),
+        &["schema", "up", "--db", &db.url, "--wait", "10s"],
+    );
     assert!(
         first.says("applying 1_slow.sql", std::time::Duration::from_secs(20)),
         "{}",

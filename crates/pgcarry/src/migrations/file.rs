@@ -180,8 +180,8 @@ fn read_entry(path: &Path, found: &mut Directory) {
     }
     let Some((version, migration_name)) = parse_name(&name) else {
         found.findings.push(finding(
-            "the name does not match VERSION_name.sql (VERSION: digits, as `pgcarry schema \
-             new` writes them; name: letters, digits, _): rename it"
+            "the name does not match VERSION_name.sql (VERSION: up to 18 digits, as `pgcarry \
+             schema new` writes them; name: letters, digits, _): rename it"
                 .into(),
             true,
         ));
