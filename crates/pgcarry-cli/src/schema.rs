@@ -17,8 +17,8 @@ pub struct SchemaArgs {
 
 #[derive(Subcommand)]
 pub enum SchemaAction {
-    /// Write migrations/VERSION_NAME.sql (VERSION: now, UTC, YYYYMMDDHHMMSS) with empty
-    /// `-- pgcarry:up` and `-- pgcarry:down` sections.
+    /// Write migrations/VERSION_NAME.sql (VERSION: now, UTC, YYYYMMDDHHMMSS) with empty up
+    /// and down sections.
     #[command(after_help = "Examples:\n  \
         pgcarry schema new add_search\n  \
         pgcarry schema new initial --dir db/migrations\n\n\

@@ -378,6 +378,19 @@ fn no_transaction_runs_create_index_concurrently() {
         .unwrap()
         .get(0);
     assert_eq!(left, 0);
+
+    write(
+        dir.path(),
+        "4_plain.sql",
+        "-- pgcarry:up\nCREATE INDEX CONCURRENTLY items_plain ON items (id);\n",
+    );
+    let out = schema(dir.path(), &["up", "--db", url]).assert().code(1);
+    let text = output(&out);
+    assert!(text.contains("4_plain.sql:2"), "{text}");
+    assert!(
+        text.contains("mark the file `-- pgcarry:no-transaction`"),
+        "{text}"
+    );
 }
 
 /// Files that do not parse are listed by `status` (exit 3) with file and line, and refused by

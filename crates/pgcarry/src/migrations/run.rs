@@ -177,8 +177,17 @@ fn run_all(engine: &mut dyn Engine, statements: &[Statement]) -> Result<(), (Sta
 /// `migration V failed at FILE:LINE: message`.
 fn failed_at(m: &Migration, what: &str, s: &Statement, e: &SqlError) -> String {
     let line = s.line + e.line_in_statement.unwrap_or(0);
+    let hint = if !m.no_transaction
+        && (e.message.contains("cannot run inside a transaction block")
+            || e.message.contains("from within a transaction"))
+    {
+        " (a statement that cannot run in a transaction: mark the file \
+         `-- pgcarry:no-transaction`)"
+    } else {
+        ""
+    };
     format!(
-        "migration {} ({what}) failed at {}:{line}: {}",
+        "migration {} ({what}) failed at {}:{line}: {}{hint}",
         m.version,
         m.path.display(),
         e.message
