@@ -207,10 +207,12 @@ fn apply(engine: &mut dyn Engine, m: &Migration) -> Result<Option<i64>, SchemaEr
         engine.rollback();
         let version = newest(&engine.records().unwrap_or_default().unwrap_or_default());
         return Err(SchemaError::Failed(format!(
-            "{}. It was rolled back: the database is at version {} (migrations before it stay \
-             applied). Fix the file and run `pgcarry schema up` again",
+            "{}. It was rolled back: the database {} (migrations before it stay applied). Fix \
+             the file and run `pgcarry schema up` again",
             failed_at(m, "up", &s, &e),
-            version.map_or("none".to_string(), |v| v.to_string())
+            version.map_or("records no applied migration".to_string(), |v| format!(
+                "is at version {v}"
+            ))
         )));
     }
     let ms = millis(started);
