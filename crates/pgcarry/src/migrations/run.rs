@@ -31,20 +31,20 @@ pub fn up(req: &Request, opts: UpOptions, progress: &dyn Progress) -> Result<Don
         return Err(lint_refusal(&dir, "apply"));
     }
     let mut engine = open(req, !opts.dry_run, progress)?;
+    // Tables first, then records: a migration's tables commit with its record, so another
+    // process (SQLite) that applies one in between is seen in the records.
+    let tables = engine.user_tables().map_err(SchemaError::Failed)?;
     let records = applied(engine.as_mut())?;
-    if records.is_empty() && !opts.allow_existing_tables {
-        let tables = engine.user_tables().map_err(SchemaError::Failed)?;
-        if !tables.is_empty() {
-            return Err(SchemaError::Refused(format!(
-                "{} holds {} table(s) ({}) but records no migration: applying the migrations \
-                 from the first would create what exists. If its schema is what the migrations \
-                 up to some VERSION create, record them with `pgcarry schema baseline VERSION`; \
-                 to apply them all anyway, give --allow-existing-tables",
-                req.database.location(),
-                tables.len(),
-                shorten(&tables)
-            )));
-        }
+    if records.is_empty() && !opts.allow_existing_tables && !tables.is_empty() {
+        return Err(SchemaError::Refused(format!(
+            "{} holds {} table(s) ({}) but records no migration: applying the migrations \
+             from the first would create what exists. If its schema is what the migrations \
+             up to some VERSION create, record them with `pgcarry schema baseline VERSION`; \
+             to apply them all anyway, give --allow-existing-tables",
+            req.database.location(),
+            tables.len(),
+            shorten(&tables)
+        )));
     }
     let entries = compare(&dir, &records);
     let mut done = Done::default();
