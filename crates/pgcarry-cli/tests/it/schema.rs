@@ -271,9 +271,15 @@ fn two_concurrent_ups_apply_each_migration_once() {
     for url in &urls {
         let spawn = || Running::spawn(dir.path(), &["schema", "up", "--db", url]);
         let (a, b) = (spawn(), spawn());
+        let mut said = String::new();
         for run in [a, b] {
             let (code, text, _) = run.finish();
             assert_eq!(code, Some(0), "{text}");
+            said.push_str(&text);
+        }
+        for step in 1..=5 {
+            let line = format!("applied {step} ");
+            assert_eq!(said.matches(&line).count(), 1, "{line} on {url}: {said}");
         }
         let counted: Vec<(i64, i64)> = if let Some(path) = url.strip_prefix("sqlite:") {
             let conn = rusqlite::Connection::open(path).unwrap();
