@@ -707,3 +707,48 @@ fn status_and_errors_read_well() {
         insta::assert_snapshot!("schema_status_and_errors", text);
     });
 }
+
+/// A process killed in the middle of a no-transaction migration leaves it recorded as started:
+/// `status` reports it unfinished (exit 3) and `up` refuses with what to do, never a bare
+/// "dirty" flag.
+#[test]
+fn a_crash_inside_a_no_transaction_migration_is_reported_unfinished() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = support::test_db("schema_crash");
+    write(
+        dir.path(),
+        "1_slow.sql",
+        "-- pgcarry:no-transaction\n-- pgcarry:up\nCREATE TABLE slow (x int);\nSELECT pg_sleep(2);\n",
+    );
+    let mut running = Running::spawn(dir.path(), &["schema", "up", "--db", &db.url]);
+    assert!(
+        running.says("applying 1_slow.sql", std::time::Duration::from_secs(20)),
+        "{}",
+        running.stderr()
+    );
+    assert!(support::wait_until(
+        std::time::Duration::from_secs(10),
+        || {
+            db.client()
+                .query_one("SELECT to_regclass('public.slow') IS NOT NULL", &[])
+                .unwrap()
+                .get::<_, bool>(0)
+        }
+    ));
+    running.child.kill().unwrap();
+    let _ = running.finish();
+    let out = schema(dir.path(), &["status", "--db", &db.url])
+        .assert()
+        .code(3);
+    assert!(
+        output(&out).contains("1              UNFINISHED"),
+        "{}",
+        output(&out)
+    );
+    let out = schema(dir.path(), &["up", "--db", &db.url])
+        .assert()
+        .code(1);
+    let text = output(&out);
+    assert!(text.contains("did not finish"), "{text}");
+    assert!(text.contains("schema repair --unfinished"), "{text}");
+}
