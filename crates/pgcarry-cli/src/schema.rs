@@ -227,15 +227,24 @@ fn request(a: &DbArgs) -> Result<SchemaRequest, RunError> {
     let lock_wait = duration_flag("--lock-wait", Some(&a.lock_wait))?;
     let database = SchemaDatabase::resolve(a.db.as_deref()).map_err(RunError::Usage)?;
     eprintln!("database: {}", database.location());
-    if let (Some(text), SchemaDatabase::Postgres(settings)) = (&a.wait, &database) {
+    if let SchemaDatabase::Postgres(settings) = &database {
         for warning in settings.warnings() {
             eprintln!("warning: {warning}");
         }
-        let timeout = duration_flag("--wait", Some(text))?;
-        let mut tell = |n: u32, error: &str, delay: std::time::Duration| {
-            eprintln!("attempt {n}: {error}; next in {:.1} s", delay.as_secs_f64());
-        };
-        pgcarry::wait(settings, timeout, &mut tell).map_err(|e| RunError::Other(e.to_string()))?;
+    }
+    match (&a.wait, &database) {
+        (Some(text), SchemaDatabase::Postgres(settings)) => {
+            let timeout = duration_flag("--wait", Some(text))?;
+            let mut tell = |n: u32, error: &str, delay: std::time::Duration| {
+                eprintln!("attempt {n}: {error}; next in {:.1} s", delay.as_secs_f64());
+            };
+            pgcarry::wait(settings, timeout, &mut tell)
+                .map_err(|e| RunError::Other(e.to_string()))?;
+        }
+        (Some(_), SchemaDatabase::Sqlite(_)) => {
+            eprintln!("note: --wait is for a PostgreSQL server; a SQLite file needs no waiting");
+        }
+        _ => {}
     }
     Ok(SchemaRequest {
         database,
