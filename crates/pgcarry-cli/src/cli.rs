@@ -140,6 +140,20 @@ pub enum Command {
         after_help = "Examples:\n  pgcarry sample app.db\n  pgcarry sample big.db --scale 20"
     )]
     Sample(SampleArgs),
+    /// Versioned SQL migrations for SQLite and PostgreSQL alike: one directory of
+    /// VERSION_name.sql files (up/down sections, dialect blocks), recorded with checksums,
+    /// applied under a lock. Subcommands: new, status, up, down, baseline, repair.
+    #[command(after_help = "Examples:\n  \
+        pgcarry schema new add_search\n  \
+        pgcarry schema status --db sqlite:dev.db\n  \
+        pgcarry schema up --db \"$DATABASE_URL\" --wait 60s\n  \
+        pgcarry schema up --db sqlite:dev.db --dry-run\n  \
+        pgcarry schema down --db \"$DATABASE_URL\" --steps 1\n  \
+        pgcarry schema baseline 20261201000000 --db \"$DATABASE_URL\"\n\n\
+        Exit codes: 0 done; 1 refused or failed; 2 usage error; 3 `status` found something that\n\
+        needs a person (modified, missing, unfinished, out of order, files that do not parse,\n\
+        tables without a baseline).")]
+    Schema(crate::schema::SchemaArgs),
 }
 
 #[derive(Args)]

@@ -28,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         },
         Command::Restore(a) => restore(a),
         Command::Doctor(a) => crate::doctor::run(a),
+        Command::Schema(a) => crate::schema::run(a),
     }
 }
 
@@ -338,7 +339,10 @@ fn dump_error(e: pgcarry::DumpError) -> RunError {
     }
 }
 
-fn duration_flag(flag: &str, value: Option<&String>) -> Result<std::time::Duration, RunError> {
+pub(crate) fn duration_flag(
+    flag: &str,
+    value: Option<&String>,
+) -> Result<std::time::Duration, RunError> {
     value.map_or(Ok(std::time::Duration::ZERO), |text| {
         pgcarry::parse_duration(text).map_err(|e| RunError::Usage(format!("{flag}: {e}")))
     })

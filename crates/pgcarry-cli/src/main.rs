@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod doctor;
 mod progress;
+mod schema;
 
 use clap::Parser;
 use pgcarry::{ExitStatus, RunError};

@@ -9,6 +9,8 @@
 //!   documents, staged into SQLite), `postgres` (connections, binary COPY, a throw-away cluster).
 //! - `carry`: the route SQLite/JSON → PostgreSQL (prepare, plan, encode, execute, verify).
 //! - `export`: the route back, PostgreSQL → a new SQLite file (plan, decode, write, prove).
+//! - `migrations`: `schema`, versioned SQL migrations on SQLite and PostgreSQL (one trait,
+//!   two engines), with checksums, a lock, baselines and dry runs.
 //! - `backup`: `pg_dump` from an exported snapshot with a manifest that proves what it holds;
 //!   verify, list, restore, retention.
 //! - `doctor`: health and post-migration checks as findings with their fixes (read-only,
@@ -45,6 +47,7 @@ mod doctor;
 mod export;
 mod formats;
 mod json;
+mod migrations;
 mod model;
 mod postgres;
 mod report;
@@ -79,6 +82,12 @@ pub use export::plan::{ExportPlan, render as render_export_plan};
 pub use export::{ExportError, ExportReport, ExportRequest, export, plan_export};
 /// Timestamps, as the backups' manifests record them.
 pub use jiff::Timestamp;
+pub use migrations::{
+    Database as SchemaDatabase, Done as SchemaDone, Kind as MigrationKind,
+    Request as SchemaRequest, SchemaError, Status as SchemaStatus, Unfinished, UpOptions,
+    baseline as schema_baseline, down as schema_down, new_migration, repair as schema_repair,
+    status as schema_status, up as schema_up,
+};
 pub use model::outcome::{ExitStatus, Outcome};
 pub use model::plan::{IfExists, OrphanPolicy, Plan, Repair};
 pub use postgres::cluster::{ClusterError, ClusterOptions, KeptCluster, LocalCluster};

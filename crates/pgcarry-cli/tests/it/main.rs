@@ -32,6 +32,7 @@ mod repairs;
 mod resume;
 mod round_trips;
 mod sample;
+mod schema;
 mod settings;
 mod snapshots;
 mod sqlite_schema;

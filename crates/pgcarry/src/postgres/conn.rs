@@ -388,6 +388,21 @@ impl ConnSettings {
         Self::resolve_with(explicit, &process_env, cwd.as_deref())
     }
 
+    /// `DATABASE_URL` as [`ConnSettings::resolve`] would read it (the environment, then `.env`
+    /// in the current directory), unparsed: `schema` takes a `sqlite:` URL there too.
+    pub fn database_url() -> Result<Option<String>, ConnError> {
+        if let Some(text) = process_env("DATABASE_URL").filter(|s| !s.trim().is_empty()) {
+            return Ok(Some(text));
+        }
+        let Ok(cwd) = std::env::current_dir() else {
+            return Ok(None);
+        };
+        Ok(conninfo::dotenv_values(&cwd, &["DATABASE_URL"])?
+            .into_iter()
+            .map(|(_, v)| v)
+            .rfind(|v| !v.trim().is_empty()))
+    }
+
     /// [`ConnSettings::resolve`] with the environment and the `.env` directory injected.
     pub fn resolve_with(
         explicit: Option<&str>,
