@@ -6,7 +6,7 @@ use std::path::PathBuf;
 #[derive(Parser)]
 #[command(
     name = "pgcarry",
-    version,
+    version = crate::package::VERSION,
     about = "Carry an application's data into PostgreSQL, and prove that nothing was lost",
     after_help = "Examples:\n  \
         pgcarry plan data/app.db\n  \
@@ -134,6 +134,17 @@ pub enum Command {
     /// each finding with what to run or change. Read-only unless --fix --apply.
     #[command(after_help = crate::doctor::AFTER_HELP)]
     Doctor(crate::doctor::DoctorArgs),
+    /// Shell completions, generated from the same definitions as the help.
+    #[command(after_help = "Examples:\n  \
+        pgcarry completions bash > ~/.local/share/bash-completion/completions/pgcarry\n  \
+        pgcarry completions zsh > \"${fpath[1]}/_pgcarry\"\n  \
+        pgcarry completions fish > ~/.config/fish/completions/pgcarry.fish")]
+    Completions(crate::package::CompletionsArgs),
+    /// The manual pages (roff), generated from the same definitions as the help.
+    #[command(after_help = "Examples:\n  \
+        pgcarry man | man -l -\n  \
+        pgcarry man --out /usr/local/share/man/man1   # pgcarry.1 and pgcarry-COMMAND.1")]
+    Man(crate::package::ManArgs),
     /// Write the built-in sample application database (an IELTS practice bot's SQLite file,
     /// as SQLAlchemy writes it) — the demo and the benchmark workload.
     #[command(

@@ -28,6 +28,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         },
         Command::Restore(a) => restore(a),
         Command::Doctor(a) => crate::doctor::run(a),
+        Command::Completions(a) => {
+            crate::package::completions(&a);
+            Ok(ExitStatus::Success)
+        }
+        Command::Man(a) => crate::package::man(&a).map(|()| ExitStatus::Success),
         Command::Schema(a) => crate::schema::run(a),
     }
 }

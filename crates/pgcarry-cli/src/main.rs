@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod doctor;
+mod package;
 mod progress;
 mod schema;
 

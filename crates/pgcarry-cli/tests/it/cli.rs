@@ -320,3 +320,67 @@ fn a_missing_database_or_a_role_without_create_fails_clearly_and_writes_nothing(
     );
     assert_eq!(tables, 0, "nothing written");
 }
+
+#[test]
+fn version_completions_and_man_pages_come_from_the_binary() {
+    let out = pgcarry().arg("--version").assert().success();
+    let version = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    // `pgcarry 0.1.0 (<commit>, built YYYY-MM-DD)`
+    let (_, inside) = version.split_once(" (").expect("a commit and a date");
+    let (commit, date) = inside
+        .trim_end()
+        .trim_end_matches(')')
+        .split_once(", built ")
+        .unwrap();
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=10", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    match head {
+        // Built from a checkout: its commit (`+changes` when the tree had edits).
+        Some(head) => assert!(commit.starts_with(&head), "{version} (HEAD {head})"),
+        None => assert_eq!(commit, "unknown commit", "{version}"),
+    }
+    assert!(
+        date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-',
+        "{version}"
+    );
+
+    for (shell, needle) in [
+        ("bash", "complete -F _pgcarry"),
+        ("zsh", "#compdef pgcarry"),
+        ("fish", "complete -c pgcarry"),
+    ] {
+        let out = pgcarry().args(["completions", shell]).assert().success();
+        let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+        assert!(
+            text.contains(needle),
+            "{shell}: {}",
+            &text[..text.len().min(300)]
+        );
+        // Every command is completed, the newest included.
+        for command in ["migrate", "export", "backup", "schema", "doctor"] {
+            assert!(text.contains(command), "{shell} completes {command}");
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    pgcarry()
+        .args(["man", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let page = std::fs::read_to_string(dir.path().join("pgcarry-migrate.1")).unwrap();
+    assert!(
+        page.contains(".TH pgcarry-migrate 1"),
+        "{}",
+        &page[..page.len().min(300)]
+    );
+    assert!(
+        page.contains("\\-\\-if\\-exists"),
+        "the flags are on the page"
+    );
+    assert!(dir.path().join("pgcarry.1").exists());
+}
