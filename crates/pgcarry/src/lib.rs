@@ -8,7 +8,8 @@
 //! - The engines: `sqlite` (a file, one snapshot, introspection, scan), `json` (a store of
 //!   documents, staged into SQLite), `postgres` (connections, binary COPY, a throw-away cluster).
 //! - `carry`: the route SQLite/JSON → PostgreSQL (prepare, plan, encode, execute, verify).
-//! - `export`: the route back, PostgreSQL → a new SQLite file (plan, decode, write, prove).
+//! - `export`: the route back, PostgreSQL → a new SQLite file (plan, decode, write, prove), or a
+//!   JSON store back into its files (`export::json`, by the recipe `json::recipe` kept at migration).
 //! - `migrations`: `schema`, versioned SQL migrations on SQLite and PostgreSQL (one trait,
 //!   two engines), with checksums, a lock, baselines and dry runs.
 //! - `backup`: `pg_dump` from an exported snapshot with a manifest that proves what it holds;
