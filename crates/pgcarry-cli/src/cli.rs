@@ -43,7 +43,12 @@ pub enum Command {
         directory), else the libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE,\n\
         PGSSLMODE; it is printed (`target: user@host:port/database, schema NAME`) before\n\
         anything is written. Passwords are never printed. One run at a time migrates into a\n\
-        database's schema: another one is refused (exit 1), or waits with --lock-wait.")]
+        database's schema: another one is refused (exit 1), or waits with --lock-wait. The\n\
+        password may also come from ~/.pgpass (PGPASSFILE) and the connection from a service\n\
+        in pg_service.conf (PGSERVICE), as libpq reads them.\n\n\
+        Exit codes: 0 migrated and verified; 3 finished, but rows were rejected or something\n\
+        differs (the report says which); 1 failed (run the same command again to resume);\n\
+        2 usage or configuration error (nothing written).")]
     Migrate(MigrateArgs),
     /// The whole migration into a throw-away local PostgreSQL, report printed, cluster removed.
     /// Needs only PostgreSQL's server binaries (initdb, pg_ctl).
@@ -59,7 +64,11 @@ pub enum Command {
         pgcarry verify data/app.db --to \"$DATABASE_URL\"\n  \
         pgcarry verify data/app.db --to postgresql://app@localhost/app --schema legacy --report v.json\n\n\
         Exit codes: 0 identical; 3 something differs (the tables, keys and columns are listed);\n\
-        1 the check itself failed; 2 usage error.")]
+        1 the check itself failed; 2 usage error.",
+        mut_arg("schema", |a| a.help("PostgreSQL schema holding the migrated tables")),
+        mut_arg("jobs", |a| a.help("Tables compared at once (default: the number of cores)")),
+        mut_arg("chunk_rows", |a| a.hide(true))
+    )]
     Verify(VerifyArgs),
     /// The way back: a PostgreSQL schema into a new SQLite file, from one snapshot, every table
     /// compared with PostgreSQL before the file is put in place.
