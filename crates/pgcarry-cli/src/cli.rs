@@ -424,6 +424,10 @@ pub struct RehearseArgs {
     /// Leave the throw-away server running and print its URL.
     #[arg(long)]
     pub keep: bool,
+    /// Start the throw-away server on this port (refused when it is taken), for example to
+    /// reach a kept server from a fixed URL; default: a free port the kernel hands out.
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
     #[command(flatten)]
     pub common: CommonArgs,
     #[command(flatten)]
@@ -452,9 +456,10 @@ pub struct SampleArgs {
     /// 1 is about 26 MB (25,000 rows); 20 about 527 MB (500,000 rows).
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub scale: u32,
-    /// Seed of the generator; the same seed and scale give the same data.
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
+    /// Seed of the generator; the same seed and scale give the same data (the default is the
+    /// seed of the published benchmark figures).
+    #[arg(long, value_name = "N", default_value_t = pgcarry::SAMPLE_SEED)]
+    pub seed: u64,
 }
 
 #[derive(Copy, Clone, ValueEnum)]

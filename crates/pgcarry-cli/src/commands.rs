@@ -216,7 +216,7 @@ fn rehearse(a: RehearseArgs) -> anyhow::Result<ExitStatus> {
     check_outputs(&source, &a.load)?;
     let prepared: Prepared = pgcarry::prepare(&source, &options, &progress)?;
     progress.phase("start a throw-away PostgreSQL");
-    let cluster = pgcarry::start_cluster()?;
+    let cluster = pgcarry::start_cluster(a.port)?;
     let handle = cluster.cleanup_handle();
     let keep = a.keep;
     // Ctrl-C removes the throw-away server too (unless --keep).
@@ -244,13 +244,10 @@ fn rehearse(a: RehearseArgs) -> anyhow::Result<ExitStatus> {
 }
 
 fn sample(a: SampleArgs) -> anyhow::Result<ExitStatus> {
-    let mut opts = pgcarry::SampleOptions {
+    let opts = pgcarry::SampleOptions {
         scale: a.scale,
-        ..Default::default()
+        seed: a.seed,
     };
-    if let Some(seed) = a.seed {
-        opts.seed = seed;
-    }
     let summary =
         pgcarry::write_sample(&a.out, &opts).map_err(|e| RunError::Other(e.to_string()))?;
     for (table, rows) in &summary.tables {

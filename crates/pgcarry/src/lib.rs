@@ -97,7 +97,9 @@ pub use postgres::lock::{LockError, RunLock, Session};
 pub use postgres::wait::{Ready, WaitError, parse_duration, wait};
 pub use report::Report;
 pub use report::verify::render as render_verification;
-pub use sample::{SampleOptions, SampleSummary, generate as write_sample};
+pub use sample::{
+    DEFAULT_SEED as SAMPLE_SEED, SampleOptions, SampleSummary, generate as write_sample,
+};
 pub use work::progress::{Progress, Silent};
 
 /// The hot paths, for the benchmarks in `benches/` and the examples only: not a stable API.

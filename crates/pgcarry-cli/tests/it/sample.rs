@@ -175,13 +175,22 @@ fn the_sample_migrates_with_every_constraint_and_identical_values() {
 #[test]
 fn rehearse_on_the_sample_exits_0_and_reports_every_row() {
     let dir = tempfile::tempdir().unwrap();
+    // A port asked for with --port (one that was free a moment ago).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let out = pgcarry()
         .current_dir(dir.path())
-        .args(["rehearse", "--sample", "--report", "r.json"])
+        .args(["rehearse", "--sample", "--report", "r.json", "--port"])
+        .arg(port.to_string())
         .assert()
         .success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(stdout.contains("migrated and verified"), "{stdout}");
+    let all = crate::support::output(&out);
+    assert!(all.contains(&format!(":{port}/")), "{all}");
     let r: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("r.json")).unwrap()).unwrap();
     let tables = r["tables"].as_array().unwrap();
@@ -189,4 +198,25 @@ fn rehearse_on_the_sample_exits_0_and_reports_every_row() {
     for t in tables {
         assert_eq!(t["source_rows"], t["rows_written"], "{t}");
     }
+}
+
+#[test]
+fn rehearse_refuses_a_port_that_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::support::sqlite_fixture(
+        dir.path(),
+        "a.db",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY);",
+    );
+    // The test run's own server holds this port.
+    let taken = crate::support::pg().port().to_string();
+    let out = pgcarry()
+        .current_dir(dir.path())
+        .arg("rehearse")
+        .arg(&db)
+        .args(["--port", &taken])
+        .assert()
+        .code(1);
+    let text = crate::support::output(&out);
+    assert!(text.contains(&taken), "{text}");
 }

@@ -84,6 +84,7 @@ pub fn verify(
                 fsync: false,
                 watch_parent: true,
                 extra_settings: Vec::new(),
+                port: None,
             })
             .map_err(|e| BackupError::Failed(e.to_string()))?;
             let url = started.url();

@@ -422,12 +422,13 @@ pub fn verify(
     ))
 }
 
-/// A throw-away local PostgreSQL for `rehearse`.
-pub fn start_cluster() -> Result<LocalCluster, RunError> {
+/// A throw-away local PostgreSQL for `rehearse`, on `port` or one the kernel hands out.
+pub fn start_cluster(port: Option<u16>) -> Result<LocalCluster, RunError> {
     Ok(LocalCluster::start(&ClusterOptions {
         fsync: false,
         watch_parent: true,
         extra_settings: vec![("max_wal_size".into(), "4GB".into())],
+        port,
     })?)
 }
 

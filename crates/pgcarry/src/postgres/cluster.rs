@@ -48,6 +48,8 @@ pub struct ClusterOptions {
     pub watch_parent: bool,
     /// More `postgresql.conf` settings, `(name, value)`; values are quoted for you.
     pub extra_settings: Vec<(String, String)>,
+    /// Listen on this port (refused when it is taken) instead of one the kernel hands out.
+    pub port: Option<u16>,
 }
 
 impl Default for ClusterOptions {
@@ -56,6 +58,7 @@ impl Default for ClusterOptions {
             fsync: true,
             watch_parent: false,
             extra_settings: Vec::new(),
+            port: None,
         }
     }
 }
@@ -67,6 +70,7 @@ impl ClusterOptions {
             fsync: false,
             watch_parent: true,
             extra_settings: Vec::new(),
+            port: None,
         }
     }
 }
@@ -256,7 +260,7 @@ impl LocalCluster {
             let watchdog = inner.spawn_watchdog(std::process::id())?;
             inner.lock().watchdog = Some(watchdog);
         }
-        cluster.port = inner.start_on_free_port()?;
+        cluster.port = inner.start_on_free_port(opts.port)?;
         Ok(cluster)
     }
 
@@ -457,12 +461,16 @@ impl Inner {
     }
 
     /// Starts the server on a port the kernel just handed out; when the port was taken by
-    /// someone else before the server bound it, tries again with another.
-    fn start_on_free_port(&self) -> Result<u16, ClusterError> {
+    /// someone else before the server bound it, tries again with another. A `fixed` port is
+    /// tried once.
+    fn start_on_free_port(&self, fixed: Option<u16>) -> Result<u16, ClusterError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let port = free_port()?;
+            let port = match fixed {
+                Some(port) => port,
+                None => free_port()?,
+            };
             let log_offset = fs::metadata(&self.log).map_or(0, |m| m.len());
             let mut cmd = self.tool("pg_ctl");
             cmd.args(["start", "-w", "-t", "60", "-D"])
@@ -479,7 +487,7 @@ impl Inner {
             let log_tail = log_tail(&self.log, log_offset);
             let port_taken =
                 log_tail.contains("could not bind") || log_tail.contains("Address already in use");
-            if port_taken && attempt < PORT_ATTEMPTS {
+            if port_taken && fixed.is_none() && attempt < PORT_ATTEMPTS {
                 continue;
             }
             return Err(ClusterError::Start {

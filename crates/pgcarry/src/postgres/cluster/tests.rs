@@ -66,6 +66,7 @@ fn extra_settings_are_applied_and_quoted() {
             ("cluster_name".into(), "it's pgcarry".into()),
             ("work_mem".into(), "8MB".into()),
         ],
+        port: None,
     };
     let cluster = LocalCluster::start(&opts).unwrap_or_else(|err| panic!("{err}"));
     assert_eq!(query_one(&cluster.url(), "SHOW work_mem"), "8MB");
@@ -153,6 +154,7 @@ fn start_failure_reports_the_cause() {
         fsync: false,
         watch_parent: false,
         extra_settings: vec![("no_such_setting".into(), "1".into())],
+        port: None,
     };
     let err = LocalCluster::start(&opts).expect_err("bad setting must fail");
     let text = err.to_string();
