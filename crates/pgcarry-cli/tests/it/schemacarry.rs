@@ -1,19 +1,9 @@
 //! `pgcarry migrate` of a SQLite file kept under `pgcarry schema`: its records land in
 //! `pgcarry.schema_migrations`, not among the application's tables.
 
+use crate::schema::{schema, write};
 use crate::support::{self, output, pgcarry};
 use std::path::Path;
-
-fn schema(dir: &Path, args: &[&str]) -> assert_cmd::Command {
-    let mut cmd = pgcarry();
-    cmd.current_dir(dir).arg("schema").args(args);
-    cmd
-}
-
-fn write(dir: &Path, name: &str, text: &str) {
-    std::fs::create_dir_all(dir.join("migrations")).unwrap();
-    std::fs::write(dir.join("migrations").join(name), text).unwrap();
-}
 
 /// A SQLite file in `dir` with two migrations applied by `schema up`.
 fn dev_db(dir: &Path) -> String {
