@@ -33,6 +33,7 @@ mod resume;
 mod round_trips;
 mod sample;
 mod schema;
+mod schemacarry;
 mod settings;
 mod snapshots;
 mod sqlite_schema;

@@ -5,13 +5,13 @@ use crate::support::{self, Running, output, pgcarry};
 use std::path::Path;
 
 /// `pgcarry schema ARGS…` run in `dir`.
-fn schema(dir: &Path, args: &[&str]) -> assert_cmd::Command {
+pub fn schema(dir: &Path, args: &[&str]) -> assert_cmd::Command {
     let mut cmd = pgcarry();
     cmd.current_dir(dir).arg("schema").args(args);
     cmd
 }
 
-fn write(dir: &Path, name: &str, text: &str) {
+pub fn write(dir: &Path, name: &str, text: &str) {
     std::fs::create_dir_all(dir.join("migrations")).unwrap();
     std::fs::write(dir.join("migrations").join(name), text).unwrap();
 }

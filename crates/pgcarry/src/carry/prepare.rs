@@ -9,6 +9,7 @@ use crate::carry::plan::build::{PlanOptions, build};
 use crate::carry::plan::decide::{hint, probe};
 use crate::carry::plan::skips;
 use crate::json::{self, JsonError};
+use crate::migrations::{SchemaError, carried};
 use crate::model::config::Config;
 use crate::model::outcome::ExitStatus;
 use crate::model::plan::{IfExists, OrphanPolicy, Plan};
@@ -89,6 +90,8 @@ pub struct Prepared {
     pub staging: Option<tempfile::TempDir>,
     /// What `--backup` archives: the pinned SQLite file, or the files the store's walk read.
     contents: Contents,
+    /// A SQLite source's `pgcarry schema` records, carried to `pgcarry.schema_migrations`.
+    schema_records: Option<Vec<carried::Record>>,
 }
 
 /// What a SOURCE argument names.
@@ -239,10 +242,20 @@ pub fn prepare(
         }
     };
     let snapshot = Snapshot::pin(&path)?;
-    let mut model = {
+    let (mut model, schema_records) = {
         let conn = snapshot.connection();
-        introspect::introspect(&conn, &path)?
+        let model = introspect::introspect(&conn, &path)?;
+        let records = match contents {
+            Contents::Sqlite(_) => carried::source_records(&conn).map_err(schema_error)?,
+            Contents::Tree { .. } => None,
+        };
+        (model, records)
     };
+    if schema_records.is_some() {
+        model
+            .tables
+            .retain(|t| t.name != crate::migrations::SQLITE_TABLE);
+    }
     skips::apply(&config, &mut model).map_err(RunError::Usage)?;
     progress.phase("scan");
     let stats = scan_all(&snapshot, &model, jobs, progress)?;
@@ -257,7 +270,7 @@ pub fn prepare(
         Some(s) => (Some(s.summary), Some(s.dir)),
         None => (None, None),
     };
-    let plan = build(
+    let mut plan = build(
         &model,
         &stats,
         PlanOptions {
@@ -271,12 +284,14 @@ pub fn prepare(
         },
     )
     .map_err(|e| RunError::Usage(e.to_string()))?;
+    plan.schema_migrations = schema_records.as_ref().map(Vec::len);
     Ok(Prepared {
         snapshot,
         model,
         plan,
         staging,
         contents,
+        schema_records,
     })
 }
 
@@ -386,9 +401,15 @@ pub fn migrate(
     // It may come from DATABASE_URL or a .env file: say where, before anything is written.
     progress.message(&format!("target: {}, schema {schema}", target.location()));
     let lock = RunLock::acquire(target, schema, req.lock_wait, progress)?;
+    let records = match &prepared.schema_records {
+        Some(r) => {
+            Some(carried::check(target, r.clone(), req.lock_wait, progress).map_err(schema_error)?)
+        }
+        None => None,
+    };
     let connect = || lock.connect();
     let opts = resolve(prepared, target, req);
-    let report = crate::carry::execute::migrate(
+    let mut report = crate::carry::execute::migrate(
         &prepared.plan,
         &prepared.model,
         &prepared.snapshot,
@@ -396,8 +417,33 @@ pub fn migrate(
         &opts,
         progress,
     )?;
+    if let Some(records) = records {
+        report.schema_migrations = Some(carry_records(records, &report)?);
+    }
     drop(lock);
     Ok(report)
+}
+
+/// `schema`'s refusals stop the run before anything is written (exit 2); the rest exit 1.
+fn schema_error(e: SchemaError) -> RunError {
+    match e {
+        SchemaError::Refused(s) | SchemaError::Usage(s) => RunError::Usage(s),
+        SchemaError::Lock(l) => RunError::Lock(l),
+        SchemaError::Failed(s) => RunError::Other(s),
+    }
+}
+
+/// Records the source's applied migrations in the target, unless a table failed to load
+/// (then the next run, which resumes, records them); the sentence for the report.
+fn carry_records(records: carried::Carry, report: &Report) -> Result<String, RunError> {
+    if report.outcome() == crate::model::outcome::Outcome::Failed {
+        return Ok("not carried, as a table failed to load; the next run records them".into());
+    }
+    let written = records.write().map_err(schema_error)?;
+    Ok(format!(
+        "{written} applied migration(s) recorded in pgcarry.schema_migrations (as baseline: \
+         carried, not run); the records already there were left alone"
+    ))
 }
 
 /// `pgcarry verify`: checks an existing migration in `target` against the prepared source.

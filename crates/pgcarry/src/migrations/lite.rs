@@ -20,6 +20,64 @@ const CREATE: &str = "CREATE TABLE IF NOT EXISTS pgcarry_schema_migrations (
     baseline INTEGER NOT NULL DEFAULT 0
 )";
 
+/// The record table's columns, in order: a table of that name with other columns is not ours.
+pub const COLUMNS: [&str; 7] = [
+    "version",
+    "name",
+    "checksum",
+    "applied_at",
+    "duration_ms",
+    "state",
+    "baseline",
+];
+
+/// The columns of `conn`'s table named [`TABLE`] (none when there is no such table).
+fn columns(conn: &Connection) -> Result<Vec<String>, String> {
+    let mut stmt = conn
+        .prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
+        .map_err(|e| describe(&e))?;
+    let names = stmt
+        .query_map([TABLE], |r| r.get::<_, String>(0))
+        .map_err(|e| describe(&e))?
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(|e| describe(&e))?;
+    Ok(names)
+}
+
+/// The records of `conn`'s record table, by version, when `conn` has one with exactly the
+/// columns `schema` creates; `None` otherwise (a table of that name with other columns is
+/// the application's).
+pub fn own_records(conn: &Connection) -> Result<Option<Vec<Record>>, String> {
+    if !columns(conn)?.iter().map(String::as_str).eq(COLUMNS) {
+        return Ok(None);
+    }
+    read_records(conn).map(Some)
+}
+
+fn read_records(conn: &Connection) -> Result<Vec<Record>, String> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT version, name, checksum, applied_at, duration_ms, state, baseline \
+             FROM pgcarry_schema_migrations ORDER BY version",
+        )
+        .map_err(|e| describe(&e))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Record {
+                version: r.get(0)?,
+                name: r.get(1)?,
+                checksum: r.get(2)?,
+                applied_at: r.get(3)?,
+                duration_ms: r.get(4)?,
+                state: State::parse(&r.get::<_, String>(5)?),
+                baseline: r.get(6)?,
+            })
+        })
+        .map_err(|e| describe(&e))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("could not read {TABLE}: {}", describe(&e)))
+}
+
 pub struct Lite {
     conn: Connection,
 }
@@ -59,40 +117,10 @@ impl Engine for Lite {
     }
 
     fn records(&mut self) -> Result<Option<Vec<Record>>, String> {
-        let exists: bool = self
-            .conn
-            .query_row(
-                "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
-                [TABLE],
-                |r| r.get(0),
-            )
-            .map_err(|e| describe(&e))?;
-        if !exists {
+        if columns(&self.conn)?.is_empty() {
             return Ok(None);
         }
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT version, name, checksum, applied_at, duration_ms, state, baseline \
-                 FROM pgcarry_schema_migrations ORDER BY version",
-            )
-            .map_err(|e| describe(&e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(Record {
-                    version: r.get(0)?,
-                    name: r.get(1)?,
-                    checksum: r.get(2)?,
-                    applied_at: r.get(3)?,
-                    duration_ms: r.get(4)?,
-                    state: State::parse(&r.get::<_, String>(5)?),
-                    baseline: r.get(6)?,
-                })
-            })
-            .map_err(|e| describe(&e))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map(Some)
-            .map_err(|e| format!("could not read {TABLE}: {}", describe(&e)))
+        read_records(&self.conn).map(Some)
     }
 
     fn ensure_records(&mut self) -> Result<(), String> {

@@ -7,6 +7,7 @@
 //! It owns only its record table (`pgcarry.schema_migrations`, `pgcarry_schema_migrations`)
 //! and runs only the SQL of the user's files; it knows nothing of carry, export or backup.
 
+pub mod carried;
 mod engine;
 mod file;
 mod lite;
@@ -16,6 +17,7 @@ mod split;
 mod status;
 mod target;
 
+pub use lite::TABLE as SQLITE_TABLE;
 pub use run::{Unfinished, UpOptions, baseline, down, repair, up};
 pub use status::{Kind, Status};
 pub use target::Database;

@@ -35,6 +35,10 @@ pub struct Plan {
     /// JSON stores: where each table came from, files ignored and files not loaded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub json: Option<super::json::JsonSummary>,
+    /// A SQLite source's `pgcarry schema` records: how many applied migrations are carried to
+    /// `pgcarry.schema_migrations` (the record table itself is not created as a table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_migrations: Option<usize>,
 }
 
 /// What to do with rows whose foreign key has no parent row.

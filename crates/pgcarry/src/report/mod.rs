@@ -48,6 +48,9 @@ pub struct Report {
     /// tables, as PostgreSQL describes them (`view public.active_users`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dropped_with_cascade: Vec<String>,
+    /// What became of a SQLite source's `pgcarry schema` records, in a sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_migrations: Option<String>,
 }
 
 impl Report {
@@ -87,6 +90,7 @@ impl Report {
                 .map(|j| j.not_loaded.clone())
                 .unwrap_or_default(),
             dropped_with_cascade: Vec::new(),
+            schema_migrations: None,
         }
     }
 
@@ -157,6 +161,9 @@ impl Report {
             for d in &self.dropped_with_cascade {
                 let _ = writeln!(o, "  - {d}");
             }
+        }
+        if let Some(s) = &self.schema_migrations {
+            let _ = writeln!(o, "\nschema migration records: {s}");
         }
         self.render_warnings(&mut o);
         self.render_unread(&mut o);

@@ -111,6 +111,7 @@ pub fn build(
         warnings,
         orphans,
         json: opts.json,
+        schema_migrations: None,
     })
 }
 

@@ -30,6 +30,13 @@ pub fn render(plan: &Plan, sql: bool) -> String {
             let _ = writeln!(o, "  {}", v.name);
         }
     }
+    if let Some(n) = plan.schema_migrations {
+        let _ = writeln!(
+            o,
+            "\nschema migration records: {n} applied migrations carried to \
+             pgcarry.schema_migrations"
+        );
+    }
     render_notes(&mut o, plan);
     if sql {
         render_statements(&mut o, plan);
