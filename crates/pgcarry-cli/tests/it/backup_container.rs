@@ -110,15 +110,7 @@ fn run_once_takes_a_backup_with_its_manifest_and_logs_one_line() {
 fn run_once_encrypts_to_the_given_key() {
     let db = source("container_age");
     let tmp = tempfile::tempdir().unwrap();
-    let key = tmp.path().join("key.txt");
-    let keygen = crate::support::pgcarry()
-        .args(["backup", "keygen", "--out"])
-        .arg(&key)
-        .assert()
-        .success();
-    let public = String::from_utf8_lossy(&keygen.get_output().stdout)
-        .trim()
-        .to_string();
+    let (key, public) = crate::backup_age::keygen(tmp.path(), "key.txt");
     let dir = tmp.path().join("backups");
     let env = [
         ("DATABASE_URL", db.url.as_str()),
