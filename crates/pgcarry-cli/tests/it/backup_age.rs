@@ -43,7 +43,7 @@ fn cmd() -> assert_cmd::Command {
 }
 
 /// `backup keygen --out DIR/NAME`; returns the file and the public key it printed.
-fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
+pub(crate) fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
     let key = dir.join(name);
     let out = cmd()
         .args(["backup", "keygen", "--out"])

@@ -9,6 +9,7 @@ mod support;
 mod app_files;
 mod backup;
 mod backup_age;
+mod backup_container;
 mod cli;
 mod concurrency;
 mod config;

@@ -155,7 +155,7 @@ pub fn logged_statements(db: &TestDb) -> Vec<String> {
 }
 
 /// What could point the binary at another server than a test means.
-const TARGET_VARS: &[&str] = &[
+pub const TARGET_VARS: &[&str] = &[
     "DATABASE_URL",
     "PGHOST",
     "PGHOSTADDR",
